@@ -1,0 +1,447 @@
+// Package sandbox is advocate's local web sandbox: a simulated chat community
+// served over HTTP, so anyone can play the whole support-to-advocacy flow in a
+// browser with no Slack or Discord tokens.
+//
+// The sandbox is a bot.Adapter like the real ones. It plays the platform: it
+// keeps channels and messages (with buttons, edits, deletions and thread
+// replies) in an append-only JSON lines file, turns what personas do in the page
+// into bot events, and delivers what the core sends. Nothing in package bot
+// knows it exists.
+//
+// Channels: #support (the watched public channel), #showcase (where
+// testimonials go), #staff (staff only), and one private channel "case-<id>"
+// per case, shared by the case's customer and every staff persona, like a
+// Discord private thread. Visibility is enforced by the server.
+package sandbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// Channel names of the simulated community.
+const (
+	SupportChannel  = "support"  // the watched public channel
+	ShowcaseChannel = "showcase" // where testimonials are posted
+	StaffChannel    = "staff"    // staff only: alerts and nudges
+)
+
+// Limits that keep one persona from filling the sandbox.
+const (
+	maxText     = 4000  // characters a persona may type in one message or field
+	maxBotText  = 40000 // characters of one bot message (Slack's limit)
+	maxButtons  = 25    // buttons on one message
+	maxName     = 40    // characters of a persona name
+	maxViews    = 256   // open modals kept for submission
+	maxChannel  = 500   // most recent top-level messages shown per channel
+	botAuthorID = "advocate"
+)
+
+// Channel kinds decide who sees a channel.
+const (
+	kindPublic = "public"
+	kindStaff  = "staff"
+	kindCase   = "case"
+)
+
+// Options are what a Sandbox needs.
+type Options struct {
+	// Customers and Staff are the persona names the page offers. Each needs at
+	// least one name; names must give distinct IDs ("Ada" is "c-ada", "Sam" is
+	// "s-sam").
+	Customers []string
+	Staff     []string
+	// Path is the JSON lines file where the simulated platform keeps its own
+	// history, replayed at New; empty keeps it in memory only.
+	Path string
+	// DashboardURL, when set, is linked from the page: an http(s) URL or an
+	// absolute path such as "/dashboard/".
+	DashboardURL string
+	Logger       *slog.Logger
+	// Now is the clock of message times and IDs; time.Now when nil.
+	Now func() time.Time
+}
+
+// persona is someone the page can act as.
+type persona struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Staff bool   `json:"staff"`
+}
+
+func (p persona) person() bot.Person {
+	return bot.Person{Platform: bot.Sandbox, ID: p.ID, Name: p.Name}
+}
+
+// Sandbox is the simulated platform: a bot.Adapter and the http.Handler of its
+// page. It is safe for concurrent use.
+type Sandbox struct {
+	log       *slog.Logger
+	path      string
+	dashboard string
+	now       func() time.Time
+	personas  []persona
+	byID      map[string]persona
+	boot      string // random per process, so event IDs never repeat across restarts
+
+	mu       sync.Mutex
+	channels map[string]*channel
+	order    []string // channel names in creation order
+	posts    map[string]*post
+	lastID   int64
+	nonces   map[string]bot.Ref // this process's sends, so a retried send does not post twice
+	version  int64
+	views    map[string]*view
+	viewSeq  []string // view IDs, oldest first
+	subs     map[*subscriber]struct{}
+	evSeq    int64
+	h        bot.Handler
+	stop     chan struct{} // closed when Run returns, ending event streams
+}
+
+var _ bot.Adapter = (*Sandbox)(nil)
+
+// New replays the history at opts.Path and returns a Sandbox. Mount Handler and
+// start Run to use it.
+func New(opts Options) (*Sandbox, error) {
+	s := &Sandbox{
+		log:      opts.Logger,
+		path:     opts.Path,
+		now:      opts.Now,
+		byID:     map[string]persona{},
+		channels: map[string]*channel{},
+		posts:    map[string]*post{},
+		nonces:   map[string]bot.Ref{},
+		views:    map[string]*view{},
+		subs:     map[*subscriber]struct{}{},
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "sandbox")
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.addPersonas(opts.Customers, opts.Staff); err != nil {
+		return nil, err
+	}
+	if opts.DashboardURL != "" {
+		if !validDashboardURL(opts.DashboardURL) {
+			return nil, errors.New("sandbox: dashboard URL must be an http(s) URL or an absolute path")
+		}
+		s.dashboard = opts.DashboardURL
+	}
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("sandbox: boot ID: %w", err)
+	}
+	s.boot = hex.EncodeToString(b[:])
+	for _, name := range []string{SupportChannel, ShowcaseChannel, StaffChannel} {
+		kind := kindPublic
+		if name == StaffChannel {
+			kind = kindStaff
+		}
+		s.addChannel(&channel{Name: name, Kind: kind})
+	}
+	if err := s.replay(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Sandbox) addPersonas(customers, staff []string) error {
+	if len(customers) == 0 || len(staff) == 0 {
+		return errors.New("sandbox: at least one customer and one staff persona are needed")
+	}
+	for _, group := range []struct {
+		prefix string
+		names  []string
+		staff  bool
+	}{{"c-", customers, false}, {"s-", staff, true}} {
+		for _, name := range group.names {
+			name = strings.TrimSpace(name)
+			slug := slugify(name)
+			switch {
+			case slug == "":
+				return fmt.Errorf("sandbox: persona name %q has no letter or digit", name)
+			case len([]rune(name)) > maxName:
+				return fmt.Errorf("sandbox: persona name %q is longer than %d characters", name, maxName)
+			}
+			p := persona{ID: group.prefix + slug, Name: name, Staff: group.staff}
+			if _, dup := s.byID[p.ID]; dup {
+				return fmt.Errorf("sandbox: persona %q: another persona has the ID %s", name, p.ID)
+			}
+			s.byID[p.ID] = p
+			s.personas = append(s.personas, p)
+		}
+	}
+	return nil
+}
+
+// slugify lowercases name and joins its runs of letters and digits with "-".
+func slugify(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
+
+func validDashboardURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "" && u.Host == "" {
+		return strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//")
+	}
+	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// StaffIDs lists the staff personas' user IDs, for the core's staff
+// configuration of the sandbox platform.
+func (s *Sandbox) StaffIDs() []string {
+	var ids []string
+	for _, p := range s.personas {
+		if p.Staff {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+// Platform names the platform: bot.Sandbox.
+func (s *Sandbox) Platform() string { return bot.Sandbox }
+
+// Run hands what personas do in the page to h until ctx is done. Until Run is
+// called, and after it returns, the page can be read but not acted in.
+func (s *Sandbox) Run(ctx context.Context, h bot.Handler) error {
+	if h == nil {
+		return errors.New("sandbox: run: no handler")
+	}
+	s.mu.Lock()
+	if s.h != nil {
+		s.mu.Unlock()
+		return errors.New("sandbox: run: already running")
+	}
+	s.h = h
+	s.stop = make(chan struct{})
+	s.mu.Unlock()
+	s.log.Info("sandbox running", "personas", len(s.personas))
+	<-ctx.Done()
+	s.mu.Lock()
+	s.h = nil
+	close(s.stop)
+	s.stop = nil
+	s.mu.Unlock()
+	return nil
+}
+
+// handler returns the core's entry point, or nil when not running.
+func (s *Sandbox) handler() bot.Handler {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.h
+}
+
+// eventID is unique across restarts: the core remembers committed IDs.
+func (s *Sandbox) eventID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evSeq++
+	return "sandbox-" + s.boot + "-" + strconv.FormatInt(s.evSeq, 10)
+}
+
+// OpenPrivate creates the case's private channel "case-<id>", shared by the
+// customer and all staff, and posts intro in it. Both sides are that channel.
+func (s *Sandbox) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Message) (bot.Ref, bot.Ref, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Ref{}, bot.Ref{}, err
+	}
+	if c == nil || c.ID <= 0 {
+		return bot.Ref{}, bot.Ref{}, fmt.Errorf("sandbox: open private: no case: %w", bot.ErrUndeliverable)
+	}
+	if err := checkBotMessage(intro); err != nil {
+		return bot.Ref{}, bot.Ref{}, fmt.Errorf("sandbox: open private for case %d: %w", c.ID, err)
+	}
+	name := "case-" + strconv.FormatInt(c.ID, 10)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ref, ok := s.nonces[intro.Nonce]; ok && intro.Nonce != "" {
+		ch := ref.Conversation()
+		return ch, ch, nil
+	}
+	changed := []string{name}
+	if old, ok := s.channels[name]; ok {
+		// A channel of the same name from an earlier database: keep it, renamed,
+		// so a new case never shows an old conversation.
+		to := s.archiveName(name)
+		if err := s.write(record{Op: opRename, ID: name, To: to, At: s.now().UTC()}); err != nil {
+			return bot.Ref{}, bot.Ref{}, err
+		}
+		s.rename(old, to)
+		changed = append(changed, to)
+	}
+	ch := &channel{Name: name, Kind: kindCase, Customer: c.Customer.ID, CustomerName: c.Customer.Name, Case: c.ID}
+	if ch.CustomerName == "" {
+		ch.CustomerName = c.Customer.ID
+	}
+	if err := s.write(record{Op: opChannel, Channel: ch, At: s.now().UTC()}); err != nil {
+		return bot.Ref{}, bot.Ref{}, err
+	}
+	s.addChannel(ch)
+	ref, err := s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: name}, botAuthor(), intro)
+	if err != nil {
+		return bot.Ref{}, bot.Ref{}, err
+	}
+	s.changedLocked(changed...)
+	conv := ref.Conversation()
+	return conv, conv, nil
+}
+
+func (s *Sandbox) archiveName(name string) string {
+	for i := 1; ; i++ {
+		to := name + "-old" + strconv.Itoa(i)
+		if _, taken := s.channels[to]; !taken {
+			return to
+		}
+	}
+}
+
+// Send posts m to a channel, or as a thread reply when to.Thread is set.
+// bot.StaffChannel is #staff and bot.ShowcaseChannel is #showcase.
+func (s *Sandbox) Send(ctx context.Context, to bot.Ref, m bot.Message) (bot.Ref, error) {
+	if err := ctx.Err(); err != nil {
+		return bot.Ref{}, err
+	}
+	if err := checkBotMessage(m); err != nil {
+		return bot.Ref{}, fmt.Errorf("sandbox: send: %w", err)
+	}
+	to.Channel = namedChannel(to.Channel)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ref, ok := s.nonces[m.Nonce]; ok && m.Nonce != "" {
+		return ref, nil
+	}
+	ref, err := s.postLocked(to, botAuthor(), m)
+	if err != nil {
+		return bot.Ref{}, err
+	}
+	s.changedLocked(ref.Channel)
+	return ref, nil
+}
+
+// Update replaces a message the bot posted.
+func (s *Sandbox) Update(ctx context.Context, msg bot.Ref, m bot.Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkBotMessage(m); err != nil {
+		return fmt.Errorf("sandbox: update: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.botPost(msg)
+	if err != nil {
+		return fmt.Errorf("sandbox: update: %w", err)
+	}
+	if p.Deleted {
+		return fmt.Errorf("sandbox: update: message %s was deleted: %w", msg.Message, bot.ErrUndeliverable)
+	}
+	edit := bot.Message{Text: m.Text, Buttons: m.Buttons}
+	if err := s.write(record{Op: opEdit, ID: p.ID, Msg: &edit, At: s.now().UTC()}); err != nil {
+		return err
+	}
+	p.edit(edit)
+	s.changedLocked(p.Channel)
+	return nil
+}
+
+// Delete removes a message the bot posted; deleting it twice is not an error.
+func (s *Sandbox) Delete(ctx context.Context, msg bot.Ref) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, err := s.botPost(msg)
+	if err != nil {
+		return fmt.Errorf("sandbox: delete: %w", err)
+	}
+	if p.Deleted {
+		return nil
+	}
+	if err := s.write(record{Op: opDelete, ID: p.ID, At: s.now().UTC()}); err != nil {
+		return err
+	}
+	p.Deleted = true
+	s.changedLocked(p.Channel)
+	return nil
+}
+
+// botPost finds a live or deleted bot message by ref.
+func (s *Sandbox) botPost(ref bot.Ref) (*post, error) {
+	p, ok := s.posts[ref.Message]
+	if !ok || ref.Message == "" {
+		return nil, fmt.Errorf("no message %q: %w", ref.Message, bot.ErrUndeliverable)
+	}
+	if ch := namedChannel(ref.Channel); ch != "" && ch != p.Channel {
+		return nil, fmt.Errorf("message %s is not in channel %s: %w", ref.Message, ch, bot.ErrUndeliverable)
+	}
+	if !p.Author.Bot {
+		return nil, fmt.Errorf("message %s is not the bot's: %w", ref.Message, bot.ErrUndeliverable)
+	}
+	return p, nil
+}
+
+// namedChannel resolves the core's named channels.
+func namedChannel(name string) string {
+	switch name {
+	case bot.StaffChannel:
+		return StaffChannel
+	case bot.ShowcaseChannel:
+		return ShowcaseChannel
+	}
+	return name
+}
+
+// checkBotMessage refuses what no platform would post.
+func checkBotMessage(m bot.Message) error {
+	switch {
+	case strings.TrimSpace(m.Text) == "" && len(m.Buttons) == 0:
+		return fmt.Errorf("empty message: %w", bot.ErrUndeliverable)
+	case len([]rune(m.Text)) > maxBotText:
+		return fmt.Errorf("message longer than %d characters: %w", maxBotText, bot.ErrUndeliverable)
+	case len(m.Buttons) > maxButtons:
+		return fmt.Errorf("more than %d buttons: %w", maxButtons, bot.ErrUndeliverable)
+	}
+	for _, b := range m.Buttons {
+		if b.ActionID == "" || b.Label == "" {
+			return fmt.Errorf("a button without an action ID or label: %w", bot.ErrUndeliverable)
+		}
+	}
+	return nil
+}
+
+func botAuthor() author { return author{ID: botAuthorID, Name: "advocate", Bot: true} }

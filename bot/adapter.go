@@ -1,0 +1,49 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Handler is the core's only way in: an adapter hands it every inbound event and
+// acknowledges the platform only after Handle returns nil (the effect is committed).
+type Handler interface {
+	Handle(ctx context.Context, ev Event) (Reply, error)
+}
+
+// Adapter connects the core to one platform. It translates and delivers; it
+// decides nothing.
+type Adapter interface {
+	Platform() string
+	// Run receives platform traffic and passes it to h until ctx is done.
+	Run(ctx context.Context, h Handler) error
+	// OpenPrivate opens the case's private conversation, posts intro in it, and
+	// returns the customer's side and the staff side (the same where both talk in
+	// one place).
+	OpenPrivate(ctx context.Context, c *Case, intro Message) (private, staff Ref, err error)
+	// Send posts m to the conversation to (a channel, thread, or a named channel such
+	// as StaffChannel) and returns the posted message's ref.
+	Send(ctx context.Context, to Ref, m Message) (Ref, error)
+	// Update replaces a posted message, for example to disable used buttons.
+	Update(ctx context.Context, msg Ref, m Message) error
+	// Delete removes a posted message (a withdrawn testimonial).
+	Delete(ctx context.Context, msg Ref) error
+}
+
+// ErrUndeliverable means the destination cannot take the message and retrying will
+// not help (a closed DM, an unknown channel). The relay tries the action's fallbacks.
+var ErrUndeliverable = errors.New("undeliverable")
+
+// RetryAfterError is a platform's "slow down": retry no sooner than After.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("rate limited, retry after %s: %v", e.After, e.Err)
+}
+
+func (e *RetryAfterError) Unwrap() error { return e.Err }

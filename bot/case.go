@@ -1,0 +1,219 @@
+package bot
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is where a case stands.
+type Status string
+
+// Case statuses: open → awaiting_staff ⇄ awaiting_customer → resolved → closed,
+// with reopened after a bad rating or a customer's "not fixed".
+const (
+	StatusOpen             Status = "open"
+	StatusAwaitingStaff    Status = "awaiting_staff"
+	StatusAwaitingCustomer Status = "awaiting_customer"
+	StatusResolved         Status = "resolved"
+	StatusReopened         Status = "reopened"
+	StatusClosed           Status = "closed"
+)
+
+// Active reports whether the case still needs staff: not resolved and not closed.
+func (s Status) Active() bool {
+	return s != StatusResolved && s != StatusClosed
+}
+
+// Case is one customer's support request, from the public question to closing.
+type Case struct {
+	ID       int64
+	Platform string
+	Customer Person
+	Status   Status
+	Public   Ref // the original public question (channel and message)
+	Private  Ref // the customer's side of the private conversation
+	Staff    Ref // the staff side; equal to Private where both talk in one place
+	Assignee string
+	// Question is the customer's first message; empty unless message text is kept.
+	Question        string
+	Round           int // resolutions so far; a rating belongs to one round
+	OpenedAt        time.Time
+	FirstResponseAt time.Time
+	ResolvedAt      time.Time
+	ClosedAt        time.Time
+}
+
+// Funnel event kinds appended to the case log.
+const (
+	KindAskedPublic         = "asked_public"
+	KindTakenPrivate        = "taken_private"
+	KindFirstStaffResponse  = "first_staff_response"
+	KindClaimed             = "claimed"
+	KindResolved            = "resolved"
+	KindSurveySent          = "survey_sent"
+	KindSurveyUndeliverable = "survey_undeliverable"
+	KindSurveyReminded      = "survey_reminded"
+	KindSurveyExpired       = "survey_expired"
+	KindRated               = "rated"
+	KindCommented           = "commented"
+	KindShareOffered        = "share_offered"
+	KindShareSuppressed     = "share_suppressed"
+	KindShareClicked        = "share_clicked"
+	KindShared              = "shared"
+	KindShareDeclined       = "share_declined"
+	KindOptedOut            = "opted_out"
+	KindShareWithdrawn      = "share_withdrawn"
+	KindReopened            = "reopened"
+	KindSLABreached         = "sla_breached"
+	KindNote                = "note"
+	KindNotice              = "notice"
+	KindClosed              = "closed"
+	KindForgotten           = "forgotten"
+	// KindMessage is a transcript line, recorded only when message text is kept.
+	KindMessage = "message"
+	// KindPrivateFailed: the private conversation could not be opened.
+	KindPrivateFailed = "private_failed"
+)
+
+// CaseEvent is one row of the append-only funnel log.
+type CaseEvent struct {
+	ID       int64
+	CaseID   int64
+	Kind     string
+	Actor    string // platform user ID, or "" for the bot
+	Platform string
+	At       time.Time
+	Detail   json.RawMessage // kind-specific JSON, may be nil
+}
+
+// Scale is the survey question asked.
+type Scale string
+
+// Survey scales.
+const (
+	CSAT Scale = "csat" // 1–5, satisfaction
+	CES  Scale = "ces"  // 1–7, how easy it was to get help
+	NPS  Scale = "nps"  // 0–10, likelihood to recommend
+)
+
+// Rating is a customer's answer to the survey for one resolution round.
+type Rating struct {
+	CaseID    int64
+	Round     int
+	Scale     Scale
+	Score     int
+	Satisfied bool
+	Unhappy   bool
+	Recovery  bool   // satisfied after an unhappy rating on the same case
+	Comment   string // empty unless message text is kept or the customer shared it
+	At        time.Time
+}
+
+// Share target kinds.
+const (
+	TargetCommunityPost = "community_post"
+	TargetXPost         = "x_post"
+	TargetReviewLink    = "review_link"
+)
+
+// Gating policies: who is offered a target.
+const (
+	PolicySatisfied = "satisfied"
+	PolicyEveryone  = "everyone"
+)
+
+// Offer states.
+const (
+	OfferOffered   = "offered"
+	OfferClicked   = "clicked"
+	OfferShared    = "shared"
+	OfferDeclined  = "declined"
+	OfferWithdrawn = "withdrawn"
+	OfferExpired   = "expired"
+)
+
+// Offer is one share target offered to one customer for one case: the consent
+// record. Text is the exact text shown (and, once shared, posted).
+type Offer struct {
+	ID       int64
+	CaseID   int64
+	Round    int
+	Target   string // the target's name from config
+	Kind     string // community_post, x_post, review_link
+	Policy   string
+	Text     string
+	URL      string // x intent or review URL
+	State    string
+	Post     Ref // the public post, for community_post once shared
+	At       time.Time
+	SharedAt time.Time
+}
+
+// PersonRecord is what advocate remembers of a person across cases: opt-out and
+// the last share prompt, for frequency caps.
+type PersonRecord struct {
+	Platform     string
+	ID           string
+	OptedOut     bool
+	LastPromptAt time.Time
+}
+
+// Timer kinds.
+const (
+	TimerSLA          = "sla"
+	TimerRemind       = "survey_remind"
+	TimerExpire       = "survey_expire"
+	TimerPromptExpire = "prompt_expire"
+)
+
+// Timer is a due moment stored as a row, so it survives restarts.
+type Timer struct {
+	CaseID int64
+	Kind   string
+	Round  int
+	DueAt  time.Time
+}
+
+// Action kinds delivered by the outbox relay.
+const (
+	ActOpenPrivate = "open_private" // open the case's private conversation; Msg is the intro
+	ActSend        = "send"         // post Msg to To
+	ActUpdate      = "update"       // replace the message remembered under Key
+	ActDelete      = "delete"       // delete the message remembered under Key
+)
+
+// Places an action can be addressed to, resolved by the relay at delivery time
+// from the case row, so an action can be queued before its conversation exists.
+const (
+	PlaceRef     = "ref"     // To as given
+	PlacePublic  = "public"  // a thread reply under the case's original question
+	PlacePrivate = "private" // the customer's side of the private conversation
+	PlaceStaff   = "staff"   // the staff side of the private conversation
+)
+
+// Action is an outgoing platform call written to the outbox in the same transaction
+// as the decision that caused it, and delivered at least once.
+type Action struct {
+	ID       int64
+	CaseID   int64 // 0 for actions that belong to no case
+	Platform string
+	Lane     string // actions in one lane are delivered in order
+	Kind     string
+	Place    string
+	To       Ref      // for PlaceRef, or filled in by the relay
+	Fallback []string // places to try, in order, when To is undeliverable
+	Msg      Message
+	// Key names the delivered message so later actions can update or delete it
+	// (for example "survey:2"); for ActUpdate and ActDelete it names the target.
+	Key      string
+	Attempts int
+	NextAt   time.Time
+	LastErr  string
+}
+
+// Delivery is a delivered action's result.
+type Delivery struct {
+	Ref   Ref    // the message posted, or for ActOpenPrivate the private side
+	Staff Ref    // for ActOpenPrivate: the staff side
+	Place string // the place it finally went to (after fallbacks)
+}

@@ -1,0 +1,255 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options are what a Core needs.
+type Options struct {
+	Store  Store
+	Config Config
+	Logger *slog.Logger
+	// Now is the clock for timers and the relay; time.Now when nil. The store has
+	// its own clock for what it records; tests set both to the same fake.
+	Now func() time.Time
+	// Observer, when set, is told of what happens, for metrics.
+	Observer Observer
+}
+
+// Observer receives counts for metrics. Implementations must be safe for
+// concurrent use and fast.
+type Observer interface {
+	// Recorded is called after a funnel event is committed.
+	Recorded(kind, platform string, detail map[string]any)
+	// Acked is called with the time from an event's arrival to its commit.
+	Acked(platform string, d time.Duration)
+	// Delivered is called after each outbox delivery attempt; failed is true for
+	// a failed one, dead when it will not be retried.
+	Delivered(platform string, failed, dead bool)
+}
+
+// Core is advocate's flow: it decides what every event means, commits the
+// decision with its outgoing actions, and delivers them through the adapters.
+type Core struct {
+	store    Store
+	cfg      Config
+	texts    textSet
+	secret   []byte
+	log      *slog.Logger
+	now      func() time.Time
+	obs      Observer
+	mu       sync.RWMutex
+	adapters map[string]Adapter
+	poke     chan struct{}
+}
+
+// New checks the configuration and returns a Core. Register adapters before Run.
+func New(opts Options) (*Core, error) {
+	if opts.Store == nil {
+		return nil, errors.New("bot: no store")
+	}
+	if err := opts.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("bot: config: %w", err)
+	}
+	texts, err := parseTexts(opts.Config.Texts)
+	if err != nil {
+		return nil, err
+	}
+	c := &Core{
+		store:    opts.Store,
+		cfg:      opts.Config,
+		texts:    texts,
+		secret:   []byte(opts.Config.Secret),
+		log:      opts.Logger,
+		now:      opts.Now,
+		obs:      opts.Observer,
+		adapters: map[string]Adapter{},
+		poke:     make(chan struct{}, 1),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.log = c.log.With("component", "core")
+	return c, nil
+}
+
+// Register adds the adapter that delivers actions for its platform.
+func (c *Core) Register(a Adapter) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.adapters[a.Platform()] = a
+}
+
+func (c *Core) adapter(platform string) Adapter {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.adapters[platform]
+}
+
+// Handle decides what ev means and commits the decision together with its
+// outgoing actions and the event's ID; only then may the adapter acknowledge it.
+// A refusal (wrong user, tampered button) is not an error: it is committed, logged
+// and explained in the Reply.
+func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
+	start := c.now()
+	if ev.Author.Bot {
+		return Reply{}, nil
+	}
+	if ev.Kind == EventCommand && ev.Command == CmdStats {
+		return c.stats(ctx, ev)
+	}
+	var reply Reply
+	var recorded []CaseEvent
+	err := c.store.Update(ctx, func(tx Tx) error {
+		reply, recorded = Reply{}, nil
+		if ev.ID != "" {
+			dup, err := tx.Seen(ctx, ev.ID)
+			if err != nil || dup {
+				return err
+			}
+		}
+		t := &txn{Core: c, tx: tx, ctx: ctx, recorded: &recorded}
+		return t.dispatch(ev, &reply)
+	})
+	if err != nil {
+		c.log.Error("event not committed", "platform", ev.Where.Platform, "kind", ev.Kind, "event", ev.ID, "err", err)
+		return Reply{}, fmt.Errorf("handle %s event: %w", ev.Kind, err)
+	}
+	c.committed(recorded)
+	if c.obs != nil {
+		c.obs.Acked(ev.Where.Platform, c.now().Sub(start))
+	}
+	c.Poke()
+	return reply, nil
+}
+
+// Poke wakes the relay: new actions are waiting.
+func (c *Core) Poke() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Core) committed(events []CaseEvent) {
+	if c.obs == nil {
+		return
+	}
+	for _, e := range events {
+		var detail map[string]any
+		_ = json.Unmarshal(e.Detail, &detail)
+		c.obs.Recorded(e.Kind, e.Platform, detail)
+	}
+}
+
+// isStaff reports whether p is staff by the configured users and roles.
+func (c *Core) isStaff(p Person) bool {
+	var ids StaffIDs
+	switch p.Platform {
+	case Slack:
+		ids = c.cfg.Staff.Slack
+	case Discord:
+		ids = c.cfg.Staff.Discord
+	case Sandbox:
+		ids = c.cfg.Staff.Sandbox
+	}
+	if slices.Contains(ids.Users, p.ID) {
+		return true
+	}
+	for _, r := range p.Roles {
+		if slices.Contains(ids.Roles, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// txn is the work on one event or timer inside one store transaction.
+type txn struct {
+	*Core
+	tx       Tx
+	ctx      context.Context
+	recorded *[]CaseEvent
+}
+
+// record appends a funnel event for cs.
+func (t *txn) record(cs *Case, kind, actor string, detail map[string]any) error {
+	var raw json.RawMessage
+	if detail != nil {
+		b, err := json.Marshal(detail)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", kind, err)
+		}
+		raw = b
+	}
+	e := CaseEvent{CaseID: cs.ID, Kind: kind, Actor: actor, Platform: cs.Platform, At: t.tx.Now(), Detail: raw}
+	if err := t.tx.Record(t.ctx, e); err != nil {
+		return fmt.Errorf("record %s: %w", kind, err)
+	}
+	if t.recorded != nil {
+		*t.recorded = append(*t.recorded, e)
+	}
+	return nil
+}
+
+// send queues a message to a place of the case.
+func (t *txn) send(cs *Case, place string, m Message, key string, fallback ...string) error {
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m, Key: key, Fallback: fallback})
+}
+
+// sendTo queues a message to a fixed or named conversation, such as StaffChannel.
+func (t *txn) sendTo(cs *Case, to Ref, m Message) error {
+	to.Platform = cs.Platform
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: PlaceRef, To: to, Msg: m})
+}
+
+// update queues a replacement of the message remembered under key.
+func (t *txn) update(cs *Case, key string, m Message) error {
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActUpdate, Msg: m, Key: key})
+}
+
+func (t *txn) enqueue(a *Action) error {
+	if a.Lane == "" {
+		a.Lane = "case:" + strconv.FormatInt(a.CaseID, 10)
+	}
+	if err := t.tx.Enqueue(t.ctx, a); err != nil {
+		return fmt.Errorf("enqueue %s: %w", a.Kind, err)
+	}
+	return nil
+}
+
+// say renders a text with the case's common fields filled in.
+func (t *txn) say(name string, cs *Case, d TextData) string {
+	d.Brand = t.cfg.Brand
+	if cs != nil {
+		d.Case = cs.ID
+		if d.Customer == "" {
+			d.Customer = displayName(cs.Customer)
+		}
+	}
+	return t.texts.say(name, d)
+}
+
+// button builds a signed button for the case.
+func (t *txn) button(cs *Case, verb, arg, label string) Button {
+	id := actionID{Case: cs.ID, Round: cs.Round, Verb: verb, Arg: arg}
+	return Button{ActionID: id.sign(t.secret), Label: label, Staff: staffVerbs[verb]}
+}
+
+func displayName(p Person) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.ID
+}

@@ -1,0 +1,280 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+func promptKey(round int) string     { return "prompt:" + strconv.Itoa(round) }
+func postKey(offer int64) string     { return "testimonial:" + strconv.FormatInt(offer, 10) }
+func withdrawKey(offer int64) string { return "withdraw:" + strconv.FormatInt(offer, 10) }
+
+// offer sends the share prompt with every target the rating qualifies for, unless
+// the customer opted out or was prompted within the cooldown. Each offer is
+// recorded with its target, gating policy and exact text.
+func (t *txn) offer(cs *Case, rating *Rating) error {
+	p, err := t.tx.Person(t.ctx, cs.Platform, cs.Customer.ID)
+	if err != nil {
+		return fmt.Errorf("person: %w", err)
+	}
+	now := t.tx.Now()
+	switch {
+	case p.OptedOut:
+		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "opted_out"})
+	case within(now, p.LastPromptAt, t.cfg.Share.Cooldown.D()):
+		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "cooldown"})
+	}
+	var buttons []Button
+	for _, target := range t.cfg.Share.Targets {
+		policy := target.EffectivePolicy()
+		if policy == PolicySatisfied && !rating.Satisfied {
+			continue
+		}
+		b, err := t.offerTarget(cs, target, policy)
+		if err != nil {
+			return err
+		}
+		buttons = append(buttons, b)
+	}
+	if len(buttons) == 0 {
+		return nil
+	}
+	buttons = append(buttons,
+		t.button(cs, verbDecline, "", t.say("ShareNoThanks", cs, TextData{})),
+		t.button(cs, verbNever, "", t.say("ShareNever", cs, TextData{})))
+	prompt := Message{Text: t.say("SharePrompt", cs, TextData{}), Buttons: buttons}
+	if err := t.send(cs, PlacePrivate, prompt, promptKey(cs.Round)); err != nil {
+		return err
+	}
+	p.LastPromptAt = now
+	if err := t.tx.PutPerson(t.ctx, p); err != nil {
+		return fmt.Errorf("put person: %w", err)
+	}
+	if d := t.cfg.Share.PromptExpireAfter.D(); d > 0 {
+		tm := Timer{CaseID: cs.ID, Kind: TimerPromptExpire, Round: cs.Round, DueAt: now.Add(d)}
+		if err := t.tx.SetTimer(t.ctx, tm); err != nil {
+			return fmt.Errorf("set prompt timer: %w", err)
+		}
+	}
+	return nil
+}
+
+// offerTarget records one offer and returns its button.
+func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) (Button, error) {
+	text, err := t.targetText(cs, target)
+	if err != nil {
+		return Button{}, err
+	}
+	o := &Offer{CaseID: cs.ID, Round: cs.Round, Target: target.Name, Kind: target.Kind, Policy: policy,
+		Text: text, State: OfferOffered, At: t.tx.Now()}
+	switch target.Kind {
+	case TargetXPost:
+		o.URL = "https://x.com/intent/post?text=" + url.QueryEscape(text)
+	case TargetReviewLink:
+		o.URL = target.URL
+	}
+	if err := t.tx.CreateOffer(t.ctx, o); err != nil {
+		return Button{}, fmt.Errorf("create offer: %w", err)
+	}
+	detail := map[string]any{"offer": o.ID, "target": o.Target, "kind": o.Kind, "policy": policy, "text": text, "url": o.URL}
+	if err := t.record(cs, KindShareOffered, "", detail); err != nil {
+		return Button{}, err
+	}
+	arg := strconv.FormatInt(o.ID, 10)
+	if target.Kind == TargetCommunityPost {
+		return t.button(cs, verbShare, arg, target.Label), nil
+	}
+	b := t.button(cs, verbGo, arg, target.Label)
+	b.URL = o.URL
+	return b, nil
+}
+
+func (t *txn) targetText(cs *Case, target ShareTarget) (string, error) {
+	if target.Text == "" {
+		return "", nil
+	}
+	tpl, err := template.New(target.Name).Parse(target.Text)
+	if err != nil {
+		return "", fmt.Errorf("share target %s text: %w", target.Name, err)
+	}
+	var b strings.Builder
+	d := TextData{Brand: t.cfg.Brand, Customer: displayName(cs.Customer), Case: cs.ID}
+	if err := tpl.Execute(&b, d); err != nil {
+		return "", fmt.Errorf("share target %s text: %w", target.Name, err)
+	}
+	return b.String(), nil
+}
+
+// loadOffer finds the offer an action names, checking it belongs to the case.
+func (t *txn) loadOffer(cs *Case, arg string) (*Offer, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil {
+		return nil, ErrNotFound
+	}
+	o, err := t.tx.Offer(t.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if o.CaseID != cs.ID {
+		return nil, ErrNotFound
+	}
+	return o, nil
+}
+
+// clicked records the first click on an offer.
+func (t *txn) clicked(cs *Case, o *Offer, who string) error {
+	if o.State != OfferOffered {
+		return nil
+	}
+	o.State = OfferClicked
+	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+		return fmt.Errorf("update offer: %w", err)
+	}
+	return t.record(cs, KindShareClicked, who, map[string]any{"offer": o.ID, "target": o.Target, "kind": o.Kind})
+}
+
+// shareLink counts a click on an X or review link and returns where to go.
+func (t *txn) shareLink(cs *Case, o *Offer, who Person, r *Reply) error {
+	if o.State == OfferOffered {
+		if err := t.clicked(cs, o, who.ID); err != nil {
+			return err
+		}
+	}
+	r.URL = o.URL
+	return nil
+}
+
+// preview opens the testimonial preview: the exact text, editable.
+func (t *txn) preview(cs *Case, o *Offer, who Person, r *Reply) error {
+	if o.State != OfferOffered && o.State != OfferClicked {
+		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
+		return nil
+	}
+	if err := t.clicked(cs, o, who.ID); err != nil {
+		return err
+	}
+	id := actionID{Case: cs.ID, Round: o.Round, Verb: verbPost, Arg: strconv.FormatInt(o.ID, 10)}
+	r.Modal = &Modal{
+		ActionID: id.sign(t.secret),
+		Title:    t.say("PreviewTitle", cs, TextData{}),
+		Fields:   []Field{{ID: "text", Label: t.say("PreviewLabel", cs, TextData{}), Value: o.Text, Multiline: true, Required: true, MaxLen: 1000}},
+		Submit:   t.say("PreviewSubmit", cs, TextData{}),
+	}
+	return nil
+}
+
+// post queues the testimonial the customer confirmed. The consent record (exact
+// text, target, time, public message) is completed when the post is delivered.
+func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
+	text = strings.TrimSpace(text)
+	if o.State != OfferOffered && o.State != OfferClicked {
+		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
+		return nil
+	}
+	if text == "" {
+		text = o.Text
+	}
+	o.Text = text
+	o.State = OfferShared
+	o.SharedAt = t.tx.Now()
+	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+		return fmt.Errorf("update offer: %w", err)
+	}
+	post := Message{Text: t.say("Testimonial", cs, TextData{Text: text})}
+	if err := t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: PlaceRef,
+		To: Ref{Platform: cs.Platform, Channel: ShowcaseChannel}, Msg: post, Key: postKey(o.ID)}); err != nil {
+		return err
+	}
+	return t.update(cs, promptKey(o.Round), Message{Text: t.say("ShareDone", cs, TextData{})})
+}
+
+// shared completes the consent record once the testimonial is public.
+func (t *txn) shared(cs *Case, o *Offer, post Ref) error {
+	o.Post = post
+	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+		return fmt.Errorf("update offer: %w", err)
+	}
+	detail := map[string]any{"offer": o.ID, "target": o.Target, "kind": o.Kind, "text": o.Text,
+		"channel": post.Channel, "message": post.Message, "consented_at": o.SharedAt}
+	if err := t.record(cs, KindShared, cs.Customer.ID, detail); err != nil {
+		return err
+	}
+	m := Message{Text: t.say("Shared", cs, TextData{}), Buttons: []Button{
+		t.button(cs, verbWithdraw, strconv.FormatInt(o.ID, 10), t.say("WithdrawButton", cs, TextData{})),
+	}}
+	return t.send(cs, PlacePrivate, m, withdrawKey(o.ID))
+}
+
+// withdraw deletes a shared testimonial at the customer's request.
+func (t *txn) withdraw(cs *Case, o *Offer, who Person, r *Reply) error {
+	if o.State != OfferShared {
+		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
+		return nil
+	}
+	o.State = OfferWithdrawn
+	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+		return fmt.Errorf("update offer: %w", err)
+	}
+	if err := t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActDelete, Key: postKey(o.ID)}); err != nil {
+		return err
+	}
+	if err := t.record(cs, KindShareWithdrawn, who.ID, map[string]any{"offer": o.ID, "target": o.Target}); err != nil {
+		return err
+	}
+	return t.update(cs, withdrawKey(o.ID), Message{Text: t.say("Withdrawn", cs, TextData{})})
+}
+
+// decline closes the round's prompt; optOut also stops every future prompt.
+func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
+	offers, err := t.tx.Offers(t.ctx, cs.ID)
+	if err != nil {
+		return fmt.Errorf("offers: %w", err)
+	}
+	for _, o := range offers {
+		if o.Round == round && o.State == OfferOffered {
+			o.State = OfferDeclined
+			if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+				return fmt.Errorf("update offer: %w", err)
+			}
+		}
+	}
+	kind, text := KindShareDeclined, "Declined"
+	if optOut {
+		kind, text = KindOptedOut, "OptedOut"
+		p, err := t.tx.Person(t.ctx, cs.Platform, cs.Customer.ID)
+		if err != nil {
+			return fmt.Errorf("person: %w", err)
+		}
+		p.OptedOut = true
+		if err := t.tx.PutPerson(t.ctx, p); err != nil {
+			return fmt.Errorf("put person: %w", err)
+		}
+	}
+	if err := t.record(cs, kind, who.ID, map[string]any{"round": round}); err != nil {
+		return err
+	}
+	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerPromptExpire); err != nil {
+		return fmt.Errorf("cancel prompt timer: %w", err)
+	}
+	return t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})})
+}
+
+// expirePrompt closes a prompt nobody answered.
+func (t *txn) expirePrompt(cs *Case, tm Timer) error {
+	offers, err := t.tx.Offers(t.ctx, cs.ID)
+	if err != nil {
+		return fmt.Errorf("offers: %w", err)
+	}
+	for _, o := range offers {
+		if o.Round == tm.Round && (o.State == OfferOffered || o.State == OfferClicked) && o.Kind == TargetCommunityPost {
+			o.State = OfferExpired
+			if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+				return fmt.Errorf("update offer: %w", err)
+			}
+		}
+	}
+	return t.update(cs, promptKey(tm.Round), Message{Text: t.say("PromptExpired", cs, TextData{})})
+}

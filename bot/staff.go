@@ -1,0 +1,204 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// onCommand handles slash commands and context-menu commands.
+func (t *txn) onCommand(ev Event, r *Reply) error {
+	switch ev.Command {
+	case CmdSupport:
+		if strings.TrimSpace(ev.Text) == "" {
+			r.Modal = t.askModal(ev)
+			return nil
+		}
+		_, err := t.intake(ev, ev.Text)
+		return err
+	case CmdNotice:
+		return t.notice(ev, r)
+	case CmdClaim, CmdResolve, CmdReopen, CmdNote:
+		return t.caseCommand(ev, r)
+	}
+	t.log.Warn("unknown command", "command", ev.Command, "platform", ev.Where.Platform)
+	r.Ephemeral = t.say("InvalidButton", nil, TextData{})
+	return nil
+}
+
+// askModal asks for the description of a /support run without one.
+func (t *txn) askModal(ev Event) *Modal {
+	id := actionID{Verb: verbAsk, Arg: safeArg(ev.Where.Channel)}
+	return &Modal{
+		ActionID: id.sign(t.secret),
+		Title:    t.say("AskTitle", nil, TextData{}),
+		Fields:   []Field{{ID: "text", Label: t.say("AskLabel", nil, TextData{}), Multiline: true, Required: true, MaxLen: 2000}},
+		Submit:   "OK",
+	}
+}
+
+// caseCommand runs a staff command in a case's conversation.
+func (t *txn) caseCommand(ev Event, r *Reply) error {
+	if !t.isStaff(ev.Author) {
+		t.log.Warn("staff command refused", "command", ev.Command, "platform", ev.Where.Platform, "user", ev.Author.ID)
+		r.Ephemeral = t.say("OnlyStaff", nil, TextData{})
+		return nil
+	}
+	cs, err := t.tx.CaseByConversation(t.ctx, ev.Where.Conversation())
+	if errors.Is(err, ErrNotFound) {
+		r.Ephemeral = t.say("NoCaseHere", nil, TextData{})
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find case: %w", err)
+	}
+	switch ev.Command {
+	case CmdClaim:
+		return t.claim(cs, ev.Author, r)
+	case CmdResolve:
+		return t.resolve(cs, ev.Author, "staff", r)
+	case CmdReopen:
+		return t.reopen(cs, ev.Author, "staff")
+	default:
+		r.Ephemeral = t.say("Done", cs, TextData{})
+		return t.note(cs, ev.Author, ev.Text)
+	}
+}
+
+func (t *txn) claim(cs *Case, staff Person, r *Reply) error {
+	cs.Assignee = staff.ID
+	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
+		return fmt.Errorf("update case: %w", err)
+	}
+	if err := t.record(cs, KindClaimed, staff.ID, map[string]any{"assignee": staff.ID, "name": staff.Name}); err != nil {
+		return err
+	}
+	r.Ephemeral = t.say("Done", cs, TextData{})
+	return t.send(cs, PlacePrivate, Message{Text: t.say("Claimed", cs, TextData{Staff: displayName(staff)})}, "")
+}
+
+// resolve marks the case resolved, closes the public loop on the first
+// resolution, and sends the survey (falling back to the public thread when the
+// private conversation cannot be reached).
+func (t *txn) resolve(cs *Case, by Person, role string, r *Reply) error {
+	if !cs.Status.Active() {
+		r.Ephemeral = t.say("AlreadyResolved", cs, TextData{})
+		return nil
+	}
+	now := t.tx.Now()
+	cs.Round++
+	cs.Status = StatusResolved
+	cs.ResolvedAt = now
+	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
+		return fmt.Errorf("update case: %w", err)
+	}
+	if err := t.record(cs, KindResolved, by.ID, map[string]any{"by": role, "round": cs.Round}); err != nil {
+		return err
+	}
+	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerSLA); err != nil {
+		return fmt.Errorf("cancel SLA timer: %w", err)
+	}
+	if cs.Round == 1 && !cs.Public.IsZero() {
+		if err := t.send(cs, PlacePublic, Message{Text: t.say("ResolvedPublic", cs, TextData{})}, ""); err != nil {
+			return err
+		}
+	}
+	if !sameConversation(cs.Staff, cs.Private) {
+		if err := t.send(cs, PlaceStaff, Message{Text: t.say("ResolvedPrivate", cs, TextData{})}, ""); err != nil {
+			return err
+		}
+	}
+	r.Ephemeral = t.say("Done", cs, TextData{})
+	return t.sendSurvey(cs)
+}
+
+// reopen puts a resolved case back in staff's hands.
+func (t *txn) reopen(cs *Case, by Person, reason string) error {
+	if cs.Status.Active() {
+		return nil
+	}
+	cs.Status = StatusReopened
+	cs.ClosedAt = time.Time{}
+	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
+		return fmt.Errorf("update case: %w", err)
+	}
+	if err := t.record(cs, KindReopened, by.ID, map[string]any{"reason": reason, "round": cs.Round}); err != nil {
+		return err
+	}
+	if reason != "rating" { // a rated survey was closed by the rating
+		if err := t.closeSurvey(cs, Message{Text: t.say("Reopened", cs, TextData{})}); err != nil {
+			return err
+		}
+	}
+	msg := Message{Text: t.say("Reopened", cs, TextData{})}
+	if err := t.send(cs, PlacePrivate, msg, ""); err != nil {
+		return err
+	}
+	if sameConversation(cs.Staff, cs.Private) {
+		return nil
+	}
+	return t.send(cs, PlaceStaff, t.staffControls(cs, msg.Text), "")
+}
+
+// notice messages every customer with an active case from a channel: warn them
+// of a known incident before they ask again.
+func (t *txn) notice(ev Event, r *Reply) error {
+	if !t.isStaff(ev.Author) {
+		r.Ephemeral = t.say("OnlyStaff", nil, TextData{})
+		return nil
+	}
+	channel := ev.Fields["channel"]
+	cases, _, err := t.tx.FindCases(t.ctx, CaseFilter{
+		Platform: ev.Where.Platform, Channel: channel,
+		Statuses: []Status{StatusOpen, StatusAwaitingStaff, StatusAwaitingCustomer, StatusReopened},
+	})
+	if err != nil {
+		return fmt.Errorf("find cases for notice: %w", err)
+	}
+	for _, cs := range cases {
+		if err := t.send(cs, PlacePrivate, Message{Text: t.say("Notice", cs, TextData{Text: ev.Text})}, ""); err != nil {
+			return err
+		}
+		if err := t.record(cs, KindNotice, ev.Author.ID, map[string]any{"channel": channel}); err != nil {
+			return err
+		}
+	}
+	r.Ephemeral = t.say("NoticeSent", nil, TextData{Score: len(cases), Channel: channel})
+	return nil
+}
+
+// stats answers /advocate stats with the funnel of the last 7 or 30 days.
+func (c *Core) stats(ctx context.Context, ev Event) (Reply, error) {
+	if !c.isStaff(ev.Author) {
+		return Reply{Ephemeral: c.texts.say("OnlyStaff", TextData{})}, nil
+	}
+	days := 7
+	if strings.Contains(ev.Text, "30") {
+		days = 30
+	}
+	now := c.now().UTC()
+	rows, err := c.store.Funnel(ctx, FunnelQuery{Since: now.AddDate(0, 0, -days), Platform: ev.Where.Platform})
+	if err != nil {
+		return Reply{}, fmt.Errorf("stats: %w", err)
+	}
+	var b strings.Builder
+	for _, row := range rows {
+		for i, n := range row.Counts {
+			fmt.Fprintf(&b, "%s: %d\n", Stages[i], n)
+		}
+	}
+	text := c.texts.say("Stats", TextData{Brand: c.cfg.Brand, Text: fmt.Sprintf("last %d days", days), Stages: strings.TrimSpace(b.String())})
+	return Reply{Ephemeral: text}, nil
+}
+
+// safeArg keeps an action ID argument free of the separator.
+func safeArg(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '.' || r > 126 || r < 33 {
+			return '_'
+		}
+		return r
+	}, s)
+}

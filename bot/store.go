@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store errors. Implementations wrap them so callers can test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is the persistence the core needs. The SQLite implementation lives in
+// package store; a PostgreSQL one can pass the same conformance suite.
+type Store interface {
+	// Update runs fn in one write transaction: everything fn writes commits together
+	// or not at all. fn may be retried, so it must not have side effects outside tx.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Funnel counts funnel stages for the cases matching q, grouped as q asks.
+	Funnel(ctx context.Context, q FunnelQuery) ([]FunnelRow, error)
+	Close() error
+}
+
+// Tx is one transaction. Every method takes the caller's context.
+type Tx interface {
+	// Now is the transaction's clock (UTC), replaceable in tests.
+	Now() time.Time
+	// Seen records an inbound event ID and reports whether it was already recorded.
+	Seen(ctx context.Context, eventID string) (bool, error)
+
+	CreateCase(ctx context.Context, c *Case) error // sets c.ID
+	UpdateCase(ctx context.Context, c *Case) error
+	Case(ctx context.Context, id int64) (*Case, error)
+	// ActiveCaseFor returns the customer's case that is neither resolved nor closed.
+	ActiveCaseFor(ctx context.Context, platform, customerID string) (*Case, error)
+	// CaseByConversation finds the case whose private or staff conversation is ref
+	// (matched on platform, channel and thread).
+	CaseByConversation(ctx context.Context, ref Ref) (*Case, error)
+	// FindCases lists cases matching f, newest first, and the total matching.
+	FindCases(ctx context.Context, f CaseFilter) ([]*Case, int, error)
+	// CaseEvents lists a case's funnel log, oldest first.
+	CaseEvents(ctx context.Context, caseID int64) ([]CaseEvent, error)
+	Record(ctx context.Context, e CaseEvent) error
+
+	// PutRating stores a rating; ErrConflict if the round is already rated.
+	PutRating(ctx context.Context, r *Rating) error
+	Ratings(ctx context.Context, caseID int64) ([]Rating, error)
+	UpdateRatingComment(ctx context.Context, caseID int64, round int, comment string) error
+
+	CreateOffer(ctx context.Context, o *Offer) error // sets o.ID
+	UpdateOffer(ctx context.Context, o *Offer) error
+	Offer(ctx context.Context, id int64) (*Offer, error)
+	Offers(ctx context.Context, caseID int64) ([]*Offer, error)
+
+	// Person returns what is known of a person, or a zero record with the given keys.
+	Person(ctx context.Context, platform, id string) (PersonRecord, error)
+	PutPerson(ctx context.Context, p PersonRecord) error
+
+	// SetTimer creates or replaces the timer (CaseID, Kind).
+	SetTimer(ctx context.Context, t Timer) error
+	CancelTimer(ctx context.Context, caseID int64, kind string) error
+	// DueTimers lists timers due at or before now, earliest first.
+	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+
+	// Enqueue adds an action to the outbox (sets a.ID; NextAt defaults to Now).
+	Enqueue(ctx context.Context, a *Action) error
+	// PendingActions returns, for each lane, its oldest pending action if that one
+	// is due (NextAt <= now), oldest first. Dead and delivered actions do not block.
+	PendingActions(ctx context.Context, now time.Time, limit int) ([]Action, error)
+	// MarkDelivered marks an action delivered, forgets its message text, and
+	// remembers d.Ref under (case, key) when the action has a Key.
+	MarkDelivered(ctx context.Context, id int64, d Delivery) error
+	// MarkFailed records a failed attempt: retry at next, or dead when dead is true.
+	MarkFailed(ctx context.Context, id int64, attempts int, next time.Time, lastErr string, dead bool) error
+	// Delivered returns the message remembered under (case, key).
+	Delivered(ctx context.Context, caseID int64, key string) (Ref, error)
+	// OutboxStats counts pending and dead actions.
+	OutboxStats(ctx context.Context) (pending, dead int, err error)
+
+	// Forget erases a person's identity and message texts on every case of theirs,
+	// keeping the anonymous funnel rows.
+	Forget(ctx context.Context, platform, id string) (cases int, err error)
+	// Purge blanks message texts and offer texts of cases closed before cutoff.
+	Purge(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// CaseFilter selects cases.
+type CaseFilter struct {
+	Platform   string
+	Channel    string // public channel of the question
+	CustomerID string
+	Assignee   string
+	Statuses   []Status
+	Since      time.Time // opened at or after
+	Until      time.Time // opened before (zero: no bound)
+	Offset     int
+	Limit      int // 0: no limit
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/store"
+)
+
+// loadConfig reads and validates the file named by --config.
+func (e *env) loadConfig(cmd *cobra.Command) (*config.File, error) {
+	path, _ := cmd.Flags().GetString("config")
+	f, err := config.Load(path, e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("%s is not valid:\n%w", path, err)
+	}
+	return f, nil
+}
+
+// openStore opens the configured database for a tool command.
+func (e *env) openStore(ctx context.Context, f *config.File, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, f.Store.Path, store.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
+	}
+	return db, nil
+}
+
+func (e *env) logger(f *config.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: f.Log.SlogLevel()}
+	if f.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
+}
+
+func checkConfigCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check-config",
+		Short: "Check the configuration file and explain every problem",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := e.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			var platforms []string
+			for name, on := range map[string]bool{"sandbox": f.Sandbox.Enabled, "slack": f.Slack.Enabled, "discord": f.Discord.Enabled} {
+				if on {
+					platforms = append(platforms, name)
+				}
+			}
+			_, err = fmt.Fprintf(e.stdout, "configuration OK: store %s, listen %s, %d share target(s), platforms %v\n",
+				f.Store.Path, f.HTTP.Listen, len(f.Share.Targets), sortStrings(platforms))
+			return err
+		},
+	}
+}

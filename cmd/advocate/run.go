@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/advocate-bot/advocate/adapters/sandbox"
+	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/store"
+)
+
+func runCommand(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the bot (the sandbox, Slack and Discord as configured) and its web server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := e.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			log := e.logger(f)
+			a, err := openApp(cmd.Context(), f, log)
+			if err != nil {
+				return err
+			}
+			if a.sandbox != nil {
+				fmt.Fprintf(e.stdout, "advocate sandbox: %s/sandbox/\n", a.baseURL())
+			}
+			return a.run(cmd.Context())
+		},
+	}
+}
+
+// app is a running advocate: store, core, adapters and the HTTP server.
+type app struct {
+	cfg      *config.File
+	log      *slog.Logger
+	db       *store.DB
+	core     *bot.Core
+	adapters []bot.Adapter
+	sandbox  *sandbox.Sandbox
+	mux      *http.ServeMux
+	ln       net.Listener
+}
+
+// openApp opens the store, builds the core and adapters, and binds the listener.
+func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error) {
+	a := &app{cfg: f, log: log, mux: http.NewServeMux()}
+	if f.DashboardOpenOnNonLoopback() {
+		return nil, fmt.Errorf("http.listen %s is not a loopback address and no dashboard users or token are configured: refusing to serve the dashboard to the network", f.HTTP.Listen)
+	}
+	db, err := store.Open(ctx, f.Store.Path, store.Options{Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
+	}
+	a.db = db
+	if err := a.buildAdapters(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	core, err := bot.New(bot.Options{Store: db, Config: f.Config, Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.core = core
+	for _, ad := range a.adapters {
+		core.Register(ad)
+	}
+	a.routes()
+	ln, err := net.Listen("tcp", f.HTTP.Listen)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w", f.HTTP.Listen, err)
+	}
+	a.ln = ln
+	return a, nil
+}
+
+// buildAdapters creates the enabled platforms' adapters. It may add staff IDs to
+// the core's configuration (the sandbox's staff personas).
+func (a *app) buildAdapters() error {
+	f := a.cfg
+	if f.Sandbox.Enabled {
+		sb, err := sandbox.New(sandbox.Options{
+			Customers:    f.Sandbox.Customers,
+			Staff:        f.Sandbox.Staff,
+			Path:         sandboxPath(f.Store.Path),
+			DashboardURL: "/dashboard/",
+			Logger:       a.log,
+		})
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		f.Staff.Sandbox.Users = append(f.Staff.Sandbox.Users, sb.StaffIDs()...)
+		a.sandbox = sb
+		a.adapters = append(a.adapters, sb)
+	}
+	return nil
+}
+
+// sandboxPath keeps the simulated community's history next to the database.
+func sandboxPath(dbPath string) string {
+	return strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".sandbox.jsonl"
+}
+
+func (a *app) routes() {
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	a.mux.HandleFunc("GET /readyz", a.ready)
+	if a.sandbox != nil {
+		a.mux.Handle("/sandbox/", a.sandbox.Handler())
+		a.mux.Handle("/sandbox", a.sandbox.Handler())
+		a.mux.Handle("GET /{$}", http.RedirectHandler("/sandbox/", http.StatusFound))
+	}
+}
+
+// ready reports whether the store is writable.
+func (a *app) ready(w http.ResponseWriter, r *http.Request) {
+	err := a.db.Update(r.Context(), func(tx bot.Tx) error {
+		_, err := tx.OutboxStats(r.Context())
+		return err
+	})
+	if err != nil {
+		a.log.Error("not ready", "err", err)
+		http.Error(w, "store not writable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+func (a *app) baseURL() string {
+	return "http://" + a.ln.Addr().String()
+}
+
+// run serves until ctx is done, then stops intake, lets in-flight work finish
+// and closes the store.
+func (a *app) run(ctx context.Context) error {
+	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
+	work, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(a.adapters)+2)
+	for _, ad := range a.adapters {
+		wg.Go(func() {
+			if err := ad.Run(work, a.core); err != nil {
+				errs <- fmt.Errorf("%s adapter: %w", ad.Platform(), err)
+			}
+		})
+	}
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		_ = a.core.Run(work)
+	}()
+	go a.purgeLoop(work)
+	go func() {
+		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	a.log.Info("advocate running", "listen", a.ln.Addr().String(), "adapters", len(a.adapters))
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+	}
+	a.log.Info("shutting down")
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shut) // stop intake; handlers in flight finish their commits
+	stop()
+	wg.Wait()
+	<-relayDone
+	if err := a.db.Close(); err != nil && runErr == nil {
+		runErr = fmt.Errorf("close store: %w", err)
+	}
+	return runErr
+}
+
+// purgeLoop applies store.retention once an hour.
+func (a *app) purgeLoop(ctx context.Context) {
+	keep := a.cfg.Store.Retention.D()
+	if keep <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		err := a.db.Update(ctx, func(tx bot.Tx) error {
+			n, err := tx.Purge(ctx, tx.Now().Add(-keep))
+			if n > 0 {
+				a.log.Info("retention purge", "cases", n)
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("retention purge", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,200 @@
+// Package config reads advocate's YAML file: the core's settings, the store, the
+// HTTP server, and each platform. Secrets come from the environment through
+// ${VAR} expansion.
+//
+// Load and Parse start from Default, so a key left out keeps its default; they
+// reject unknown keys and values of the wrong type, naming the key and its line.
+// Validate then checks that the values make sense together. A section with
+// enabled: false (say, slack) may reference environment variables that are not
+// set: they expand to empty there, so one file serves every deployment.
+package config
+
+import (
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// File is the whole configuration file.
+type File struct {
+	bot.Config `yaml:",inline"`
+	Store      Store     `yaml:"store"`
+	HTTP       HTTP      `yaml:"http"`
+	Dashboard  Dashboard `yaml:"dashboard"`
+	Sandbox    Sandbox   `yaml:"sandbox"`
+	Slack      Slack     `yaml:"slack"`
+	Discord    Discord   `yaml:"discord"`
+	Log        Log       `yaml:"log"`
+}
+
+// Store configures the SQLite database.
+type Store struct {
+	Path string `yaml:"path"`
+	// KeepMessageText stores message text (questions, transcripts, comments).
+	// Off by default: only metadata is kept.
+	KeepMessageText bool `yaml:"keep_message_text"`
+	// Retention purges texts and closed cases' details after this long; 0 keeps them.
+	Retention bot.Duration `yaml:"retention"`
+}
+
+// HTTP configures advocate's web server (sandbox, dashboard, tracking links,
+// Slack HTTP mode, Discord HTTP interactions, metrics).
+type HTTP struct {
+	Listen    string `yaml:"listen"`
+	PublicURL string `yaml:"public_url"`
+}
+
+// Dashboard configures staff access to the web dashboard.
+type Dashboard struct {
+	Users []DashboardUser `yaml:"users"`
+	// Token is a bearer token for scripts (read-only admin access to exports).
+	Token string `yaml:"token"`
+}
+
+// DashboardUser is one staff login.
+type DashboardUser struct {
+	Name         string `yaml:"name"`
+	PasswordHash string `yaml:"password_hash"` // bcrypt
+	Role         string `yaml:"role"`          // admin or viewer
+}
+
+// Sandbox configures the local simulated community.
+type Sandbox struct {
+	Enabled   bool     `yaml:"enabled"`
+	Customers []string `yaml:"customers"` // persona names
+	Staff     []string `yaml:"staff"`
+}
+
+// Slack configures the Slack adapter.
+type Slack struct {
+	Enabled         bool     `yaml:"enabled"`
+	BotToken        string   `yaml:"bot_token"`
+	AppToken        string   `yaml:"app_token"`
+	SigningSecret   string   `yaml:"signing_secret"`
+	Mode            string   `yaml:"mode"` // socket (default) or http
+	APIURL          string   `yaml:"api_url"`
+	SupportChannels []string `yaml:"support_channels"`
+	StaffChannel    string   `yaml:"staff_channel"`
+	ShowcaseChannel string   `yaml:"showcase_channel"`
+}
+
+// Discord configures the Discord adapter.
+type Discord struct {
+	Enabled         bool     `yaml:"enabled"`
+	Token           string   `yaml:"token"`
+	ApplicationID   string   `yaml:"application_id"`
+	PublicKey       string   `yaml:"public_key"`
+	APIURL          string   `yaml:"api_url"`
+	Guilds          []string `yaml:"guilds"`
+	SupportChannels []string `yaml:"support_channels"`
+	StaffRole       string   `yaml:"staff_role"`
+	StaffChannel    string   `yaml:"staff_channel"`
+	ShowcaseChannel string   `yaml:"showcase_channel"`
+	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
+	Interactions string `yaml:"interactions"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Slack modes and Discord interaction transports.
+const (
+	SlackSocket         = "socket"  // Socket Mode: no public URL needed
+	SlackHTTP           = "http"    // Events API over HTTP, signed requests
+	DiscordGateway      = "gateway" // interactions arrive over the gateway
+	DiscordInteractions = "http"    // signed HTTP interactions endpoint
+)
+
+// Dashboard roles.
+const (
+	RoleAdmin  = "admin"
+	RoleViewer = "viewer"
+)
+
+// SlogLevel is the configured level for log/slog; an invalid level (which
+// Validate reports) counts as info.
+func (l Log) SlogLevel() slog.Level {
+	lvl, _ := parseLevel(l.Level)
+	return lvl
+}
+
+// parseLevel maps log.level to a slog level and says whether it is valid.
+func parseLevel(s string) (slog.Level, bool) {
+	switch s {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return slog.LevelInfo, false
+}
+
+// Default is the configuration of a file with no keys: the core's defaults, a
+// local SQLite file, the web server on the loopback interface and the sandbox
+// community, with Slack and Discord off. Only secret is missing for it to validate.
+func Default() File {
+	f := defaults()
+	f.derive()
+	return f
+}
+
+// defaults is Default before derived values are filled in, so that a file that
+// sets http.listen gets its public URL derived from that listen address.
+func defaults() File {
+	return File{
+		Config: bot.DefaultConfig(),
+		Store:  Store{Path: "advocate.db"},
+		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
+		Sandbox: Sandbox{
+			Enabled:   true,
+			Customers: []string{"Ada", "Grace", "Linus"},
+			Staff:     []string{"Sam (staff)"},
+		},
+		Slack: Slack{
+			Mode:   SlackSocket,
+			APIURL: "https://slack.com/api/",
+		},
+		Discord: Discord{
+			APIURL:       "https://discord.com/",
+			Interactions: DiscordGateway,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+// derive fills the values computed from others: http.public_url from
+// http.listen when it is empty (without a trailing slash, so links are
+// PublicURL + "/path"), and the core's copies of the public URL and of
+// store.keep_message_text.
+func (f *File) derive() {
+	if f.HTTP.PublicURL == "" {
+		f.HTTP.PublicURL = publicURLFor(f.HTTP.Listen)
+	}
+	f.HTTP.PublicURL = strings.TrimRight(f.HTTP.PublicURL, "/")
+	f.Config.PublicURL = f.HTTP.PublicURL
+	f.Config.KeepText = f.Store.KeepMessageText
+}
+
+// publicURLFor is the URL a local browser reaches the listen address at. A
+// wildcard host (":8080", "0.0.0.0:8080") becomes localhost, since
+// "http://:8080" is no URL.
+func publicURLFor(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + listen
+	}
+	switch host {
+	case "", "0.0.0.0", "::":
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

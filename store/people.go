@@ -1,0 +1,38 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// Person returns what is known of a person, or a zero record with their keys.
+func (t *tx) Person(ctx context.Context, platform, id string) (bot.PersonRecord, error) {
+	p := bot.PersonRecord{Platform: platform, ID: id}
+	var last sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT opted_out, last_prompt_at FROM people
+		WHERE platform = ? AND id = ?`, platform, id).Scan(&p.OptedOut, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: person %s/%s: %w", platform, id, err)
+	}
+	p.LastPromptAt = fromMs(last)
+	return p, nil
+}
+
+// PutPerson creates or replaces a person's record.
+func (t *tx) PutPerson(ctx context.Context, p bot.PersonRecord) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO people (platform, id, opted_out, last_prompt_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (platform, id) DO UPDATE
+		SET opted_out = excluded.opted_out, last_prompt_at = excluded.last_prompt_at`,
+		p.Platform, p.ID, boolInt(p.OptedOut), nullMs(p.LastPromptAt))
+	if err != nil {
+		return fmt.Errorf("store: put person %s/%s: %w", p.Platform, p.ID, err)
+	}
+	return nil
+}
