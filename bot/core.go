@@ -253,3 +253,6 @@ func displayName(p Person) string {
 	}
 	return p.ID
 }
+
+// Logger is the core's logger, for helpers that log on its behalf.
+func (c *Core) Logger() *slog.Logger { return c.log }

@@ -27,25 +27,24 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	case within(now, p.LastPromptAt, t.cfg.Share.Cooldown.D()):
 		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "cooldown"})
 	}
-	var buttons []Button
+	offered := 0
 	for _, target := range t.cfg.Share.Targets {
 		policy := target.EffectivePolicy()
 		if policy == PolicySatisfied && !rating.Satisfied {
 			continue
 		}
-		b, err := t.offerTarget(cs, target, policy)
-		if err != nil {
+		if err := t.offerTarget(cs, target, policy); err != nil {
 			return err
 		}
-		buttons = append(buttons, b)
+		offered++
 	}
-	if len(buttons) == 0 {
+	if offered == 0 {
 		return nil
 	}
-	buttons = append(buttons,
-		t.button(cs, verbDecline, "", t.say("ShareNoThanks", cs, TextData{})),
-		t.button(cs, verbNever, "", t.say("ShareNever", cs, TextData{})))
-	prompt := Message{Text: t.say("SharePrompt", cs, TextData{}), Buttons: buttons}
+	prompt, err := t.promptMessage(cs, cs.Round, t.say("SharePrompt", cs, TextData{}))
+	if err != nil {
+		return err
+	}
 	if err := t.send(cs, PlacePrivate, prompt, promptKey(cs.Round)); err != nil {
 		return err
 	}
@@ -62,11 +61,11 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	return nil
 }
 
-// offerTarget records one offer and returns its button.
-func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) (Button, error) {
+// offerTarget records one offer with its exact text and gating policy.
+func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) error {
 	text, err := t.targetText(cs, target)
 	if err != nil {
-		return Button{}, err
+		return err
 	}
 	o := &Offer{CaseID: cs.ID, Round: cs.Round, Target: target.Name, Kind: target.Kind, Policy: policy,
 		Text: text, State: OfferOffered, At: t.tx.Now()}
@@ -77,19 +76,47 @@ func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) (Button, 
 		o.URL = target.URL
 	}
 	if err := t.tx.CreateOffer(t.ctx, o); err != nil {
-		return Button{}, fmt.Errorf("create offer: %w", err)
+		return fmt.Errorf("create offer: %w", err)
 	}
 	detail := map[string]any{"offer": o.ID, "target": o.Target, "kind": o.Kind, "policy": policy, "text": text, "url": o.URL}
-	if err := t.record(cs, KindShareOffered, "", detail); err != nil {
-		return Button{}, err
+	return t.record(cs, KindShareOffered, "", detail)
+}
+
+// promptMessage renders the round's share prompt with a button for every offer
+// still open, "No thanks" and "Don't ask me again"; with none open, just done.
+func (t *txn) promptMessage(cs *Case, round int, text string) (Message, error) {
+	offers, err := t.tx.Offers(t.ctx, cs.ID)
+	if err != nil {
+		return Message{}, fmt.Errorf("offers: %w", err)
 	}
-	arg := strconv.FormatInt(o.ID, 10)
-	if target.Kind == TargetCommunityPost {
-		return t.button(cs, verbShare, arg, target.Label), nil
+	labels := map[string]string{}
+	for _, target := range t.cfg.Share.Targets {
+		labels[target.Name] = target.Label
 	}
-	b := t.button(cs, verbGo, arg, target.Label)
-	b.URL = o.URL
-	return b, nil
+	m := Message{Text: text}
+	for _, o := range offers {
+		if o.Round != round || (o.State != OfferOffered && o.State != OfferClicked) {
+			continue
+		}
+		label, arg := labels[o.Target], strconv.FormatInt(o.ID, 10)
+		if label == "" {
+			label = o.Target
+		}
+		if o.Kind == TargetCommunityPost {
+			m.Buttons = append(m.Buttons, t.button(cs, verbShare, arg, label))
+			continue
+		}
+		b := t.button(cs, verbGo, arg, label)
+		b.URL = o.URL
+		m.Buttons = append(m.Buttons, b)
+	}
+	if len(m.Buttons) == 0 {
+		return Message{Text: t.say("ShareDone", cs, TextData{})}, nil
+	}
+	m.Buttons = append(m.Buttons,
+		t.button(cs, verbDecline, "", t.say("ShareNoThanks", cs, TextData{})),
+		t.button(cs, verbNever, "", t.say("ShareNever", cs, TextData{})))
+	return m, nil
 }
 
 func (t *txn) targetText(cs *Case, target ShareTarget) (string, error) {
@@ -188,7 +215,11 @@ func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
 		To: Ref{Platform: cs.Platform, Channel: ShowcaseChannel}, Msg: post, Key: postKey(o.ID)}); err != nil {
 		return err
 	}
-	return t.update(cs, promptKey(o.Round), Message{Text: t.say("ShareDone", cs, TextData{})})
+	prompt, err := t.promptMessage(cs, o.Round, t.say("ShareDone", cs, TextData{}))
+	if err != nil {
+		return err
+	}
+	return t.update(cs, promptKey(o.Round), prompt)
 }
 
 // shared completes the consent record once the testimonial is public.

@@ -101,8 +101,8 @@ func (t *tx) PendingActions(ctx context.Context, now time.Time, limit int) ([]bo
 
 // MarkDelivered marks the action delivered and drops its message, which the
 // outbox must not keep once delivered. A send (or private conversation opened)
-// under a Key remembers d.Ref under (case, key); updates and deletes name an
-// existing message by Key and leave it remembered as it was.
+// under a Key remembers d.Ref under (case, key); an update leaves that as it
+// was, and a delete forgets it, since the message is gone.
 func (t *tx) MarkDelivered(ctx context.Context, id int64, d bot.Delivery) error {
 	ref, err := toJSON(d.Ref)
 	if err != nil {
@@ -117,12 +117,16 @@ func (t *tx) MarkDelivered(ctx context.Context, id int64, d bot.Delivery) error 
 	if err != nil {
 		return notFound(err, "mark delivered", id)
 	}
-	if key == "" || kind == bot.ActUpdate || kind == bot.ActDelete || d.Ref.IsZero() {
+	switch {
+	case key == "" || kind == bot.ActUpdate:
 		return nil
+	case kind == bot.ActDelete:
+		_, err = t.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE case_id = ? AND msg_key = ?`, caseID, key)
+	case !d.Ref.IsZero():
+		_, err = t.tx.ExecContext(ctx, `INSERT INTO deliveries (case_id, msg_key, ref, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (case_id, msg_key) DO UPDATE SET ref = excluded.ref, at = excluded.at`,
+			caseID, key, ref, ms(t.now))
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO deliveries (case_id, msg_key, ref, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (case_id, msg_key) DO UPDATE SET ref = excluded.ref, at = excluded.at`,
-		caseID, key, ref, ms(t.now))
 	if err != nil {
 		return fmt.Errorf("store: remember delivery %d/%s: %w", caseID, key, err)
 	}

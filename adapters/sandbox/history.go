@@ -130,7 +130,7 @@ func (s *Sandbox) replay() error {
 func (s *Sandbox) apply(r record) bool {
 	switch r.Op {
 	case opChannel:
-		if r.Channel == nil || r.Channel.Name == "" || s.channels[r.Channel.Name] != nil {
+		if r.Channel == nil || r.Channel.Kind != kindCase || r.Channel.Name == "" || s.channels[r.Channel.Name] != nil {
 			return false
 		}
 		s.addChannel(r.Channel)

@@ -341,3 +341,6 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// Path is the SQLite file the harness uses.
+func (h *Harness) Path() string { return h.path }

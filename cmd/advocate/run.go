@@ -131,7 +131,7 @@ func (a *app) routes() {
 // ready reports whether the store is writable.
 func (a *app) ready(w http.ResponseWriter, r *http.Request) {
 	err := a.db.Update(r.Context(), func(tx bot.Tx) error {
-		_, err := tx.OutboxStats(r.Context())
+		_, _, err := tx.OutboxStats(r.Context())
 		return err
 	})
 	if err != nil {

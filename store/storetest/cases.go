@@ -96,7 +96,11 @@ func testActiveCaseFor(t *testing.T, s bot.Store) {
 }
 
 func testCaseByConversation(t *testing.T, s bot.Store) {
-	dm := sampleCase("ann", day(0)) // private D-ann, staff C-staff/200.ann
+	// A Slack DM is the same channel for each of a customer's cases: the most
+	// recent case wins.
+	old := createCase(t, s, sampleCase("ann", day(0)))
+	dm := sampleCase("ann", day(1)) // private D-ann, staff C-staff/200.ann
+	dm.Staff.Thread = "201.ann"
 	dm = createCase(t, s, dm)
 	thread := sampleCase("bob", day(0))
 	thread.Private = bot.Ref{Platform: bot.Slack, Channel: "C-support", Thread: "400.1"}
@@ -113,7 +117,8 @@ func testCaseByConversation(t *testing.T, s bot.Store) {
 	}{
 		{"private side", bot.Ref{Platform: bot.Slack, Channel: "D-ann"}, dm.ID},
 		{"message ignored", bot.Ref{Platform: bot.Slack, Channel: "D-ann", Message: "555.5"}, dm.ID},
-		{"staff side", bot.Ref{Platform: bot.Slack, Channel: "C-staff", Thread: "200.ann"}, dm.ID},
+		{"staff side", bot.Ref{Platform: bot.Slack, Channel: "C-staff", Thread: "201.ann"}, dm.ID},
+		{"older case's staff thread", bot.Ref{Platform: bot.Slack, Channel: "C-staff", Thread: "200.ann"}, old.ID},
 		{"shared thread", bot.Ref{Platform: bot.Slack, Channel: "C-support", Thread: "400.1"}, thread.ID},
 		{"other thread", bot.Ref{Platform: bot.Slack, Channel: "C-staff", Thread: "400.1"}, 0},
 		{"channel without thread", bot.Ref{Platform: bot.Slack, Channel: "C-staff"}, 0},

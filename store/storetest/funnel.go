@@ -103,7 +103,7 @@ func funnelCases(t *testing.T, s bot.Store) map[string]bot.Case {
 		"A": {"ann", bot.Slack, "C-help", "S1", day(0), append(slices.Clone(helped),
 			bot.Rating{Round: 1, Scale: bot.CSAT, Score: 5, Satisfied: true, Comment: "great"},
 			offerPath{"showcase", bot.TargetCommunityPost, "They fixed it", []string{bot.OfferClicked, bot.OfferShared, bot.OfferWithdrawn}},
-			offerPath{"review", bot.TargetReviewLink, "", []string{bot.OfferClicked}},
+			offerPath{"review", bot.TargetReviewLink, "", []string{bot.OfferClicked, bot.OfferExpired}},
 			offerPath{"x", bot.TargetXPost, "Thanks @brand", []string{bot.OfferDeclined}},
 			bot.KindShareClicked, bot.KindShared, bot.KindShareWithdrawn)},
 		"B": {"bob", bot.Slack, "C-help", "S2", day(1), append(slices.Clone(helped),

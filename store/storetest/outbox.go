@@ -124,8 +124,9 @@ func testDeliveries(t *testing.T, s bot.Store) {
 	}{
 		{"send without key remembers nothing", act(bot.ActSend, ""), bot.Delivery{Ref: msg("1")}, "", bot.Ref{}},
 		{"send under a key", act(bot.ActSend, "survey:1"), bot.Delivery{Ref: msg("2")}, "survey:1", msg("2")},
-		{"update keeps the message", act(bot.ActUpdate, "survey:1"), bot.Delivery{}, "survey:1", msg("2")},
-		{"delete keeps the message", act(bot.ActDelete, "survey:1"), bot.Delivery{}, "survey:1", msg("2")},
+		{"update keeps the message", act(bot.ActUpdate, "survey:1"), bot.Delivery{Ref: msg("2")}, "survey:1", msg("2")},
+		{"update without a ref keeps it", act(bot.ActUpdate, "survey:1"), bot.Delivery{}, "survey:1", msg("2")},
+		{"delete forgets the message", act(bot.ActDelete, "survey:1"), bot.Delivery{Ref: msg("2")}, "survey:1", bot.Ref{}},
 		{"a new send replaces it", act(bot.ActSend, "survey:1"), bot.Delivery{Ref: msg("3")}, "survey:1", msg("3")},
 		{"open private", act(bot.ActOpenPrivate, "private"),
 			bot.Delivery{Ref: msg(""), Staff: bot.Ref{Platform: bot.Slack, Channel: "C-staff", Thread: "7.7"}}, "private", msg("")},

@@ -205,7 +205,7 @@ func testTimers(t *testing.T, s bot.Store) {
 			{CaseID: c1, Kind: bot.TimerSLA, DueAt: at(time.Hour)},
 			{CaseID: c2, Kind: bot.TimerRemind, Round: 1, DueAt: at(30 * time.Minute)},
 			{CaseID: c1, Kind: bot.TimerRemind, Round: 1, DueAt: at(2 * time.Hour)},
-			{CaseID: c2, Kind: bot.TimerExpire, Round: 1, DueAt: at(5 * time.Hour)},
+			{CaseID: c2, Kind: bot.TimerExpire, Round: 1, DueAt: at(90 * time.Minute)},
 			{CaseID: c1, Kind: bot.TimerSLA, Round: 2, DueAt: at(10 * time.Minute)}, // replaces
 		} {
 			if err := tx.SetTimer(ctx, tm); err != nil {
@@ -219,6 +219,7 @@ func testTimers(t *testing.T, s bot.Store) {
 	})
 	sla := bot.Timer{CaseID: c1, Kind: bot.TimerSLA, Round: 2, DueAt: at(10 * time.Minute)}
 	remind := bot.Timer{CaseID: c1, Kind: bot.TimerRemind, Round: 1, DueAt: at(2 * time.Hour)}
+	expire := bot.Timer{CaseID: c2, Kind: bot.TimerExpire, Round: 1, DueAt: at(90 * time.Minute)}
 	tests := []struct {
 		name  string
 		now   time.Time
@@ -227,8 +228,8 @@ func testTimers(t *testing.T, s bot.Store) {
 	}{
 		{"none due", at(0), 0, nil},
 		{"due exactly", at(10 * time.Minute), 0, []bot.Timer{sla}},
-		{"earliest first", at(3 * time.Hour), 0, []bot.Timer{sla, remind}},
-		{"limit", at(3 * time.Hour), 1, []bot.Timer{sla}},
+		{"earliest first", at(3 * time.Hour), 0, []bot.Timer{sla, expire, remind}},
+		{"limit", at(3 * time.Hour), 2, []bot.Timer{sla, expire}},
 	}
 	view(t, s, func(ctx context.Context, tx bot.Tx) error {
 		for _, tt := range tests {

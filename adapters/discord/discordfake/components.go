@@ -26,15 +26,15 @@ const (
 
 // component is the union of the component fields the fake reads.
 type component struct {
-	Type       int             `json:"type"`
-	CustomID   string          `json:"custom_id"`
-	Label      string          `json:"label"`
-	Style      int             `json:"style"`
-	URL        string          `json:"url"`
-	SKUID      string          `json:"sku_id"`
-	Disabled   bool            `json:"disabled"`
-	Emoji      json.RawMessage `json:"emoji"`
-	Options    []struct {
+	Type     int             `json:"type"`
+	CustomID string          `json:"custom_id"`
+	Label    string          `json:"label"`
+	Style    int             `json:"style"`
+	URL      string          `json:"url"`
+	SKUID    string          `json:"sku_id"`
+	Disabled bool            `json:"disabled"`
+	Emoji    json.RawMessage `json:"emoji"`
+	Options  []struct {
 		Label string `json:"label"`
 		Value string `json:"value"`
 	} `json:"options"`
