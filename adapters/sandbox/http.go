@@ -306,7 +306,7 @@ func messages(ch *channel, p persona) []messageJSON {
 	for _, m := range top {
 		shown[m.ID] = true
 	}
-	var out []messageJSON
+	out := []messageJSON{}
 	for _, m := range ch.posts {
 		if m.Thread == "" && !shown[m.ID] || m.Thread != "" && (m.Deleted || !shown[m.Thread]) {
 			continue
