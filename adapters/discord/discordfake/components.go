@@ -78,6 +78,7 @@ type formError struct {
 	msg  string
 }
 
+// Error implements error, for debugging.
 func (e *formError) Error() string { return fmt.Sprintf("%v: %s", e.path, e.msg) }
 
 func newFormError(code, msg string, path ...any) *formError {

@@ -3,7 +3,9 @@ package discordfake
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,9 +92,7 @@ type conn struct {
 	out  outbox
 	done chan struct{}
 
-	// Guarded by Server.mu.
-	sess       *session
-	heartbeats int
+	sess *session // guarded by Server.mu
 }
 
 type outItem struct {
@@ -270,7 +270,6 @@ func (s *Server) handleFrame(c *conn, mt int, data []byte) {
 	defer s.notify()
 	switch *p.Op {
 	case opHeartbeat:
-		c.heartbeats++
 		s.heartbeats++
 		c.send(opHeartbeatAck, nil)
 	case opIdentify:
@@ -461,15 +460,8 @@ func (s *Server) broadcastGuild(t, guildID string, intents int, render func(*ses
 
 // sortedSessions returns the sessions in a stable order.
 func (s *Server) sortedSessions() []*session {
-	out := make([]*session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		out = append(out, sess)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].id < out[j-1].id; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	out := slices.Collect(maps.Values(s.sessions))
+	slices.SortFunc(out, func(a, b *session) int { return strings.Compare(a.id, b.id) })
 	return out
 }
 
@@ -560,6 +552,13 @@ func (s *Server) Dispatches(eventType string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.dispatched[eventType]
+}
+
+// ActiveConnections counts open gateway connections.
+func (s *Server) ActiveConnections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // ReadySessions counts sessions attached to a connection.

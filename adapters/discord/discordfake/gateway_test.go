@@ -37,11 +37,17 @@ func TestOpenReceivesReadyAndGuilds(t *testing.T) {
 		t.Errorf("intents = %d, want %d", got, want)
 	}
 	// GUILD_CREATE follows READY: discordgo's state learns the channel.
-	waitFake(t, f, "GUILD_CREATE", func() bool { return f.Dispatches("GUILD_CREATE") == 1 })
-	ev.wait(t, "state", func() bool {
-		c, err := s.State.Channel(testChannel)
-		return err == nil && c.Name == "support"
-	})
+	ev.wait(t, "GUILD_CREATE", func() bool { return len(ev.guilds) == 1 })
+	c, err := s.State.Channel(testChannel)
+	if err != nil {
+		t.Fatalf("state has no channel %s: %v", testChannel, err)
+	}
+	if got, want := c.Name, "support"; got != want {
+		t.Errorf("channel name = %q, want %q", got, want)
+	}
+	if got, want := c.GuildID, testGuild; got != want {
+		t.Errorf("channel guild = %q, want %q", got, want)
+	}
 }
 
 func TestHeartbeatsAreAcknowledged(t *testing.T) {
@@ -250,5 +256,28 @@ func TestPrivateThreadMessagesNeedMembership(t *testing.T) {
 	}
 	if _, err := f.PostAsUser("810000000000000001", testBob, "staff only"); err != nil {
 		t.Errorf("the owner cannot post: %v", err)
+	}
+}
+
+func TestDuplicateMessageDelivery(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, Options{})
+	_, ev := newClient(t, f, clientOpts{})
+	m, err := f.PostAsUser(testChannel, testAlice, "once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.MessageCreate(Message{ID: m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	ev.wait(t, "two deliveries", func() bool { return len(ev.messages) == 2 })
+	ev.mu.Lock()
+	a, b := ev.messages[0], ev.messages[1]
+	ev.mu.Unlock()
+	if a.ID != m.ID || b.ID != m.ID || b.Content != "once" {
+		t.Errorf("deliveries = %s %s %q, want %s twice", a.ID, b.ID, b.Content, m.ID)
+	}
+	if got, want := len(f.Messages(testChannel)), 1; got != want {
+		t.Errorf("history = %d messages, want %d", got, want)
 	}
 }

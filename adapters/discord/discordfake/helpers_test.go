@@ -51,6 +51,7 @@ type events struct {
 	mu           sync.Mutex
 	ready        []*discordgo.Ready
 	resumed      int
+	guilds       []*discordgo.GuildCreate
 	messages     []*discordgo.MessageCreate
 	updates      []*discordgo.MessageUpdate
 	interactions []*discordgo.InteractionCreate
@@ -95,6 +96,9 @@ func newClient(t *testing.T, f *Server, o clientOpts) (*discordgo.Session, *even
 	ev := &events{changed: make(chan struct{})}
 	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) { ev.add(func() { ev.ready = append(ev.ready, r) }) })
 	s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { ev.add(func() { ev.resumed++ }) })
+	s.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
+		ev.add(func() { ev.guilds = append(ev.guilds, g) })
+	})
 	s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) {
 		ev.add(func() { ev.messages = append(ev.messages, m) })
 	})

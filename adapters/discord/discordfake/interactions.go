@@ -25,34 +25,33 @@ const (
 
 // Interaction response (callback) types.
 const (
-	responsePong             = 1
-	responseMessage          = 4
-	responseDeferredMessage  = 5
-	responseDeferredUpdate   = 6
-	responseUpdateMessage    = 7
-	responseAutocomplete     = 8
-	responseModal            = 9
-	flagEphemeral            = 1 << 6
-	flagLoading              = 1 << 7
-	messageTypeChatInput     = 20
-	messageTypeContextMenu   = 23
-	commandTypeChatInput     = 1
-	commandTypeUser          = 2
-	commandTypeMessage       = 3
-	optionTypeSubCommand     = 1
-	optionTypeSubCommandGrp  = 2
-	optionTypeString         = 3
-	optionTypeInteger        = 4
-	optionTypeBoolean        = 5
-	optionTypeUser           = 6
-	optionTypeNumber         = 10
-	interactionContextGuild  = 0
-	interactionContextBotDM  = 1
-	integrationGuildInstall  = "0"
-	defaultLocale            = "en-US"
-	interactionTokenBytes    = 48
-	maxInteractionResponses  = 100
-	interactionPayloadFields = 16
+	responsePong            = 1
+	responseMessage         = 4
+	responseDeferredMessage = 5
+	responseDeferredUpdate  = 6
+	responseUpdateMessage   = 7
+	responseAutocomplete    = 8
+	responseModal           = 9
+	flagEphemeral           = 1 << 6
+	flagLoading             = 1 << 7
+	messageTypeChatInput    = 20
+	messageTypeContextMenu  = 23
+	commandTypeChatInput    = 1
+	commandTypeUser         = 2
+	commandTypeMessage      = 3
+	optionTypeSubCommand    = 1
+	optionTypeSubCommandGrp = 2
+	optionTypeString        = 3
+	optionTypeInteger       = 4
+	optionTypeBoolean       = 5
+	optionTypeUser          = 6
+	optionTypeNumber        = 10
+	interactionContextGuild = 0
+	interactionContextBotDM = 1
+	integrationGuildInstall = "0"
+	defaultLocale           = "en-US"
+	interactionTokenBytes   = 48
+	maxInteractionResponses = 100
 )
 
 // Interaction describes an interaction to dispatch, and is what the helpers
@@ -137,6 +136,9 @@ func (s *Server) InteractionCreate(in Interaction) (Interaction, error) {
 		if i := s.interactions[in.ID]; i != nil {
 			return i.Interaction, s.deliverInteraction(i)
 		}
+	}
+	if in.Type < InteractionApplicationCommand || in.Type > InteractionModalSubmit {
+		return Interaction{}, fmt.Errorf("discordfake: interaction type %d is not delivered over the gateway", in.Type)
 	}
 	i, err := s.newInteraction(in)
 	if err != nil {

@@ -1,19 +1,3 @@
-// Package discordfake is a loopback fake of Discord (REST API v9 and the JSON
-// gateway) for end-to-end tests of code that uses the real discordgo client.
-//
-// A test starts a Server, points a discordgo.Session at it through
-// HTTPClient (every REST call, including the GET /gateway that tells the client
-// where to dial, goes through that client), opens the session and then plays the
-// community: users post messages, click buttons, submit modals and run slash
-// commands, while the test reads back what the bot posted, which threads it
-// opened and how it answered interactions.
-//
-// The fake is faithful where an adapter depends on Discord's behaviour: token
-// checks, intents and message-content blanking, sequence numbers and RESUME
-// replay, one initial response per interaction within a deadline, nonce
-// deduplication, component validation, rate-limit headers and 429 bodies, and
-// Discord's JSON error codes. Everything it does not model is listed in the
-// package's README-style comments on the methods concerned.
 package discordfake
 
 import (
@@ -125,10 +109,8 @@ func (o Options) withDefaults() Options {
 	if o.RouteLimit.Requests <= 0 || o.RouteLimit.Window <= 0 {
 		o.RouteLimit = Limit{Requests: 50, Window: time.Second}
 	}
-	if o.GlobalLimit.Requests == 0 || o.GlobalLimit.Window <= 0 {
-		if o.GlobalLimit.Requests >= 0 {
-			o.GlobalLimit = Limit{Requests: 50, Window: time.Second}
-		}
+	if o.GlobalLimit.Requests >= 0 && (o.GlobalLimit.Requests == 0 || o.GlobalLimit.Window <= 0) {
+		o.GlobalLimit = Limit{Requests: 50, Window: time.Second}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -62,6 +62,7 @@ func (s *Server) chatPostMessage(a args) (map[string]any, string, []string) {
 		return nil, "no_text", nil
 	}
 	m := s.postLocked(ch, text, blocks, threadParent(ch, a.str("thread_ts")))
+	ch.lastPost = s.cfg.Now()
 	m.ReplyBroadcast = m.ThreadTS != "" && a.str("reply_broadcast") == "true"
 	return map[string]any{"channel": ch.id, "ts": m.TS, "message": s.messageJSON(m, ch)}, "", nil
 }
@@ -78,7 +79,6 @@ func (s *Server) postLocked(ch *channel, text string, blocks []byte, threadTS st
 		Blocks:   blocks,
 	}
 	ch.messages = append(ch.messages, m)
-	ch.lastPost = s.cfg.Now()
 	if !s.cfg.NoBotEcho {
 		s.enqueueEventLocked(s.messageEventLocked(m, ch))
 	}

@@ -6,10 +6,12 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +86,7 @@ func (s *Server) Deliver(ctx context.Context, url string, body []byte, contentTy
 		a := s.attempt(ctx, url, body, contentType, ts, Sign(s.cfg.SigningSecret, ts, body), n, reason)
 		d.Attempts = append(d.Attempts, a)
 		if a.OK() {
+			s.applyHTTPResponse(body, contentType, a)
 			return d, nil
 		}
 		if ctx.Err() != nil {
@@ -103,6 +106,53 @@ func (s *Server) Deliver(ctx context.Context, url string, body []byte, contentTy
 			}
 		}
 	}
+}
+
+// applyHTTPResponse does with a 2xx response what Slack does in HTTP mode: a
+// slash command's response body is its immediate response (JSON or plain text),
+// and a view_submission's body is its response_action, as an ack payload is in
+// Socket Mode.
+func (s *Server) applyHTTPResponse(body []byte, contentType string, a Attempt) {
+	if !strings.HasPrefix(contentType, FormContentType) {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return
+	}
+	isJSON := strings.HasPrefix(a.Header.Get("Content-Type"), JSONContentType)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := form.Get("payload"); p != "" {
+		var head struct {
+			Type string `json:"type"`
+			View struct {
+				ID string `json:"id"`
+			} `json:"view"`
+		}
+		if json.Unmarshal([]byte(p), &head) != nil || head.Type != "view_submission" {
+			return
+		}
+		var resp []byte
+		if isJSON {
+			resp = a.Body
+		}
+		s.applySubmissionAckLocked(head.View.ID, resp)
+		return
+	}
+	ch := s.channels[form.Get("channel_id")]
+	if form.Get("command") == "" || ch == nil {
+		return
+	}
+	resp := a.Body
+	if !isJSON {
+		text := strings.TrimSpace(string(a.Body))
+		if text == "" {
+			return
+		}
+		resp = encodeJSON(map[string]any{"text": text})
+	}
+	s.applyCommandResponseLocked(ch, form.Get("user_id"), resp, "ack")
 }
 
 // failureReason is Slack's X-Slack-Retry-Reason for a failed attempt.
@@ -173,7 +223,8 @@ const (
 	TamperedBody
 )
 
-// DeliverForged makes a single unsigned-looking attempt an adapter must refuse.
+// DeliverForged makes one attempt whose signing is broken as f says; an adapter
+// must refuse it (slack.NewSecretsVerifier and Ensure fail).
 func (s *Server) DeliverForged(ctx context.Context, url string, body []byte, contentType string, f Forgery) Attempt {
 	ts := s.cfg.Now().Unix()
 	sig := Sign(s.cfg.SigningSecret, ts, body)

@@ -19,7 +19,7 @@ type responseURL struct {
 // ResponsePost is one POST to a response_url, accepted or not.
 type ResponsePost struct {
 	URL    string
-	Body   []byte
+	Body   json.RawMessage
 	Status int
 	// Error is Slack's error code for a refused post ("used_url", "expired_url",
 	// "invalid_payload", "invalid_blocks"); empty when accepted.

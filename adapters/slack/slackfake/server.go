@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -53,7 +54,8 @@ type Config struct {
 	// DeliveryTimeout is how long an HTTP delivery waits for a 2xx (3 s).
 	DeliveryTimeout time.Duration
 	// RetrySchedule holds the delays before each retry of an Events API HTTP
-	// delivery (Slack: at once, 1 min, 5 min). Set short delays in tests.
+	// delivery (nil: Slack's at once, 1 min, 5 min; empty: no retries). Set
+	// short delays in tests.
 	RetrySchedule []time.Duration
 
 	// PostPacing, when positive, enforces at most one chat.postMessage per
@@ -99,9 +101,12 @@ func WithTriggerTTL(d time.Duration) Option {
 	return func(c *Config) { c.TriggerTTL = d }
 }
 
-// WithDelivery sets the HTTP delivery timeout and retry schedule.
+// WithDelivery sets the HTTP delivery timeout and the delays before each retry;
+// giving no delays means no retries.
 func WithDelivery(timeout time.Duration, retries ...time.Duration) Option {
-	return func(c *Config) { c.DeliveryTimeout, c.RetrySchedule = timeout, retries }
+	return func(c *Config) {
+		c.DeliveryTimeout, c.RetrySchedule = timeout, append([]time.Duration{}, retries...)
+	}
 }
 
 // WithPostPacing enforces one chat.postMessage per channel per interval.
@@ -189,7 +194,7 @@ type Message struct {
 	Text  string
 	// Blocks is the stored blocks array as Slack keeps it: generated block_id and
 	// action_id filled in. Nil when the message has no blocks.
-	Blocks         []byte
+	Blocks         json.RawMessage
 	ReplyBroadcast bool
 	// Edits counts chat.update calls and replace_original responses applied.
 	Edits int
@@ -202,8 +207,10 @@ type Ephemeral struct {
 	TS       string // the message_ts Slack returned
 	ThreadTS string
 	Text     string
-	Blocks   []byte
-	// Source says how it was posted: "chat.postEphemeral", "response_url" or "ack".
+	Blocks   json.RawMessage
+	// Source says how it was posted: "chat.postEphemeral", "response_url", or
+	// "ack" for a slash command's immediate response (the Socket Mode ack payload
+	// or the HTTP response body).
 	Source string
 }
 

@@ -829,3 +829,141 @@ func TestSignedHTTPDelivery(t *testing.T) {
 		t.Errorf("interactive body: got %q, want payload=…", form)
 	}
 }
+
+func TestResponseURLReplacesAndDeletesTheOriginal(t *testing.T) {
+	srv := slackfake.New(t)
+	srv.AddUser("U1", "ada")
+	srv.AddChannel("C1", "help", true)
+	ctx := testCtx(t)
+	api := apiClient(srv, srv.BotToken())
+	_, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("Rate us", false), buttonBlocks("rate", "5"))
+	if err != nil {
+		t.Fatalf("PostMessage: %v", err)
+	}
+	payload, err := srv.ClickButtonPayload("U1", "C1", ts, "rate", "")
+	if err != nil {
+		t.Fatalf("ClickButtonPayload: %v", err)
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		t.Fatalf("payload: %v", err)
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionReplaceOriginal(cb.ResponseURL), slack.MsgOptionText("Thanks!", false)); err != nil {
+		t.Fatalf("replace_original: %v", err)
+	}
+	m, ok := srv.Message("C1", ts)
+	if !ok || m.Text != "Thanks!" || m.Blocks != nil || m.Edits != 1 {
+		t.Errorf("after replace_original: got %+v", m)
+	}
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionDeleteOriginal(cb.ResponseURL)); err != nil {
+		t.Fatalf("delete_original: %v", err)
+	}
+	if _, ok := srv.Message("C1", ts); ok {
+		t.Errorf("after delete_original: the message is still there")
+	}
+	srv.ExpireResponseURL(cb.ResponseURL)
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionResponseURL(cb.ResponseURL, slack.ResponseTypeEphemeral), slack.MsgOptionText("late", false)); err == nil {
+		t.Errorf("post to an expired response_url: got no error")
+	}
+}
+
+func TestHTTPSlashCommandResponseBodyIsShown(t *testing.T) {
+	srv := slackfake.New(t)
+	srv.AddUser("U1", "ada")
+	srv.AddChannel("C1", "help", true)
+	ctx := testCtx(t)
+	var got slack.SlashCommand
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		sv, err := slack.NewSecretsVerifier(r.Header, srv.SigningSecret())
+		if err == nil {
+			_, _ = sv.Write(body)
+			err = sv.Ensure()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		if got, err = slack.SlashCommandParse(r); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"response_type":"ephemeral","text":"On it"}`))
+	}))
+	t.Cleanup(hs.Close)
+
+	form, err := srv.SlashCommandForm("U1", "C1", "/advocate", "help")
+	if err != nil {
+		t.Fatalf("SlashCommandForm: %v", err)
+	}
+	if _, err := srv.Deliver(ctx, hs.URL, []byte(form.Encode()), slackfake.FormContentType); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if got.Command != "/advocate" || got.Text != "help" || got.UserID != "U1" || got.ResponseURL == "" {
+		t.Errorf("parsed command: got %+v", got)
+	}
+	if eph := srv.Ephemerals("C1"); len(eph) != 1 || eph[0].Text != "On it" || eph[0].User != "U1" {
+		t.Errorf("ephemerals: got %+v, want the response body shown to U1", eph)
+	}
+}
+
+func TestThreadRepliesAndEphemeralClicks(t *testing.T) {
+	srv := slackfake.New(t, slackfake.WithConfig(slackfake.Config{NoBotEcho: true}))
+	srv.AddUser("U1", "ada")
+	srv.AddUser("U2", "bob")
+	srv.AddChannel("C1", "help", true)
+	ctx := testCtx(t)
+	api := apiClient(srv, srv.BotToken())
+
+	q, err := srv.UserSays("U1", "C1", "how do I export?")
+	if err != nil {
+		t.Fatalf("UserSays: %v", err)
+	}
+	r, err := srv.UserReplies("U2", "C1", q.Message.TS, "same question")
+	if err != nil {
+		t.Fatalf("UserReplies: %v", err)
+	}
+	env, _ := srv.Envelope(r.EnvelopeID)
+	ev, err := slackevents.ParseEvent(env.Payload, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		t.Fatalf("ParseEvent: %v", err)
+	}
+	me := ev.InnerEvent.Data.(*slackevents.MessageEvent)
+	if me.ThreadTimeStamp != q.Message.TS || me.User != "U2" {
+		t.Errorf("reply event: got thread_ts %q user %q, want %q U2", me.ThreadTimeStamp, me.User, q.Message.TS)
+	}
+	hist, err := api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{ChannelID: "C1"})
+	if err != nil {
+		t.Fatalf("history: %v", err)
+	}
+	if len(hist.Messages) != 1 || hist.Messages[0].ReplyCount != 1 {
+		t.Errorf("history: got %+v, want the parent only, with reply_count 1", hist.Messages)
+	}
+	if got, want := len(srv.Envelopes()), 2; got != want {
+		t.Errorf("envelopes with NoBotEcho: got %d, want %d", got, want)
+	}
+
+	ts, err := api.PostEphemeralContext(ctx, "C1", "U1", slack.MsgOptionText("only for you", false), buttonBlocks("share", "yes"), slack.MsgOptionTS(q.Message.TS))
+	if err != nil {
+		t.Fatalf("PostEphemeral: %v", err)
+	}
+	if _, err := srv.ClickButtonPayload("U2", "C1", ts, "share", ""); err == nil {
+		t.Errorf("another user clicked U1's ephemeral message: got no error")
+	}
+	payload, err := srv.ClickButtonPayload("U1", "C1", ts, "share", "")
+	if err != nil {
+		t.Fatalf("ClickButtonPayload: %v", err)
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(payload, &cb); err != nil {
+		t.Fatalf("payload: %v", err)
+	}
+	if !cb.Container.IsEphemeral || cb.Container.ThreadTs != q.Message.TS || cb.Message.Timestamp != "" {
+		t.Errorf("ephemeral click: got container %+v message ts %q", cb.Container, cb.Message.Timestamp)
+	}
+	if _, err := srv.ClickButtonPayload("U1", "C1", ts, "no-such-action", ""); err == nil {
+		t.Errorf("click on a missing action_id: got no error")
+	}
+}

@@ -3,7 +3,6 @@ package slackfake
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -17,9 +16,6 @@ const maxAckSize = 20 * 1024
 
 // writeTimeout bounds every websocket write so a stuck client cannot wedge the fake.
 const writeTimeout = 5 * time.Second
-
-// ErrUnknownEnvelope is returned by WaitAck for an envelope ID the server never sent.
-var ErrUnknownEnvelope = errors.New("slackfake: unknown envelope")
 
 type envState int
 
@@ -53,7 +49,7 @@ type envelope struct {
 type Envelope struct {
 	ID                     string
 	Type                   string // events_api, interactive, slash_commands
-	Payload                []byte
+	Payload                json.RawMessage
 	AcceptsResponsePayload bool
 	// RetryAttempt and RetryReason are what the latest delivery carried.
 	RetryAttempt int
@@ -67,7 +63,7 @@ type Envelope struct {
 	// Expired is set when Slack gave up: the deadline passed with no ack and no
 	// redelivery is left (interactive and slash command envelopes get none).
 	Expired    bool
-	AckPayload []byte
+	AckPayload json.RawMessage
 	// Acks counts every ack received for the envelope, duplicates included.
 	Acks int
 }
@@ -143,9 +139,25 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &wsConn{ws: ws, done: make(chan struct{})}
 
+	// Hold the connection's write lock from registration until hello is out, so
+	// the dispatcher cannot put an envelope on the socket before hello.
+	c.wmu.Lock()
 	s.mu.Lock()
-	n := len(s.socket.conns) + 1
+	if s.closed {
+		s.mu.Unlock()
+		c.wmu.Unlock()
+		c.close()
+		return
+	}
+	s.socket.total++
+	c.id = s.socket.total
+	s.socket.conns = append(s.socket.conns, c)
+	n := len(s.socket.conns)
+	s.wg.Add(2)
+	s.wakeLocked()
+	s.notifyLocked()
 	s.mu.Unlock()
+
 	hello := map[string]any{
 		"type":            "hello",
 		"num_connections": n,
@@ -156,28 +168,17 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		},
 		"connection_info": map[string]any{"app_id": s.cfg.AppID},
 	}
-	if err := c.writeJSON(hello); err != nil {
-		c.close()
-		return
+	err = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if err == nil {
+		err = ws.WriteMessage(websocket.TextMessage, encodeJSON(hello))
 	}
-	if err := ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(writeTimeout)); err != nil {
-		c.close()
-		return
+	c.wmu.Unlock()
+	if err == nil {
+		err = ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(writeTimeout))
 	}
-
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		c.close()
-		return
+	if err != nil {
+		c.close() // readLoop sees the closed socket and unregisters it
 	}
-	s.socket.total++
-	c.id = s.socket.total
-	s.socket.conns = append(s.socket.conns, c)
-	s.wg.Add(2)
-	s.wakeLocked()
-	s.notifyLocked()
-	s.mu.Unlock()
 	s.log.Debug("socket connected", "conn", c.id)
 
 	go s.readLoop(c)
@@ -431,13 +432,14 @@ func (s *Server) writeFailed(o outgoing) {
 }
 
 // WaitAck blocks until the client acknowledges the envelope (on any delivery,
-// even late) and returns the ack's payload, nil when it carried none.
+// even late) and returns the ack's payload, nil when it carried none. It fails
+// when ctx ends first or the server never sent envelopeID.
 func (s *Server) WaitAck(ctx context.Context, envelopeID string) (json.RawMessage, error) {
 	s.mu.Lock()
 	e := s.socket.envs[envelopeID]
 	s.mu.Unlock()
 	if e == nil {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownEnvelope, envelopeID)
+		return nil, fmt.Errorf("slackfake: unknown envelope %q", envelopeID)
 	}
 	select {
 	case <-e.ackedCh:

@@ -33,7 +33,7 @@ type View struct {
 	PreviousViewID  string
 	Title           string // the title's text
 	// Blocks are the stored blocks, generated IDs filled in.
-	Blocks []byte
+	Blocks json.RawMessage
 	// Open is false once the user submitted it (and the ack closed it) or a
 	// response_action "clear" closed the stack.
 	Open bool

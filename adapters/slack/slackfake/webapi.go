@@ -123,17 +123,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": false, "error": code})
 		return
 	}
-	channelID := a.str("channel")
-	if ch, code := s.lookupChannelLocked(channelID); code == "" {
-		channelID = ch.id
-	}
+	channelID := s.channelIDLocked(a.str("channel"))
 	if s.injectedRefusalLocked(w, method, channelID) {
 		return
 	}
-	if method == "chat.postMessage" {
-		if ch, code := s.lookupChannelLocked(a.str("channel")); code == "" && s.pacedLocked(w, method, ch) {
-			return
-		}
+	if ch := s.channels[channelID]; method == "chat.postMessage" && ch != nil && s.pacedLocked(w, method, ch) {
+		return
 	}
 	body, code, msgs := m.serve(s, a)
 	if code != "" {
@@ -149,6 +144,21 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	body["ok"] = true
 	writeJSON(w, body)
+}
+
+// channelIDLocked resolves a channel argument to an ID without creating anything:
+// a user ID stands for the DM with that user.
+func (s *Server) channelIDLocked(arg string) string {
+	if _, ok := s.channels[arg]; ok {
+		return arg
+	}
+	if _, ok := s.users[arg]; ok {
+		return s.DMChannel(arg)
+	}
+	if ch, code := s.lookupChannelLocked(arg); code == "" {
+		return ch.id
+	}
+	return arg
 }
 
 // parseArgs reads arguments and the token: JSON bodies take the token from the
