@@ -214,6 +214,13 @@ func (t *txn) sendTo(cs *Case, to Ref, m Message) error {
 	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: PlaceRef, To: to, Msg: m})
 }
 
+// alertStaff queues a message to the staff channel, falling back to the case's
+// staff conversation where the platform has no staff channel.
+func (t *txn) alertStaff(cs *Case, m Message) error {
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: PlaceRef,
+		To: Ref{Platform: cs.Platform, Channel: StaffChannel}, Msg: m, Fallback: []string{PlaceStaff}})
+}
+
 // update queues a replacement of the message remembered under key.
 func (t *txn) update(cs *Case, key string, m Message) error {
 	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActUpdate, Msg: m, Key: key})

@@ -132,14 +132,13 @@ func (t *txn) reopen(cs *Case, by Person, reason string) error {
 			return err
 		}
 	}
-	msg := Message{Text: t.say("Reopened", cs, TextData{})}
-	if err := t.send(cs, PlacePrivate, msg, ""); err != nil {
-		return err
+	text := t.say("Reopened", cs, TextData{})
+	if !sameConversation(cs.Staff, cs.Private) {
+		if err := t.send(cs, PlacePrivate, Message{Text: text}, ""); err != nil {
+			return err
+		}
 	}
-	if sameConversation(cs.Staff, cs.Private) {
-		return nil
-	}
-	return t.send(cs, PlaceStaff, t.staffControls(cs, msg.Text), "")
+	return t.send(cs, PlaceStaff, t.staffControls(cs, text), "")
 }
 
 // notice messages every customer with an active case from a channel: warn them

@@ -137,7 +137,7 @@ func (t *txn) unhappy(cs *Case, who Person, d TextData) error {
 		return err
 	}
 	alert := Message{Text: t.say("UnhappyStaff", cs, d)}
-	if err := t.sendTo(cs, Ref{Channel: StaffChannel}, alert); err != nil {
+	if err := t.alertStaff(cs, alert); err != nil {
 		return err
 	}
 	if t.cfg.Unhappy.Action != "reopen" {
@@ -156,7 +156,7 @@ func (t *txn) content(cs *Case, rating *Rating, d TextData) error {
 		return err
 	}
 	if rating.Recovery {
-		if err := t.sendTo(cs, Ref{Channel: StaffChannel}, Message{Text: t.say("StaffRecovered", cs, d)}); err != nil {
+		if err := t.alertStaff(cs, Message{Text: t.say("StaffRecovered", cs, d)}); err != nil {
 			return err
 		}
 	}
@@ -181,7 +181,7 @@ func (t *txn) notFixed(cs *Case, id actionID, who Person, r *Reply) error {
 	if err := t.reopen(cs, who, "not_fixed"); err != nil {
 		return err
 	}
-	return t.sendTo(cs, Ref{Channel: StaffChannel}, Message{Text: t.say("CustomerReopenedBy", cs, TextData{})})
+	return t.alertStaff(cs, Message{Text: t.say("CustomerReopenedBy", cs, TextData{})})
 }
 
 // commentModal opens the optional comment form.

@@ -71,5 +71,5 @@ func (t *txn) slaBreached(cs *Case) error {
 	if err := t.record(cs, KindSLABreached, "", map[string]any{"sla_seconds": t.cfg.SLA.FirstResponse.D().Seconds()}); err != nil {
 		return err
 	}
-	return t.sendTo(cs, Ref{Channel: StaffChannel}, Message{Text: t.say("SLANudge", cs, TextData{Wait: wait})})
+	return t.alertStaff(cs, Message{Text: t.say("SLANudge", cs, TextData{Wait: wait})})
 }

@@ -54,7 +54,16 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /sandbox/api/submit", s.serveSubmit)
 	mux.HandleFunc("GET /sandbox/go", s.serveGo)
 	mux.HandleFunc("/sandbox/api/", func(w http.ResponseWriter, r *http.Request) {
-		s.refuse(w, r, http.StatusNotFound, "no such API endpoint")
+		switch r.URL.Path {
+		case "/sandbox/api/say", "/sandbox/api/click", "/sandbox/api/submit":
+			w.Header().Set("Allow", http.MethodPost)
+			s.refuse(w, r, http.StatusMethodNotAllowed, "use POST")
+		case "/sandbox/api/personas", "/sandbox/api/state", "/sandbox/api/events":
+			w.Header().Set("Allow", "GET, HEAD")
+			s.refuse(w, r, http.StatusMethodNotAllowed, "use GET")
+		default:
+			s.refuse(w, r, http.StatusNotFound, "no such API endpoint")
+		}
 	})
 	return s.guard(mux)
 }
@@ -516,17 +525,18 @@ func (s *Sandbox) serveClick(w http.ResponseWriter, r *http.Request) {
 	m := s.posts[req.Message]
 	var (
 		ref      bot.Ref
+		live     = m != nil && !m.Deleted
 		visible  bool
 		btn      bot.Button
 		hasClick bool
 	)
-	if m != nil && !m.Deleted {
+	if live {
 		ref, visible = m.ref(), canSee(p, s.channels[m.Channel])
 		btn, hasClick = m.button(req.ActionID)
 	}
 	s.mu.Unlock()
 	switch {
-	case m == nil || m.Deleted:
+	case !live:
 		s.refuse(w, r, http.StatusBadRequest, "unknown message")
 		return
 	case !visible:

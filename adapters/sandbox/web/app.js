@@ -222,7 +222,7 @@
   function renderMessage(m) {
     const art = el('article', 'msg');
     art.dataset.id = m.id;
-    const av = el('div', 'avatar ' + (m.author.bot ? 'bot' : 'c' + (hash(m.author.id) % 8)), initial(m.author.name));
+    const av = el('div', 'avatar ' + (m.author.bot ? 'bot' : 'c' + (hash(m.author.id) % 8)), m.author.bot ? 'a' : initial(m.author.name));
     av.setAttribute('aria-hidden', 'true');
     const body = el('div', 'body');
     const head = el('div', 'msg-head');
