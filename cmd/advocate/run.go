@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/advocate-bot/advocate/adapters/sandbox"
+	slackadapter "github.com/advocate-bot/advocate/adapters/slack"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
 	"github.com/advocate-bot/advocate/store"
@@ -51,6 +52,7 @@ type app struct {
 	core     *bot.Core
 	adapters []bot.Adapter
 	sandbox  *sandbox.Sandbox
+	slack    *slackadapter.Adapter
 	mux      *http.ServeMux
 	ln       net.Listener
 }
@@ -108,6 +110,19 @@ func (a *app) buildAdapters() error {
 		a.sandbox = sb
 		a.adapters = append(a.adapters, sb)
 	}
+	if f.Slack.Enabled {
+		sl, err := slackadapter.New(slackadapter.Options{
+			BotToken: f.Slack.BotToken, AppToken: f.Slack.AppToken, SigningSecret: f.Slack.SigningSecret,
+			Mode: f.Slack.Mode, APIURL: f.Slack.APIURL, SupportChannels: f.Slack.SupportChannels,
+			StaffChannel: f.Slack.StaffChannel, ShowcaseChannel: f.Slack.ShowcaseChannel,
+			UserGroups: f.Staff.Slack.Roles, Logger: a.log,
+		})
+		if err != nil {
+			return fmt.Errorf("slack: %w", err)
+		}
+		a.slack = sl
+		a.adapters = append(a.adapters, sl)
+	}
 	return nil
 }
 
@@ -125,6 +140,9 @@ func (a *app) routes() {
 		a.mux.Handle("/sandbox/", a.sandbox.Handler())
 		a.mux.Handle("/sandbox", a.sandbox.Handler())
 		a.mux.Handle("GET /{$}", http.RedirectHandler("/sandbox/", http.StatusFound))
+	}
+	if a.slack != nil && a.cfg.Slack.Mode == "http" {
+		a.mux.Handle("/slack/", a.slack.Handler())
 	}
 }
 

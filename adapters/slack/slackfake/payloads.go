@@ -528,13 +528,33 @@ func stateValue(in inputElement, val string, has bool) (map[string]any, error) {
 func (s *Server) MessageShortcut(userID, channelID, messageTS, callbackID string) (envelopeID string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p, err := s.shortcutPayloadLocked(userID, channelID, messageTS, callbackID)
+	if err != nil {
+		return "", err
+	}
+	return s.sendEnvelopeLocked("interactive", p, false, nil), nil
+}
+
+// MessageShortcutPayload builds the same message_action payload as
+// MessageShortcut without sending it, for HTTP mode (wrap it with
+// InteractiveBody).
+func (s *Server) MessageShortcutPayload(userID, channelID, messageTS, callbackID string) (json.RawMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shortcutPayloadLocked(userID, channelID, messageTS, callbackID)
+}
+
+func (s *Server) shortcutPayloadLocked(userID, channelID, messageTS, callbackID string) ([]byte, error) {
+	if s.users[userID] == nil {
+		return nil, fmt.Errorf("slackfake: unknown user %q", userID)
+	}
 	ch := s.channels[channelID]
 	if ch == nil {
-		return "", fmt.Errorf("slackfake: unknown channel %q", channelID)
+		return nil, fmt.Errorf("slackfake: unknown channel %q", channelID)
 	}
 	m := ch.find(messageTS)
 	if m == nil {
-		return "", fmt.Errorf("slackfake: no message %s in %s", messageTS, channelID)
+		return nil, fmt.Errorf("slackfake: no message %s in %s", messageTS, channelID)
 	}
 	p := s.interactionBaseLocked("message_action", userID)
 	p["action_ts"] = s.nextTSLocked()
@@ -544,7 +564,7 @@ func (s *Server) MessageShortcut(userID, channelID, messageTS, callbackID string
 	p["response_url"] = s.newResponseURLLocked("actions", ch, userID, origin{ts: m.TS, threadTS: m.ThreadTS})
 	p["message_ts"] = m.TS
 	p["message"] = s.messageJSON(m, ch)
-	return s.sendEnvelopeLocked("interactive", encodeJSON(p), false, nil), nil
+	return encodeJSON(p), nil
 }
 
 // GlobalShortcut has userID run the global shortcut callbackID and sends the

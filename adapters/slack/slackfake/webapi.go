@@ -90,6 +90,7 @@ func methods() map[string]apiMethod {
 		"chat.postEphemeral":             {botToken, (*Server).chatPostEphemeral},
 		"conversations.open":             {botToken, (*Server).conversationsOpen},
 		"conversations.info":             {botToken, (*Server).conversationsInfo},
+		"conversations.list":             {botToken, (*Server).conversationsList},
 		"conversations.history":          {botToken, (*Server).conversationsHistory},
 		"conversations.replies":          {botToken, (*Server).conversationsReplies},
 		"users.info":                     {botToken, (*Server).usersInfo},

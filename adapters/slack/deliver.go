@@ -1,0 +1,238 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+	"golang.org/x/time/rate"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// opening is how far OpenPrivate got for a case, so that a retry after a
+// failure (a 429 half-way) does not post the intro or the staff root twice.
+type opening struct {
+	dm      string
+	introTS string
+	staffTS string
+}
+
+// OpenPrivate opens a DM with the case's customer and posts intro there, then
+// posts the case's root message in the staff channel, whose thread is the staff
+// side. A customer who cannot be messaged (DMs closed, account gone) makes it
+// fail with bot.ErrUndeliverable before anything reaches the staff channel.
+func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Message) (bot.Ref, bot.Ref, error) {
+	if err := a.awaitReady(ctx); err != nil {
+		return bot.Ref{}, bot.Ref{}, err
+	}
+	a.mu.Lock()
+	st := a.opening[c.ID]
+	if st == nil {
+		st = &opening{}
+		a.opening[c.ID] = st
+	}
+	done := *st
+	a.mu.Unlock()
+
+	save := func() {
+		a.mu.Lock()
+		*st = done
+		a.mu.Unlock()
+	}
+	forget := func(err error) error {
+		if errors.Is(err, bot.ErrUndeliverable) { // no retry will come
+			a.mu.Lock()
+			delete(a.opening, c.ID)
+			a.mu.Unlock()
+		}
+		return err
+	}
+	if done.dm == "" {
+		dm, err := a.openDM(ctx, c.Customer.ID)
+		if err != nil {
+			return bot.Ref{}, bot.Ref{}, forget(err)
+		}
+		done.dm = dm
+		save()
+	}
+	if done.introTS == "" {
+		_, ts, err := a.post(ctx, done.dm, "", intro)
+		if err != nil {
+			return bot.Ref{}, bot.Ref{}, forget(err)
+		}
+		done.introTS = ts
+		save()
+	}
+	if done.staffTS == "" {
+		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, displayName(c.Customer))}
+		_, ts, err := a.post(ctx, a.staff, "", root)
+		if err != nil {
+			return bot.Ref{}, bot.Ref{}, forget(err)
+		}
+		done.staffTS = ts
+	}
+	a.mu.Lock()
+	delete(a.opening, c.ID)
+	a.mu.Unlock()
+	a.log.Info("private conversation opened", "case", c.ID)
+	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: done.dm},
+		bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: a.staff, Thread: done.staffTS}, nil
+}
+
+func displayName(p bot.Person) string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return p.ID
+}
+
+// openDM returns the DM channel with a user, opening it (conversations.open).
+func (a *Adapter) openDM(ctx context.Context, userID string) (string, error) {
+	a.mu.Lock()
+	dm := a.dms[userID]
+	a.mu.Unlock()
+	if dm != "" {
+		return dm, nil
+	}
+	ch, _, _, err := a.api.OpenConversationContext(ctx, &slackgo.OpenConversationParameters{Users: []string{userID}})
+	if err != nil {
+		return "", deliveryError("conversations.open", err)
+	}
+	if ch == nil || ch.ID == "" {
+		return "", fmt.Errorf("slack conversations.open: no channel returned")
+	}
+	a.mu.Lock()
+	a.dms[userID] = ch.ID
+	a.mu.Unlock()
+	return ch.ID, nil
+}
+
+// Send posts m to a channel, a thread (to.Thread) or a named channel
+// (bot.StaffChannel, bot.ShowcaseChannel), paced per channel.
+func (a *Adapter) Send(ctx context.Context, to bot.Ref, m bot.Message) (bot.Ref, error) {
+	if err := a.awaitReady(ctx); err != nil {
+		return bot.Ref{}, err
+	}
+	channel, err := a.channelFor(to.Channel)
+	if err != nil {
+		return bot.Ref{}, err
+	}
+	got, ts, err := a.post(ctx, channel, to.Thread, m)
+	if err != nil {
+		return bot.Ref{}, err
+	}
+	if got == "" {
+		got = channel
+	}
+	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: got, Thread: to.Thread, Message: ts}, nil
+}
+
+// channelFor maps a ref's channel, named or not, to a Slack channel ID.
+func (a *Adapter) channelFor(ch string) (string, error) {
+	switch ch {
+	case bot.StaffChannel:
+		return a.staff, nil
+	case bot.ShowcaseChannel:
+		if a.showcase == "" {
+			return "", fmt.Errorf("slack: no showcase channel configured: %w", bot.ErrUndeliverable)
+		}
+		return a.showcase, nil
+	case "":
+		return "", fmt.Errorf("slack: message without a channel: %w", bot.ErrUndeliverable)
+	}
+	return ch, nil
+}
+
+// post waits for the channel's pace and calls chat.postMessage.
+func (a *Adapter) post(ctx context.Context, channel, thread string, m bot.Message) (string, string, error) {
+	if err := a.pace.wait(ctx, channel); err != nil {
+		return "", "", fmt.Errorf("slack: pacing posts to %s: %w", channel, err)
+	}
+	opts := messageOptions(m)
+	if thread != "" {
+		opts = append(opts, slackgo.MsgOptionTS(thread))
+	}
+	got, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return "", "", deliveryError("chat.postMessage", err)
+	}
+	return got, ts, nil
+}
+
+// Update replaces a posted message's text and buttons (chat.update). Buttons
+// missing from m disappear from the message.
+func (a *Adapter) Update(ctx context.Context, msg bot.Ref, m bot.Message) error {
+	if err := a.awaitReady(ctx); err != nil {
+		return err
+	}
+	channel, err := a.channelFor(msg.Channel)
+	if err != nil {
+		return err
+	}
+	if msg.Message == "" {
+		return fmt.Errorf("slack: update without a message ts: %w", bot.ErrUndeliverable)
+	}
+	if _, _, _, err := a.api.UpdateMessageContext(ctx, channel, msg.Message, messageOptions(m)...); err != nil {
+		return deliveryError("chat.update", err)
+	}
+	return nil
+}
+
+// Delete removes a posted message (chat.delete), such as a withdrawn testimonial.
+func (a *Adapter) Delete(ctx context.Context, msg bot.Ref) error {
+	if err := a.awaitReady(ctx); err != nil {
+		return err
+	}
+	channel, err := a.channelFor(msg.Channel)
+	if err != nil {
+		return err
+	}
+	if msg.Message == "" {
+		return fmt.Errorf("slack: delete without a message ts: %w", bot.ErrUndeliverable)
+	}
+	if _, _, err := a.api.DeleteMessageContext(ctx, channel, msg.Message); err != nil {
+		return deliveryError("chat.delete", err)
+	}
+	return nil
+}
+
+// pacer spaces chat.postMessage calls per channel, the limit Slack applies
+// (about one message per second per channel), so bursts wait here instead of
+// drawing 429s.
+type pacer struct {
+	every time.Duration
+	mu    sync.Mutex
+	lims  map[string]*rate.Limiter
+}
+
+// maxPacedChannels bounds the limiter map; idle limiters are dropped beyond it.
+const maxPacedChannels = 1024
+
+func newPacer(every time.Duration) *pacer {
+	return &pacer{every: every, lims: map[string]*rate.Limiter{}}
+}
+
+func (p *pacer) wait(ctx context.Context, channel string) error {
+	if p.every <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	l := p.lims[channel]
+	if l == nil {
+		if len(p.lims) >= maxPacedChannels {
+			for k, v := range p.lims {
+				if v.Tokens() >= 1 {
+					delete(p.lims, k)
+				}
+			}
+		}
+		l = rate.NewLimiter(rate.Every(p.every), 1)
+		p.lims[channel] = l
+	}
+	p.mu.Unlock()
+	return l.Wait(ctx)
+}

@@ -1,0 +1,170 @@
+package slack
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// maxRequestBody bounds a Slack request body (events are a few KB).
+const maxRequestBody = 1 << 20
+
+// Handler serves Slack's HTTP mode: the Events API at /slack/events,
+// interactivity (buttons, shortcuts, modals) at /slack/interactive and slash
+// commands at /slack/commands. Mount it on advocate's web server under
+// /slack/. Every request must carry a valid signature with a timestamp at most
+// five minutes old; anything else is refused with 401 and has no effect. Until
+// Run has started it answers 503, which Slack retries.
+func (a *Adapter) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /slack/events", a.serveEvents)
+	mux.HandleFunc("POST /slack/interactive", a.serveInteractive)
+	mux.HandleFunc("POST /slack/commands", a.serveCommands)
+	return mux
+}
+
+// verified reads the body and checks Slack's signature; it answers the
+// request itself and returns false when the request must be ignored.
+func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if a.opts.SigningSecret == "" {
+		a.log.Warn("slack request refused: no signing secret configured", "path", r.URL.Path)
+		http.Error(w, "slack http mode is not configured", http.StatusNotFound)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	sv, err := slackgo.NewSecretsVerifier(r.Header, a.opts.SigningSecret)
+	if err == nil {
+		if _, err = sv.Write(body); err == nil {
+			err = sv.Ensure()
+		}
+	}
+	if err != nil {
+		a.log.Warn("slack request refused: signature check failed", "path", r.URL.Path, "reason", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.verified(w, r)
+	if !ok {
+		return
+	}
+	var head struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		http.Error(w, "body is not JSON", http.StatusBadRequest)
+		return
+	}
+	switch head.Type {
+	case slackevents.URLVerification:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, head.Challenge)
+		return
+	case slackevents.AppRateLimited:
+		a.log.Warn("slack is rate limiting this app's event subscriptions")
+		w.WriteHeader(http.StatusOK)
+		return
+	case slackevents.CallbackEvent:
+	default:
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	e, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		// an event type slack-go does not model: acknowledge, it is not ours
+		a.log.Info("ignoring an event advocate does not use", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	retry, _ := strconv.Atoi(r.Header.Get("X-Slack-Retry-Num"))
+	a.serve(w, r, delivery{kind: kindEvents, events: &e, retry: retry, reason: r.Header.Get("X-Slack-Retry-Reason")})
+}
+
+func (a *Adapter) serveInteractive(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.verified(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || form.Get("payload") == "" {
+		http.Error(w, "no payload", http.StatusBadRequest)
+		return
+	}
+	var cb slackgo.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		http.Error(w, "payload is not an interaction", http.StatusBadRequest)
+		return
+	}
+	a.serve(w, r, delivery{kind: kindInteractive, action: &cb})
+}
+
+func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.verified(w, r)
+	if !ok {
+		return
+	}
+	f, err := url.ParseQuery(string(body))
+	if err != nil || f.Get("command") == "" {
+		http.Error(w, "not a slash command", http.StatusBadRequest)
+		return
+	}
+	cmd := slackgo.SlashCommand{
+		Token:               f.Get("token"),
+		TeamID:              f.Get("team_id"),
+		TeamDomain:          f.Get("team_domain"),
+		EnterpriseID:        f.Get("enterprise_id"),
+		EnterpriseName:      f.Get("enterprise_name"),
+		IsEnterpriseInstall: f.Get("is_enterprise_install") == "true",
+		ChannelID:           f.Get("channel_id"),
+		ChannelName:         f.Get("channel_name"),
+		UserID:              f.Get("user_id"),
+		UserName:            f.Get("user_name"),
+		Command:             f.Get("command"),
+		Text:                f.Get("text"),
+		ResponseURL:         f.Get("response_url"),
+		TriggerID:           f.Get("trigger_id"),
+		APIAppID:            f.Get("api_app_id"),
+	}
+	a.serve(w, r, delivery{kind: kindCommand, command: &cmd})
+}
+
+// serve hands a verified request to the core and answers 2xx only once it is
+// committed; 500 otherwise, so Slack retries an event.
+func (a *Adapter) serve(w http.ResponseWriter, r *http.Request, d delivery) {
+	a.mu.Lock()
+	h, runCtx := a.handler, a.runCtx
+	a.mu.Unlock()
+	if h == nil || !a.isReady() || runCtx.Err() != nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "advocate is not running", http.StatusServiceUnavailable)
+		return
+	}
+	res, err := a.process(r.Context(), h, d)
+	if err != nil {
+		a.log.Error("request not committed; answering 500 so Slack retries", "kind", d.kind, "err", err)
+		http.Error(w, "not committed", http.StatusInternalServerError)
+		return
+	}
+	if b, err := json.Marshal(res.ack); res.ack != nil && err == nil {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	} else {
+		w.WriteHeader(http.StatusOK)
+	}
+	if res.after != nil {
+		a.background(runCtx, res.after)
+	}
+}

@@ -1,0 +1,214 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// socketWorkers bounds how many envelopes are processed at once.
+const socketWorkers = 16
+
+// runSocket receives over Socket Mode until ctx is done. Envelopes of one
+// channel are processed in the order they arrived, different channels in
+// parallel; each is acknowledged only after the core committed it.
+func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
+	client := socketmode.New(a.client, socketmode.OptionLog(slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)))
+	runErr := make(chan error, 1)
+	go func() { runErr <- client.RunContext(ctx) }()
+	// workers stop with ctx, or when the client gave up and nobody sends acks
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ln := newLanes(socketWorkers)
+	for {
+		select {
+		case <-ctx.Done():
+			ln.wait()
+			<-runErr
+			return nil
+		case err := <-runErr:
+			stop()
+			ln.wait()
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("slack: socket mode stopped: %w", err)
+		case evt := <-client.Events:
+			a.onSocketEvent(wctx, client, h, ln, evt)
+		}
+	}
+}
+
+// onSocketEvent logs connection changes and queues envelopes for processing.
+func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, h bot.Handler, ln *lanes, evt socketmode.Event) {
+	var d delivery
+	var key string
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		a.log.Debug("socket mode connecting")
+		return
+	case socketmode.EventTypeConnected:
+		if c, ok := evt.Data.(*socketmode.ConnectedEvent); ok {
+			a.log.Info("socket mode connected", "connection", c.ConnectionCount)
+		}
+		return
+	case socketmode.EventTypeHello:
+		a.log.Debug("socket mode hello")
+		return
+	case socketmode.EventTypeConnectionError:
+		if c, ok := evt.Data.(*slackgo.ConnectionErrorEvent); ok {
+			a.log.Warn("socket mode connection failed; retrying", "attempt", c.Attempt, "backoff", c.Backoff, "err", c.ErrorObj)
+		}
+		return
+	case socketmode.EventTypeInvalidAuth:
+		a.log.Error("socket mode refused the app-level token")
+		return
+	case socketmode.EventTypeIncomingError, socketmode.EventTypeErrorWriteFailed:
+		a.log.Warn("socket mode error", "type", evt.Type, "err", eventErr(evt.Data))
+		return
+	case socketmode.EventTypeErrorBadMessage:
+		a.ackUnreadable(ctx, client, evt)
+		return
+	case socketmode.EventTypeEventsAPI:
+		e, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok || evt.Request == nil {
+			return
+		}
+		d = delivery{kind: kindEvents, events: &e}
+		key = eventsKey(e)
+	case socketmode.EventTypeInteractive:
+		cb, ok := evt.Data.(slackgo.InteractionCallback)
+		if !ok || evt.Request == nil {
+			return
+		}
+		d = delivery{kind: kindInteractive, action: &cb}
+		key = nonEmpty(cb.Container.ChannelID, cb.Channel.ID, "user:"+cb.User.ID)
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slackgo.SlashCommand)
+		if !ok || evt.Request == nil {
+			return
+		}
+		d = delivery{kind: kindCommand, command: &cmd}
+		key = cmd.ChannelID
+	default:
+		return
+	}
+	req := *evt.Request
+	d.retry, d.reason = req.RetryAttempt, req.RetryReason
+	ln.run(key, func() { a.handleEnvelope(ctx, client, h, req, d) })
+}
+
+// handleEnvelope processes one envelope and acknowledges it once committed; an
+// envelope the core could not commit stays unacknowledged, so Slack sends it
+// again.
+func (a *Adapter) handleEnvelope(ctx context.Context, client *socketmode.Client, h bot.Handler, req socketmode.Request, d delivery) {
+	res, err := a.process(ctx, h, d)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("envelope not acknowledged; Slack will deliver it again", "kind", d.kind, "envelope", req.EnvelopeID, "err", err)
+		}
+		return
+	}
+	if err := client.AckCtx(ctx, req.EnvelopeID, res.ack); err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("ack failed; Slack will deliver the envelope again", "kind", d.kind, "envelope", req.EnvelopeID, "err", err)
+		}
+		return
+	}
+	if res.after != nil {
+		cctx, cancel := context.WithTimeout(ctx, apiTimeout)
+		res.after(cctx)
+		cancel()
+	}
+}
+
+// ackUnreadable acknowledges an envelope slack-go could not parse (an event
+// type it does not know), so Slack does not keep redelivering it.
+func (a *Adapter) ackUnreadable(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+	bad, ok := evt.Data.(*socketmode.ErrorBadMessage)
+	if !ok {
+		return
+	}
+	var env struct {
+		EnvelopeID string `json:"envelope_id"`
+		Type       string `json:"type"`
+	}
+	if json.Unmarshal(bad.Message, &env) != nil || env.EnvelopeID == "" {
+		a.log.Warn("unreadable socket mode message", "err", bad.Cause)
+		return
+	}
+	a.log.Info("acknowledging an envelope advocate does not use", "type", env.Type, "envelope", env.EnvelopeID, "err", bad.Cause)
+	if err := client.AckCtx(ctx, env.EnvelopeID, nil); err != nil {
+		a.log.Warn("ack failed", "envelope", env.EnvelopeID, "err", err)
+	}
+}
+
+func eventErr(data any) error {
+	switch e := data.(type) {
+	case *slackgo.IncomingEventError:
+		return e.ErrorObj
+	case *socketmode.ErrorWriteFailed:
+		return e.Cause
+	}
+	return nil
+}
+
+// eventsKey is the channel an Events API event belongs to, for ordering.
+func eventsKey(e slackevents.EventsAPIEvent) string {
+	switch in := e.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		return in.Channel
+	case *slackevents.AppMentionEvent:
+		return in.Channel
+	}
+	return ""
+}
+
+// lanes runs work in arrival order per key and in parallel across keys, at
+// most limit at a time.
+type lanes struct {
+	mu    sync.Mutex
+	tails map[string]chan struct{}
+	sem   chan struct{}
+	wg    sync.WaitGroup
+}
+
+func newLanes(limit int) *lanes {
+	return &lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit)}
+}
+
+// run queues fn behind the work already queued under key.
+func (l *lanes) run(key string, fn func()) {
+	done := make(chan struct{})
+	l.mu.Lock()
+	prev := l.tails[key]
+	l.tails[key] = done
+	l.mu.Unlock()
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		if prev != nil {
+			<-prev
+		}
+		l.sem <- struct{}{}
+		fn()
+		<-l.sem
+		close(done)
+		l.mu.Lock()
+		if l.tails[key] == done {
+			delete(l.tails, key)
+		}
+		l.mu.Unlock()
+	}()
+}
+
+// wait blocks until every queued fn has run.
+func (l *lanes) wait() { l.wg.Wait() }
