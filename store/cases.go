@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -41,7 +42,11 @@ func scanCase(s scanner) (*bot.Case, error) {
 	return &c, nil
 }
 
-// caseArgs are c's values for the columns platform … closed_at of caseCols.
+// caseColsWritten are the columns caseArgs gives values for, in its order.
+const caseColsWritten = `platform, customer, status, public_ref, private_ref, staff_ref, assignee,
+	question, round, opened_at, first_response_at, resolved_at, closed_at, public_channel, opened_week`
+
+// caseArgs are c's values for caseColsWritten.
 func caseArgs(c *bot.Case) ([]any, error) {
 	customer, err := toJSON(c.Customer)
 	if err != nil {
@@ -55,7 +60,14 @@ func caseArgs(c *bot.Case) ([]any, error) {
 	}
 	return []any{c.Platform, customer, string(c.Status), refs[0], refs[1], refs[2],
 		c.Assignee, c.Question, c.Round, ms(c.OpenedAt),
-		nullMs(c.FirstResponseAt), nullMs(c.ResolvedAt), nullMs(c.ClosedAt)}, nil
+		nullMs(c.FirstResponseAt), nullMs(c.ResolvedAt), nullMs(c.ClosedAt),
+		c.Public.Channel, isoWeek(c.OpenedAt)}, nil
+}
+
+// isoWeek names t's ISO 8601 week in UTC, as "2026-W47".
+func isoWeek(t time.Time) string {
+	year, week := t.UTC().ISOWeek()
+	return fmt.Sprintf("%04d-W%02d", year, week)
 }
 
 // CreateCase inserts c and sets c.ID. A zero OpenedAt becomes the transaction's
@@ -69,9 +81,8 @@ func (t *tx) CreateCase(ctx context.Context, c *bot.Case) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO cases (platform, customer, status, public_ref,
-		private_ref, staff_ref, assignee, question, round, opened_at, first_response_at,
-		resolved_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO cases (`+caseColsWritten+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	if err != nil {
 		return fmt.Errorf("store: create case: %w", err)
 	}
@@ -89,7 +100,8 @@ func (t *tx) UpdateCase(ctx context.Context, c *bot.Case) error {
 	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE cases SET platform = ?, customer = ?, status = ?,
 		public_ref = ?, private_ref = ?, staff_ref = ?, assignee = ?, question = ?, round = ?,
-		opened_at = ?, first_response_at = ?, resolved_at = ?, closed_at = ? WHERE id = ?`,
+		opened_at = ?, first_response_at = ?, resolved_at = ?, closed_at = ?, public_channel = ?,
+		opened_week = ? WHERE id = ?`,
 		append(args, c.ID)...)
 	if err != nil {
 		return fmt.Errorf("store: update case %d: %w", c.ID, err)

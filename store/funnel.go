@@ -44,9 +44,8 @@ func (db *DB) Funnel(ctx context.Context, q bot.FunnelQuery) ([]bot.FunnelRow, e
 	if byTarget {
 		counts = targetCounts
 	}
-	query := funnelSQL(keys, counts(), byTarget)
 	w := funnelWhere(q)
-	rows, err := db.read.QueryContext(ctx, fmt.Sprintf(query, w.sql()), w.args...)
+	rows, err := db.read.QueryContext(ctx, funnelSQL(keys, counts(), byTarget, w.sql()), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: funnel: %w", err)
 	}
@@ -72,19 +71,22 @@ func (db *DB) Funnel(ctx context.Context, q bot.FunnelQuery) ([]bot.FunnelRow, e
 	return out, nil
 }
 
-// funnelSQL is the aggregate with %s left for the WHERE clause.
-func funnelSQL(keys, counts []string, byTarget bool) string {
+// funnelSQL is the aggregate of counts grouped by keys, filtered by cond.
+func funnelSQL(keys, counts []string, byTarget bool, cond string) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for _, k := range keys {
 		b.WriteString("coalesce(" + k + ", ''), ")
 	}
 	b.WriteString(strings.Join(counts, ", "))
-	b.WriteString(" FROM cases c")
 	if byTarget {
-		b.WriteString(" JOIN offers o ON o.case_id = c.id")
+		b.WriteString(" FROM cases c JOIN offers o ON o.case_id = c.id")
+	} else {
+		// Without statistics the planner may prefer walking cases_customer in
+		// platform order, fetching every row, over sorting the covering index.
+		b.WriteString(" FROM cases c INDEXED BY cases_funnel")
 	}
-	b.WriteString("%s")
+	b.WriteString(cond)
 	if len(keys) > 0 {
 		list := strings.Join(keys, ", ")
 		b.WriteString(" GROUP BY " + list + " ORDER BY " + list)

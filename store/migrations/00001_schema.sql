@@ -1,6 +1,8 @@
 -- The first schema of advocate's store. Times are Unix milliseconds (UTC);
 -- NULL means "not yet". Structured values (people, refs, messages) are JSON;
--- the parts that are searched are generated columns with indexes.
+-- the parts that are looked up are generated columns with indexes. The columns
+-- the funnel groups by are plain columns the store writes, because SQLite does
+-- not count a generated column in GROUP BY as covered by an index.
 
 -- +goose Up
 CREATE TABLE cases (
@@ -12,7 +14,7 @@ CREATE TABLE cases (
     public_ref        TEXT    NOT NULL DEFAULT '{}', -- bot.Ref of the public question
     private_ref       TEXT    NOT NULL DEFAULT '{}',
     staff_ref         TEXT    NOT NULL DEFAULT '{}',
-    public_channel    TEXT    GENERATED ALWAYS AS (coalesce(json_extract(public_ref, '$.channel'), '')) STORED,
+    public_channel    TEXT    NOT NULL DEFAULT '', -- public_ref's channel
     private_channel   TEXT    GENERATED ALWAYS AS (coalesce(json_extract(private_ref, '$.channel'), '')) STORED,
     private_thread    TEXT    GENERATED ALWAYS AS (coalesce(json_extract(private_ref, '$.thread'), '')) STORED,
     staff_channel     TEXT    GENERATED ALWAYS AS (coalesce(json_extract(staff_ref, '$.channel'), '')) STORED,
@@ -21,7 +23,7 @@ CREATE TABLE cases (
     question          TEXT    NOT NULL DEFAULT '',
     round             INTEGER NOT NULL DEFAULT 0,
     opened_at         INTEGER NOT NULL,
-    opened_week       TEXT    GENERATED ALWAYS AS (strftime('%G-W%V', opened_at / 1000, 'unixepoch')) STORED,
+    opened_week       TEXT    NOT NULL, -- ISO week of opened_at, e.g. 2026-W47
     first_response_at INTEGER,
     resolved_at       INTEGER,
     closed_at         INTEGER,
