@@ -17,8 +17,7 @@ func (t *txn) onAction(ev Event, r *Reply) error {
 	}
 	if id.Verb == verbAsk {
 		ev.Where = Ref{Platform: ev.Where.Platform, Space: ev.Where.Space, Channel: id.Arg}
-		_, err := t.intake(ev, ev.Fields["text"])
-		return err
+		return t.commandIntake(ev, ev.Fields["text"], r)
 	}
 	cs, err := t.tx.Case(t.ctx, id.Case)
 	if errors.Is(err, ErrNotFound) {

@@ -16,8 +16,7 @@ func (t *txn) onCommand(ev Event, r *Reply) error {
 			r.Modal = t.askModal(ev)
 			return nil
 		}
-		_, err := t.intake(ev, ev.Text)
-		return err
+		return t.commandIntake(ev, ev.Text, r)
 	case CmdNotice:
 		return t.notice(ev, r)
 	case CmdClaim, CmdResolve, CmdReopen, CmdNote:
@@ -25,6 +24,32 @@ func (t *txn) onCommand(ev Event, r *Reply) error {
 	}
 	t.log.Warn("unknown command", "command", ev.Command, "platform", ev.Where.Platform)
 	r.Ephemeral = t.say("InvalidButton", nil, TextData{})
+	return nil
+}
+
+// commandIntake opens a case from /support or its modal and tells the person
+// where the conversation went.
+func (t *txn) commandIntake(ev Event, question string, r *Reply) error {
+	cs, err := t.intake(ev, question)
+	if err != nil {
+		return err
+	}
+	if cs != nil {
+		r.Ephemeral = t.say("TakenPrivate", cs, TextData{})
+		return nil
+	}
+	if t.isStaff(ev.Author) {
+		r.Ephemeral = t.say("Done", nil, TextData{})
+		return nil
+	}
+	active, err := t.tx.ActiveCaseFor(t.ctx, ev.Author.Platform, ev.Author.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("find active case: %w", err)
+	}
+	r.Ephemeral = t.say("AlreadyOpen", active, TextData{Customer: displayName(ev.Author)})
 	return nil
 }
 

@@ -10,14 +10,11 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 )
 
-// TrackPath is where tracked share links point: TrackPath + signed action ID.
-const TrackPath = "/r/"
+// TrackPath is where tracked share links point (see bot.TrackURL).
+const TrackPath = bot.TrackPath
 
-// TrackURL is the tracked link for a button, for platforms whose link buttons
-// report no click (Discord).
-func TrackURL(publicURL, actionID string) string {
-	return strings.TrimSuffix(publicURL, "/") + TrackPath + actionID
-}
+// TrackURL is bot.TrackURL, kept here for the web server's callers.
+func TrackURL(publicURL, actionID string) string { return bot.TrackURL(publicURL, actionID) }
 
 // Track counts a click on a share link through the core and redirects the browser
 // to the target. Unknown or forged links get 404 and change nothing.

@@ -55,7 +55,7 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().String("config", "config.example.yaml", "configuration file (YAML)")
 	root.AddCommand(
 		runCommand(e), reportCommand(e), exportCommand(e), forgetCommand(e),
-		checkConfigCommand(e), versionCommand(e),
+		checkConfigCommand(e), versionCommand(e), discordCommand(e),
 	)
 	return root
 }

@@ -169,3 +169,13 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestDiscordInviteURL(t *testing.T) {
+	out, errOut, code := cli(t, nil, "discord", "invite-url", "--application-id", "123456789012345678")
+	if code != 0 || !strings.Contains(out, "client_id=123456789012345678") || !strings.Contains(out, "permissions=") {
+		t.Errorf("invite-url: exit %d, %q %q", code, out, errOut)
+	}
+	if _, errOut, code := cli(t, nil, "discord", "invite-url", "--config", "../../config.example.yaml"); code == 0 || !strings.Contains(errOut, "application") {
+		t.Errorf("invite-url without an application ID: exit %d, %q", code, errOut)
+	}
+}

@@ -14,11 +14,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	discordadapter "github.com/advocate-bot/advocate/adapters/discord"
 	"github.com/advocate-bot/advocate/adapters/sandbox"
 	slackadapter "github.com/advocate-bot/advocate/adapters/slack"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
 	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/web"
 )
 
 func runCommand(e *env) *cobra.Command {
@@ -53,6 +55,7 @@ type app struct {
 	adapters []bot.Adapter
 	sandbox  *sandbox.Sandbox
 	slack    *slackadapter.Adapter
+	discord  *discordadapter.Adapter
 	mux      *http.ServeMux
 	ln       net.Listener
 }
@@ -123,6 +126,22 @@ func (a *app) buildAdapters() error {
 		a.slack = sl
 		a.adapters = append(a.adapters, sl)
 	}
+	if f.Discord.Enabled {
+		if len(f.Staff.Discord.Roles) == 0 && f.Discord.StaffRole != "" {
+			f.Staff.Discord.Roles = []string{f.Discord.StaffRole}
+		}
+		d, err := discordadapter.New(discordadapter.Options{
+			Token: f.Discord.Token, ApplicationID: f.Discord.ApplicationID, PublicKey: f.Discord.PublicKey,
+			APIURL: f.Discord.APIURL, Guilds: f.Discord.Guilds, SupportChannels: f.Discord.SupportChannels,
+			StaffRole: f.Discord.StaffRole, StaffChannel: f.Discord.StaffChannel, ShowcaseChannel: f.Discord.ShowcaseChannel,
+			PublicURL: f.HTTP.PublicURL, Interactions: f.Discord.Interactions, Logger: a.log,
+		})
+		if err != nil {
+			return fmt.Errorf("discord: %w", err)
+		}
+		a.discord = d
+		a.adapters = append(a.adapters, d)
+	}
 	return nil
 }
 
@@ -140,6 +159,10 @@ func (a *app) routes() {
 		a.mux.Handle("/sandbox/", a.sandbox.Handler())
 		a.mux.Handle("/sandbox", a.sandbox.Handler())
 		a.mux.Handle("GET /{$}", http.RedirectHandler("/sandbox/", http.StatusFound))
+	}
+	a.mux.Handle("GET "+bot.TrackPath, web.Track(a.core, a.log))
+	if a.discord != nil && a.cfg.Discord.Interactions == "http" {
+		a.mux.Handle("/discord/interactions", a.discord.InteractionsHandler())
 	}
 	if a.slack != nil && a.cfg.Slack.Mode == "http" {
 		a.mux.Handle("/slack/", a.slack.Handler())

@@ -46,7 +46,8 @@
 // a struct of your own with RequestWithBucketID); threads (type defaults to
 // 12 in v9, invitable kept, ID of a thread started from a message = that
 // message's ID, bot is owner and member); thread members must be guild
-// members; DMs opened once per user, refused with 50007 after BlockDMs; one
+// members; users act in a private thread as its members or with Manage
+// Threads, which shows every private thread; DMs opened once per user, refused with 50007 after BlockDMs; one
 // initial interaction response within InteractionDeadline (types 1, 4, 5, 6,
 // 7, 8, 9 with their preconditions; modals validated); follow-ups and
 // @original edits for InteractionTokenTTL, only after the initial response,

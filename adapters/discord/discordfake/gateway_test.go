@@ -259,6 +259,16 @@ func TestPrivateThreadMessagesNeedMembership(t *testing.T) {
 	}
 }
 
+func TestModeratorsSeePrivateThreads(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, Options{})
+	// alice's private thread: bob is no member, but his role manages threads.
+	f.AddThread(testChannel, "810000000000000002", "private", testAlice, true)
+	if _, err := f.PostAsUser("810000000000000002", testBob, "a moderator looks in"); err != nil {
+		t.Errorf("a member with Manage Threads cannot post in a private thread: %v", err)
+	}
+}
+
 func TestDuplicateMessageDelivery(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, Options{})

@@ -222,7 +222,8 @@ func (s *Server) newInteraction(in Interaction) (*interaction, error) {
 }
 
 // canSee checks that a user can act in a channel: a guild member, a member
-// of a private thread, or the recipient of a DM.
+// of a private thread or a moderator (Manage Threads sees every private
+// thread, as on Discord), or the recipient of a DM.
 func (s *Server) canSee(c *channel, userID string) error {
 	switch {
 	case c.Type == ChannelTypeDM:
@@ -231,7 +232,8 @@ func (s *Server) canSee(c *channel, userID string) error {
 		}
 	case s.guilds[c.GuildID] == nil || s.guilds[c.GuildID].members[userID] == nil:
 		return fmt.Errorf("discordfake: user %q is not a member of the guild of channel %q", userID, c.ID)
-	case c.Type == ChannelTypePrivateThread && !c.hasMember(userID):
+	case c.Type == ChannelTypePrivateThread && !c.hasMember(userID) &&
+		s.permissions(s.guilds[c.GuildID], userID)&PermManageThreads == 0:
 		return fmt.Errorf("discordfake: user %q is not a member of private thread %q", userID, c.ID)
 	}
 	return nil

@@ -1,0 +1,270 @@
+// Package discord connects advocate's core to Discord through discordgo: it turns
+// gateway events and interactions into bot.Events and delivers the core's actions
+// as messages, private threads, edits and interaction responses. It decides
+// nothing; the flow lives in package bot.
+package discord
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"golang.org/x/time/rate"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// Interaction transports (Options.Interactions).
+const (
+	// InteractionsGateway receives interactions over the gateway websocket: no
+	// public URL needed.
+	InteractionsGateway = "gateway"
+	// InteractionsHTTP receives them at InteractionsHandler, signed by Discord
+	// (the "Interactions Endpoint URL" of the Developer Portal).
+	InteractionsHTTP = "http"
+)
+
+// DefaultAPIURL is Discord's own base URL; api_url replaces its scheme and host.
+const DefaultAPIURL = "https://discord.com/"
+
+// Intents are the gateway intents the adapter asks for: guilds (channel and
+// thread state), guild and direct messages, and the privileged message content
+// intent, without which guild messages arrive with empty text.
+const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
+	discordgo.IntentsDirectMessages | discordgo.IntentsMessageContent
+
+// Options configure the adapter; they mirror config.Discord plus what the
+// adapter needs from the rest of the configuration.
+type Options struct {
+	// Token is the bot token (with or without the "Bot " prefix).
+	Token string
+	// ApplicationID registers the commands; when empty the ID from READY is used.
+	ApplicationID string
+	// PublicKey is the application's Ed25519 public key in hex, which signs HTTP
+	// interactions. Required when Interactions is "http".
+	PublicKey string
+	// APIURL replaces the scheme and host (and prefixes the path) of every REST
+	// call, the GET /gateway lookup included: a REST proxy, or a test server.
+	// Default DefaultAPIURL.
+	APIURL string
+	// Guilds get the slash and context-menu commands, registered at start.
+	Guilds []string
+	// SupportChannels are the public channels whose questions open cases. The
+	// first one also hosts the private threads of cases opened from DMs.
+	SupportChannels []string
+	// StaffRole is mentioned in every new private thread.
+	StaffRole string
+	// StaffChannel and ShowcaseChannel are the channel IDs behind
+	// bot.StaffChannel and bot.ShowcaseChannel.
+	StaffChannel    string
+	ShowcaseChannel string
+	// PublicURL is where advocate's web server is reachable: link buttons point
+	// at its tracking redirect so that a click on a share link is counted.
+	PublicURL string
+	// Interactions is InteractionsGateway (default) or InteractionsHTTP.
+	Interactions string
+	// Logger receives the adapter's logs, with component=discord.
+	Logger *slog.Logger
+}
+
+// Adapter is the Discord platform adapter. Create it with New, register it with
+// the core, then Run it.
+type Adapter struct {
+	opts      Options
+	log       *slog.Logger
+	session   *discordgo.Session
+	publicKey ed25519.PublicKey
+	support   map[string]bool
+	policy    gatewayPolicy
+
+	// disconnected is signalled by every gateway disconnection.
+	disconnected chan struct{}
+	// identifies counts READY events: IDENTIFYs Discord accepted.
+	identifies atomic.Int64
+	budget     *rate.Limiter
+
+	mu         sync.Mutex
+	handler    bot.Handler
+	base       context.Context // Run's context, for event handlers
+	botID      string
+	appID      string
+	pauseUntil time.Time
+	// threads remembers private threads created for a case whose OpenPrivate
+	// failed after creating it, so that the relay's retry reuses the thread.
+	threads map[int64]string
+}
+
+var _ bot.Adapter = (*Adapter)(nil)
+
+// New checks the options and prepares a discordgo session; nothing connects
+// before Run.
+func New(opts Options) (*Adapter, error) {
+	if strings.TrimSpace(opts.Token) == "" {
+		return nil, errors.New("discord: no bot token (set DISCORD_TOKEN)")
+	}
+	switch opts.Interactions {
+	case "":
+		opts.Interactions = InteractionsGateway
+	case InteractionsGateway, InteractionsHTTP:
+	default:
+		return nil, fmt.Errorf("discord: interactions %q: want %q or %q", opts.Interactions, InteractionsGateway, InteractionsHTTP)
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = DefaultAPIURL
+	}
+	base, err := url.Parse(opts.APIURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("discord: api_url %q: want an http(s) URL", opts.APIURL)
+	}
+	var key ed25519.PublicKey
+	if opts.PublicKey != "" {
+		b, err := hex.DecodeString(strings.TrimSpace(opts.PublicKey))
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, errors.New("discord: public_key: want the application's 64-hex-digit public key")
+		}
+		key = b
+	}
+	if opts.Interactions == InteractionsHTTP && key == nil {
+		return nil, errors.New("discord: interactions over http need public_key")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "discord")
+
+	token := strings.TrimSpace(opts.Token)
+	if !strings.HasPrefix(token, "Bot ") {
+		token = "Bot " + token
+	}
+	s, err := discordgo.New(token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: session: %w", err)
+	}
+	s.Client = &http.Client{Transport: newRewriteTransport(base, nil), Timeout: 20 * time.Second}
+	s.Identify.Intents = Intents
+	// The adapter supervises reconnection itself (see gateway.go).
+	s.ShouldReconnectOnError = false
+	s.ShouldReconnectVoiceOnSessionError = false
+	s.SyncEvents = false
+	s.State.TrackEmojis = false
+	s.State.TrackStickers = false
+	s.State.TrackMembers = false
+	s.State.TrackThreadMembers = false
+	s.State.TrackPresences = false
+	s.State.TrackVoice = false
+	s.State.TrackRoles = false
+	s.State.MaxMessageCount = 0
+
+	a := &Adapter{
+		opts:         opts,
+		log:          log,
+		session:      s,
+		publicKey:    key,
+		support:      map[string]bool{},
+		policy:       defaultPolicy(),
+		disconnected: make(chan struct{}, 1),
+		appID:        opts.ApplicationID,
+		threads:      map[int64]string{},
+	}
+	a.budget = rate.NewLimiter(rate.Every(a.policy.identifyEvery), a.policy.identifyBurst)
+	for _, id := range opts.SupportChannels {
+		a.support[id] = true
+	}
+	if opts.PublicURL == "" {
+		log.Warn("no public URL: share link clicks on Discord will not be counted")
+	}
+	return a, nil
+}
+
+// Platform names the platform: bot.Discord.
+func (a *Adapter) Platform() string { return bot.Discord }
+
+// Run connects to the gateway, registers the commands in every configured
+// guild, and hands events to h until ctx is done. It returns an error only for
+// what reconnecting cannot fix: a rejected token, disallowed intents.
+func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
+	if h == nil {
+		return errors.New("discord: run: no handler")
+	}
+	a.mu.Lock()
+	if a.handler != nil {
+		a.mu.Unlock()
+		return errors.New("discord: run: already running")
+	}
+	a.handler, a.base = h, ctx
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.handler, a.base = nil, nil
+		a.mu.Unlock()
+	}()
+
+	s := a.session
+	removers := []func(){
+		s.AddHandler(a.onReady),
+		s.AddHandler(a.onResumed),
+		s.AddHandler(a.onDisconnect),
+		s.AddHandler(a.onMessageCreate),
+		s.AddHandler(a.onInteractionCreate),
+	}
+	defer func() {
+		for _, remove := range removers {
+			remove()
+		}
+	}()
+	return a.runGateway(ctx)
+}
+
+// current returns the handler and context of the running adapter, or nil.
+func (a *Adapter) current() (bot.Handler, context.Context) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.handler, a.base
+}
+
+// botUserID is the bot's own user ID, known from READY.
+func (a *Adapter) botUserID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.botID
+}
+
+// applicationID is the configured application ID, or the one from READY.
+func (a *Adapter) applicationID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.appID
+}
+
+// isSupport reports whether a channel is a watched support channel.
+func (a *Adapter) isSupport(channelID string) bool { return a.support[channelID] }
+
+// person translates a Discord user (and guild member, when known).
+func person(u *discordgo.User, m *discordgo.Member) bot.Person {
+	if u == nil && m != nil {
+		u = m.User
+	}
+	if u == nil {
+		return bot.Person{Platform: bot.Discord}
+	}
+	p := bot.Person{Platform: bot.Discord, ID: u.ID, Name: u.GlobalName, Bot: u.Bot}
+	if p.Name == "" {
+		p.Name = u.Username
+	}
+	if m != nil && len(m.Roles) > 0 {
+		p.Roles = slices.Clone(m.Roles)
+	}
+	return p
+}
