@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/internal/testkit"
 	"github.com/advocate-bot/advocate/store"
 )
 
@@ -28,61 +28,10 @@ const stepTimeout = 20 * time.Second
 // TestBrowser plays the sandbox in headless Chromium against the real core and
 // SQLite store. The subtests share one browser, each in its own tabs.
 func TestBrowser(t *testing.T) {
-	browser := startBrowser(t)
+	browser := testkit.Browser(t)
 	t.Run("HappyPath", func(t *testing.T) { testHappyPath(t, browser) })
 	t.Run("UnhappyPath", func(t *testing.T) { testUnhappyPath(t, browser) })
 	t.Run("MessageTextIsNotHTML", func(t *testing.T) { testMessageTextIsNotHTML(t, browser) })
-}
-
-// findBrowser looks for Chromium or Chrome: Debian's first, then on PATH.
-func findBrowser() string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// startBrowser starts headless Chromium for the test, or skips the test when
-// none is installed (fails instead under CI, where one must be).
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	path := findBrowser()
-	if path == "" {
-		const msg = "no Chromium or Chrome found (looked for chromium, chromium-browser, google-chrome): install one, e.g. apt-get install chromium"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	profile, err := os.MkdirTemp("", "advocate-chromium-")
-	if err != nil {
-		t.Fatalf("profile dir: %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-		_ = os.RemoveAll(profile)
-	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no deadline
-		t.Fatalf("start %s: %v", path, err)
-	}
-	return ctx
 }
 
 // world is the real thing: store, core, sandbox and its HTTP server.
@@ -90,13 +39,13 @@ type world struct {
 	db   *store.DB
 	sb   *Sandbox
 	url  string // the page, ending in /sandbox/
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	dir := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	db, err := store.Open(ctx, filepath.Join(dir, "advocate.db"), store.Options{Logger: log})

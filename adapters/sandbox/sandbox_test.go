@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/internal/testkit"
 )
 
 // fakeCore records the events the sandbox hands over and answers with reply.
@@ -60,12 +60,12 @@ func (f *fakeCore) Last(t *testing.T) bot.Event {
 type testSandbox struct {
 	*Sandbox
 	core *fakeCore
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 }
 
 func newTestSandbox(t *testing.T, path string) *testSandbox {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	s, err := New(Options{
 		Customers: []string{"Ada", "Ben"},
 		Staff:     []string{"Sam"},
@@ -104,24 +104,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		case <-tick.C:
 		}
 	}
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // channelOf returns what persona sees of a channel, or nil.

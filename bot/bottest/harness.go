@@ -1,7 +1,6 @@
 package bottest
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/internal/testkit"
 	"github.com/advocate-bot/advocate/store"
 )
 
@@ -45,7 +45,7 @@ type Harness struct {
 	Store    *store.DB
 	Config   bot.Config
 	// Logs holds everything the core logged, to check that no text leaks.
-	Logs *syncBuffer
+	Logs *testkit.LogBuffer
 	path string
 	seq  int
 }
@@ -88,7 +88,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 		Clock:    &Clock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)},
 		Platform: NewPlatform(bot.Sandbox, false),
 		Config:   Config(),
-		Logs:     &syncBuffer{},
+		Logs:     &testkit.LogBuffer{},
 		path:     filepath.Join(t.TempDir(), "advocate.db"),
 	}
 	for _, o := range opts {
@@ -322,25 +322,3 @@ func labels(bs []bot.Button) []string {
 	}
 	return slices.Clip(out)
 }
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns everything written.
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// Path is the SQLite file the harness uses.
-func (h *Harness) Path() string { return h.path }
