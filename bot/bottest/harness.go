@@ -322,3 +322,6 @@ func labels(bs []bot.Button) []string {
 	}
 	return slices.Clip(out)
 }
+
+// Path is the SQLite file the harness uses.
+func (h *Harness) Path() string { return h.path }
