@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	discordadapter "github.com/advocate-bot/advocate/adapters/discord"
@@ -75,7 +78,9 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 		db.Close()
 		return nil, err
 	}
-	core, err := bot.New(bot.Options{Store: db, Config: f.Config, Logger: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	core, err := bot.New(bot.Options{Store: db, Config: f.Config, Logger: log, Observer: web.NewMetrics(reg)})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -84,7 +89,12 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	for _, ad := range a.adapters {
 		core.Register(ad)
 	}
-	a.routes()
+	dash, err := a.dashboard(reg)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	a.routes(dash)
 	ln, err := net.Listen("tcp", f.HTTP.Listen)
 	if err != nil {
 		db.Close()
@@ -150,17 +160,14 @@ func sandboxPath(dbPath string) string {
 	return strings.TrimSuffix(dbPath, filepath.Ext(dbPath)) + ".sandbox.jsonl"
 }
 
-func (a *app) routes() {
-	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	a.mux.HandleFunc("GET /readyz", a.ready)
+func (a *app) routes(dash *web.Server) {
+	a.mux.Handle("/", dash.Handler()) // dashboard, login, /metrics, /healthz, /readyz
+	a.mux.Handle("GET "+bot.TrackPath, web.Track(a.core, a.log))
 	if a.sandbox != nil {
 		a.mux.Handle("/sandbox/", a.sandbox.Handler())
 		a.mux.Handle("/sandbox", a.sandbox.Handler())
 		a.mux.Handle("GET /{$}", http.RedirectHandler("/sandbox/", http.StatusFound))
 	}
-	a.mux.Handle("GET "+bot.TrackPath, web.Track(a.core, a.log))
 	if a.discord != nil && a.cfg.Discord.Interactions == "http" {
 		a.mux.Handle("/discord/interactions", a.discord.InteractionsHandler())
 	}
@@ -169,18 +176,17 @@ func (a *app) routes() {
 	}
 }
 
-// ready reports whether the store is writable.
-func (a *app) ready(w http.ResponseWriter, r *http.Request) {
-	err := a.db.Update(r.Context(), func(tx bot.Tx) error {
-		_, _, err := tx.OutboxStats(r.Context())
-		return err
+// dashboard builds the staff dashboard and the metrics it serves. With no
+// users or token it is open, which openApp allows only on a loopback address.
+func (a *app) dashboard(reg *prometheus.Registry) (*web.Server, error) {
+	f := a.cfg
+	key := sha256.Sum256([]byte("advocate dashboard sessions\x00" + f.Secret))
+	return web.New(web.Options{
+		Store: a.db, Users: f.Dashboard.Users, Token: f.Dashboard.Token, Logger: a.log,
+		Secure: strings.HasPrefix(f.HTTP.PublicURL, "https://"), Registry: reg,
+		SLA: f.SLA.FirstResponse.D(), SessionKey: key[:],
+		Open: len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 	})
-	if err != nil {
-		a.log.Error("not ready", "err", err)
-		http.Error(w, "store not writable", http.StatusServiceUnavailable)
-		return
-	}
-	_, _ = w.Write([]byte("ready\n"))
 }
 
 func (a *app) baseURL() string {

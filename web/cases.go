@@ -1,0 +1,354 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// perPage is how many lines a list page shows.
+const perPage = 50
+
+// pager is a list's page links.
+type pager struct {
+	Page, Pages, Total int
+	Prev, Next         string
+}
+
+func newPager(f filter, path string, total, per int) pager {
+	p := pager{Page: f.Page, Total: total, Pages: max(1, (total+per-1)/per)}
+	if p.Page > 1 {
+		p.Prev = f.link(path, "page", strconv.Itoa(p.Page-1))
+	}
+	if p.Page < p.Pages {
+		p.Next = f.link(path, "page", strconv.Itoa(p.Page+1))
+	}
+	return p
+}
+
+// testimonial is one shared post and its consent record.
+type testimonial struct {
+	CaseID      int64
+	Platform    string
+	Target      string
+	Kind        string
+	Text        string // the exact text consented to, as logged
+	ConsentedAt string // as logged
+	SharedAt    time.Time
+	Channel     string
+	Message     string
+	Link        string // the public post, when it can be derived
+	Withdrawn   bool
+	Erased      bool // the text was purged or forgotten
+}
+
+// sharedDetail is what the shared event's detail holds (bot/share.go).
+type sharedDetail struct {
+	Offer       int64  `json:"offer"`
+	Target      string `json:"target"`
+	Kind        string `json:"kind"`
+	Text        string `json:"text"`
+	Channel     string `json:"channel"`
+	Message     string `json:"message"`
+	ConsentedAt string `json:"consented_at"`
+}
+
+func newTestimonial(e bot.CaseEvent, o bot.Offer, slackURL string) testimonial {
+	var d sharedDetail
+	_ = json.Unmarshal(e.Detail, &d) // a malformed detail shows as empty fields
+	t := testimonial{CaseID: e.CaseID, Platform: e.Platform, Target: d.Target, Kind: d.Kind, Text: d.Text,
+		ConsentedAt: d.ConsentedAt, SharedAt: e.At, Channel: d.Channel, Message: d.Message,
+		Withdrawn: o.State == bot.OfferWithdrawn}
+	if t.Target == "" {
+		t.Target = o.Target
+	}
+	t.Erased = t.Text == ""
+	post := o.Post
+	if post.IsZero() {
+		post = bot.Ref{Platform: e.Platform, Channel: d.Channel, Message: d.Message}
+	}
+	if post.Platform == "" {
+		post.Platform = e.Platform
+	}
+	if !t.Withdrawn {
+		t.Link = messageLink(post, slackURL)
+	}
+	return t
+}
+
+// messageLink is the web address of a posted message, when the ref says
+// enough: Discord needs the guild; Slack needs the workspace's address.
+func messageLink(r bot.Ref, slackURL string) string {
+	if r.Channel == "" || r.Message == "" || strings.HasPrefix(r.Channel, "@") {
+		return ""
+	}
+	switch r.Platform {
+	case bot.Discord:
+		if r.Space == "" {
+			return ""
+		}
+		return "https://discord.com/channels/" + url.PathEscape(r.Space) + "/" + url.PathEscape(r.Channel) + "/" + url.PathEscape(r.Message)
+	case bot.Slack:
+		if slackURL == "" {
+			return ""
+		}
+		return strings.TrimSuffix(slackURL, "/") + "/archives/" + url.PathEscape(r.Channel) + "/p" +
+			url.PathEscape(strings.ReplaceAll(r.Message, ".", ""))
+	}
+	return ""
+}
+
+// testimonialsData is the testimonials page.
+type testimonialsData struct {
+	Items []testimonial
+	Pager pager
+}
+
+func (s *Server) testimonialsPage(w http.ResponseWriter, r *http.Request, a account) {
+	ctx := r.Context()
+	p, f, err := s.newPage(ctx, r, a, "Testimonials", "testimonials")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if wantsCSV(r) {
+		c := s.startCSV(w, "testimonials", "shared_at", "case", "platform", "target", "kind", "text",
+			"consented_at", "channel", "message", "link", "withdrawn")
+		_, err := s.store.Testimonials(ctx, f.query(), 0, 0, func(e bot.CaseEvent, o bot.Offer) error {
+			t := newTestimonial(e, o, s.slackURL)
+			c.row(t.SharedAt.UTC().Format(time.RFC3339), strconv.FormatInt(t.CaseID, 10), t.Platform, t.Target,
+				t.Kind, t.Text, t.ConsentedAt, t.Channel, t.Message, t.Link, strconv.FormatBool(t.Withdrawn))
+			return c.err
+		})
+		if err != nil {
+			s.log.Error("dashboard: testimonials export failed", "err", err)
+		}
+		s.finishCSV(r, c)
+		return
+	}
+	per := perPage / 2
+	var d testimonialsData
+	total, err := s.store.Testimonials(ctx, f.query(), (f.Page-1)*per, per, func(e bot.CaseEvent, o bot.Offer) error {
+		d.Items = append(d.Items, newTestimonial(e, o, s.slackURL))
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Pager = newPager(f, r.URL.Path, total, per)
+	s.render(w, r, http.StatusOK, "testimonials", p, d)
+}
+
+// casesData is the cases list.
+type casesData struct {
+	Cases []*bot.Case
+	Pager pager
+}
+
+func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, a account) {
+	ctx := r.Context()
+	p, f, err := s.newPage(ctx, r, a, "Cases", "cases")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Filter.Statuses = []option{{"", "Any status", f.Status == ""}}
+	for _, st := range statuses() {
+		p.Filter.Statuses = append(p.Filter.Statuses, option{string(st), statusLabel(st), f.Status == string(st)})
+	}
+	if wantsCSV(r) {
+		c := s.startCSV(w, "cases", "case", "platform", "channel", "customer_id", "customer_name", "status",
+			"assignee", "round", "opened_at", "first_response_at", "resolved_at", "closed_at")
+		err := s.store.ExportCases(ctx, f.query(), func(cs bot.Case) error {
+			if f.Status != "" && string(cs.Status) != f.Status {
+				return nil
+			}
+			c.row(strconv.FormatInt(cs.ID, 10), cs.Platform, cs.Public.Channel, cs.Customer.ID, cs.Customer.Name,
+				string(cs.Status), cs.Assignee, strconv.Itoa(cs.Round), timeCell(cs.OpenedAt),
+				timeCell(cs.FirstResponseAt), timeCell(cs.ResolvedAt), timeCell(cs.ClosedAt))
+			return c.err
+		})
+		if err != nil {
+			s.log.Error("dashboard: cases export failed", "err", err)
+		}
+		s.finishCSV(r, c)
+		return
+	}
+	cf := bot.CaseFilter{Platform: f.Platform, Channel: f.Channel, Since: f.since, Until: f.until,
+		Offset: (f.Page - 1) * perPage, Limit: perPage}
+	if f.Status != "" {
+		cf.Statuses = []bot.Status{bot.Status(f.Status)}
+	}
+	var d casesData
+	var total int
+	err = s.store.View(ctx, func(tx bot.Tx) error {
+		var err error
+		d.Cases, total, err = tx.FindCases(ctx, cf)
+		return err
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Pager = newPager(f, r.URL.Path, total, perPage)
+	s.render(w, r, http.StatusOK, "cases", p, d)
+}
+
+func timeCell(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// statusLabel names a status for people.
+func statusLabel(s bot.Status) string {
+	switch s {
+	case bot.StatusAwaitingStaff:
+		return "awaiting staff"
+	case bot.StatusAwaitingCustomer:
+		return "awaiting customer"
+	}
+	return string(s)
+}
+
+// timelineItem is one funnel event on the case page.
+type timelineItem struct {
+	At     time.Time
+	Kind   string
+	Label  string
+	Actor  string
+	Detail []keyValue
+}
+
+type keyValue struct{ Key, Value string }
+
+// transcriptLine is one recorded message.
+type transcriptLine struct {
+	At               time.Time
+	Role, Name, Text string
+}
+
+// caseData is the case page.
+type caseData struct {
+	Case       *bot.Case
+	Timeline   []timelineItem
+	Transcript []transcriptLine
+	Ratings    []bot.Rating
+	Offers     []*bot.Offer
+	PublicLink string
+}
+
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request, a account) {
+	ctx := r.Context()
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.notFound(w, r, a, "There is no such case.")
+		return
+	}
+	var d caseData
+	var events []bot.CaseEvent
+	err = s.store.View(ctx, func(tx bot.Tx) error {
+		var err error
+		if d.Case, err = tx.Case(ctx, id); err != nil {
+			return err
+		}
+		if events, err = tx.CaseEvents(ctx, id); err != nil {
+			return err
+		}
+		if d.Ratings, err = tx.Ratings(ctx, id); err != nil {
+			return err
+		}
+		d.Offers, err = tx.Offers(ctx, id)
+		return err
+	})
+	if errors.Is(err, bot.ErrNotFound) {
+		s.notFound(w, r, a, fmt.Sprintf("There is no case %d.", id))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, e := range events {
+		if e.Kind == bot.KindMessage {
+			var m struct{ Role, Name, Text string }
+			_ = json.Unmarshal(e.Detail, &m) // a malformed line shows empty
+			d.Transcript = append(d.Transcript, transcriptLine{At: e.At, Role: m.Role, Name: m.Name, Text: m.Text})
+			continue
+		}
+		d.Timeline = append(d.Timeline, timelineItem{At: e.At, Kind: e.Kind, Label: kindLabel(e.Kind),
+			Actor: e.Actor, Detail: details(e.Detail)})
+	}
+	if wantsCSV(r) {
+		c := s.startCSV(w, "case-"+strconv.FormatInt(id, 10), "at", "kind", "actor", "platform", "detail")
+		for _, e := range events {
+			c.row(timeCell(e.At), e.Kind, e.Actor, e.Platform, string(e.Detail))
+		}
+		s.finishCSV(r, c)
+		return
+	}
+	d.PublicLink = messageLink(d.Case.Public, s.slackURL)
+	p := page{Title: fmt.Sprintf("Case %d", id), Section: "cases", Account: a, CSV: r.URL.Path + "?format=csv"}
+	s.render(w, r, http.StatusOK, "case", p, d)
+}
+
+// details lists an event's detail as sorted key: value pairs.
+func details(raw json.RawMessage) []keyValue {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]keyValue, 0, len(keys))
+	for _, k := range keys {
+		var v string
+		switch x := m[k].(type) {
+		case string:
+			v = x
+		case float64:
+			v = strconv.FormatFloat(x, 'f', -1, 64)
+		default:
+			b, _ := json.Marshal(x)
+			v = string(b)
+		}
+		out = append(out, keyValue{k, v})
+	}
+	return out
+}
+
+// kindLabel names a funnel event kind for people.
+func kindLabel(kind string) string {
+	switch kind {
+	case bot.KindAskedPublic:
+		return "Asked in public"
+	case bot.KindTakenPrivate:
+		return "Taken private"
+	case bot.KindFirstStaffResponse:
+		return "First staff response"
+	case bot.KindSurveySent:
+		return "Survey sent"
+	case bot.KindShareOffered:
+		return "Share offered"
+	case bot.KindShareClicked:
+		return "Share clicked"
+	case bot.KindShared:
+		return "Shared"
+	case bot.KindSLABreached:
+		return "SLA breached"
+	}
+	return strings.ReplaceAll(strings.ToUpper(kind[:min(1, len(kind))])+kind[min(1, len(kind)):], "_", " ")
+}
