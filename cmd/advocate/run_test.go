@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/internal/testkit"
+)
+
+// sandboxClient plays personas through the sandbox's HTTP API.
+type sandboxClient struct {
+	t    *testing.T
+	base string
+}
+
+type sbButton struct {
+	ActionID string `json:"action_id"`
+	Label    string `json:"label"`
+}
+
+type sbMessage struct {
+	ID      string     `json:"id"`
+	Text    string     `json:"text"`
+	Buttons []sbButton `json:"buttons"`
+}
+
+type sbReply struct {
+	Ephemeral string `json:"ephemeral"`
+	Modal     *struct {
+		View string `json:"view"`
+	} `json:"modal"`
+}
+
+func (c *sandboxClient) post(path string, body any) sbReply {
+	c.t.Helper()
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(c.base+"/sandbox/api/"+path, "application/json", bytes.NewReader(b))
+	if err != nil {
+		c.t.Fatalf("%s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("%s: %d %s", path, resp.StatusCode, raw)
+	}
+	var r sbReply
+	_ = json.Unmarshal(raw, &r)
+	return r
+}
+
+// waitButton waits until persona as sees a message in channel with a button
+// labelled label, and returns the message.
+func (c *sandboxClient) waitButton(as, channel, label string) (sbMessage, sbButton) {
+	c.t.Helper()
+	var found sbMessage
+	var btn sbButton
+	c.waitFor(as, channel, "a button "+label, func(m sbMessage) bool {
+		for _, b := range m.Buttons {
+			if b.Label == label {
+				found, btn = m, b
+				return true
+			}
+		}
+		return false
+	})
+	return found, btn
+}
+
+func (c *sandboxClient) waitFor(as, channel, what string, match func(sbMessage) bool) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		resp, err := http.Get(c.base + "/sandbox/api/state?as=" + as)
+		if err == nil {
+			var st struct {
+				Channels []struct {
+					Name     string      `json:"name"`
+					Messages []sbMessage `json:"messages"`
+				} `json:"channels"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			for _, ch := range st.Channels {
+				for i := len(ch.Messages) - 1; ch.Name == channel && i >= 0; i-- {
+					if match(ch.Messages[i]) {
+						return
+					}
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			c.t.Fatalf("gave up waiting for %s in %s as %s", what, channel, as)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// TestRunSandboxThenReport starts the real program on the sandbox, plays a case
+// from question to shared testimonial through the sandbox's API, stops it, and
+// reads the funnel with `advocate report` on the same database.
+func TestRunSandboxThenReport(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "advocate.yaml")
+	cfgText := `secret: test-secret-0123456789abcdef
+brand: Acme
+store: {path: ` + filepath.Join(dir, "advocate.db") + `}
+http: {listen: "127.0.0.1:0"}
+sandbox: {enabled: true, customers: [Ada], staff: [Sam]}
+share:
+  targets:
+    - {name: showcase, kind: community_post, label: "Post in #showcase", text: "Acme helped me"}
+    - {name: trustpilot, kind: review_link, label: Review us, url: "https://www.trustpilot.com/evaluate/example.com"}
+`
+	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := config.Load(cfgPath, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testkit.LogBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	a, err := openApp(ctx, f, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.run(ctx) }()
+	c := &sandboxClient{t: t, base: a.baseURL()}
+
+	c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "My invoice is wrong"})
+	_, resolve := c.waitButton("s-sam", "case-1", "Resolve")
+	c.post("say", map[string]string{"as": "s-sam", "channel": "case-1", "text": "Fixed it"})
+	msg, _ := c.waitButton("s-sam", "case-1", "Resolve")
+	c.post("click", map[string]string{"as": "s-sam", "message": msg.ID, "action_id": resolve.ActionID})
+	msg, five := c.waitButton("c-ada", "case-1", "5")
+	c.post("click", map[string]string{"as": "c-ada", "message": msg.ID, "action_id": five.ActionID})
+	msg, share := c.waitButton("c-ada", "case-1", "Post in #showcase")
+	r := c.post("click", map[string]string{"as": "c-ada", "message": msg.ID, "action_id": share.ActionID})
+	if r.Modal == nil {
+		t.Fatalf("no preview opened: %+v", r)
+	}
+	c.post("submit", map[string]any{"as": "c-ada", "view": r.Modal.View, "fields": map[string]string{"text": "Sam fixed my invoice in minutes"}})
+	c.waitFor("c-ada", "showcase", "the testimonial", func(m sbMessage) bool {
+		return strings.Contains(m.Text, "Sam fixed my invoice in minutes")
+	})
+
+	for path, want := range map[string]int{"/dashboard/": 200, "/metrics": 200, "/healthz": 200, "/readyz": 200, "/r/forged": 404} {
+		resp, err := http.Get(c.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: got %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if strings.Contains(logs.String(), "invoice") {
+		t.Errorf("message text leaked into the log:\n%s", logs.String())
+	}
+
+	out, errOut, code := cli(t, nil, "report", "--config", cfgPath, "--since", "all", "--json", "--by", "platform")
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Sections []reportSection `json:"sections"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Sections[0].Groups) != 1 {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	for _, s := range rep.Sections[0].Groups[0].Stages {
+		if s.Count != 1 && s.Stage != "clicked" {
+			t.Errorf("stage %s: got %d, want 1", s.Stage, s.Count)
+		}
+	}
+}
+
+func TestRunRefusesOpenDashboardOnNetwork(t *testing.T) {
+	f := config.Default()
+	f.Secret = "test-secret-0123456789abcdef"
+	f.HTTP.Listen = "0.0.0.0:0"
+	f.Store.Path = filepath.Join(t.TempDir(), "advocate.db")
+	_, err := openApp(context.Background(), &f, slog.New(slog.DiscardHandler))
+	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
+		t.Errorf("got %v, want a refusal to serve an open dashboard to the network", err)
+	}
+}
