@@ -47,3 +47,9 @@ func (e *RetryAfterError) Error() string {
 }
 
 func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Checker is an adapter that can tell whether it is connected to its platform,
+// for readiness checks. Adapters without a connection need not implement it.
+type Checker interface {
+	Connected() error
+}

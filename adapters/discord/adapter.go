@@ -90,6 +90,8 @@ type Adapter struct {
 
 	// disconnected is signalled by every gateway disconnection.
 	disconnected chan struct{}
+	// connected is true between READY or RESUMED and the next disconnection.
+	connected atomic.Bool
 	// identifies counts READY events: IDENTIFYs Discord accepted.
 	identifies atomic.Int64
 	budget     *rate.Limiter
@@ -105,7 +107,18 @@ type Adapter struct {
 	threads map[int64]string
 }
 
-var _ bot.Adapter = (*Adapter)(nil)
+var (
+	_ bot.Adapter = (*Adapter)(nil)
+	_ bot.Checker = (*Adapter)(nil)
+)
+
+// Connected reports whether the gateway session is up.
+func (a *Adapter) Connected() error {
+	if !a.connected.Load() {
+		return errors.New("discord: gateway not connected")
+	}
+	return nil
+}
 
 // New checks the options and prepares a discordgo session; nothing connects
 // before Run.

@@ -180,6 +180,7 @@ func (a *Adapter) identifyPause() time.Duration {
 // onReady records the bot's identity and counts the IDENTIFY; beyond the
 // budget it closes the connection so the supervisor pauses.
 func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
+	a.connected.Store(true)
 	a.mu.Lock()
 	if r.User != nil {
 		a.botID = r.User.ID
@@ -206,11 +207,13 @@ func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 }
 
 func (a *Adapter) onResumed(*discordgo.Session, *discordgo.Resumed) {
+	a.connected.Store(true)
 	a.log.Info("gateway resumed")
 }
 
 // onDisconnect wakes the supervisor.
 func (a *Adapter) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
+	a.connected.Store(false)
 	select {
 	case a.disconnected <- struct{}{}:
 	default:

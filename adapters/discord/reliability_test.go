@@ -80,6 +80,9 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 	e.post(thread.ID, customerID, "after op 7")
 	e.eventually("the message after op 7", func() bool { return lines() == 1 })
 
+	if err := e.adapter.Connected(); err != nil {
+		t.Errorf("connected after RESUME: %v", err)
+	}
 	e.fake.DropConnection()
 	e.wait("the session detached", func() bool { return e.fake.ReadySessions() == 0 })
 	// Said while the bot is away: replayed on RESUME.

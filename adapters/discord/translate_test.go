@@ -350,3 +350,13 @@ func TestModalFields(t *testing.T) {
 		t.Errorf("fields = %v, want a=1 and b empty", got)
 	}
 }
+
+func TestNotConnectedBeforeRun(t *testing.T) {
+	a, err := New(Options{Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Connected(); err == nil {
+		t.Error("Connected before Run: got nil, want an error")
+	}
+}

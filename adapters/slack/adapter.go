@@ -34,6 +34,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	slackgo "github.com/slack-go/slack"
@@ -103,8 +104,10 @@ type Adapter struct {
 
 	// ready is closed once Run has resolved the workspace and channels; the
 	// fields below it are set before and read-only after.
-	ready     chan struct{}
-	readyErr  error
+	ready    chan struct{}
+	readyErr error
+	// connected is true while the socket-mode connection is up (after hello).
+	connected atomic.Bool
 	botUserID string
 	teamID    string
 	support   map[string]bool
@@ -280,6 +283,18 @@ func (a *Adapter) awaitReady(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("slack adapter not started: %w", ctx.Err())
 	}
+}
+
+// Connected reports whether the adapter can receive: in socket mode, whether
+// the socket is up; in HTTP mode, whether Run resolved the workspace.
+func (a *Adapter) Connected() error {
+	switch {
+	case !a.isReady():
+		return errors.New("slack: not started")
+	case a.opts.Mode != ModeHTTP && !a.connected.Load():
+		return errors.New("slack: socket mode not connected")
+	}
+	return nil
 }
 
 // isReady reports whether the channels are resolved, without waiting.

@@ -191,6 +191,7 @@ func TestSocketReconnectLosesNothing(t *testing.T) {
 	root := e.staffRoot(1)
 	e.withButton(staffID, "Resolve")
 
+	e.waitFor("connected", func() bool { return e.adapter.Connected() == nil })
 	before := e.fake.Connections()
 	if n := e.fake.Disconnect("refresh_requested"); n == 0 {
 		t.Fatal("no socket to refresh")
@@ -201,6 +202,7 @@ func TestSocketReconnectLosesNothing(t *testing.T) {
 	}
 	e.waitAck(p.EnvelopeID)
 	e.waitFor("a new connection", func() bool { return e.fake.Connections() > before })
+	e.waitFor("connected again", func() bool { return e.adapter.Connected() == nil })
 
 	e.fake.KillConnections()
 	p, err = e.fake.UserSays(adaID, dm, "Second after a dropped socket")

@@ -313,3 +313,13 @@ func TestUserGroupsBecomeRoles(t *testing.T) {
 		t.Errorf("person after a failed lookup: got %+v", p)
 	}
 }
+
+func TestNotConnectedBeforeRun(t *testing.T) {
+	a, err := New(Options{BotToken: "xoxb-1", AppToken: "xapp-1", StaffChannel: "C1", ShowcaseChannel: "C2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Connected(); err == nil {
+		t.Error("Connected before Run: got nil, want an error")
+	}
+}

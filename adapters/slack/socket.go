@@ -53,6 +53,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, 
 	var key string
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		a.connected.Store(false)
 		a.log.Debug("socket mode connecting")
 		return
 	case socketmode.EventTypeConnected:
@@ -61,9 +62,11 @@ func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, 
 		}
 		return
 	case socketmode.EventTypeHello:
+		a.connected.Store(true)
 		a.log.Debug("socket mode hello")
 		return
 	case socketmode.EventTypeConnectionError:
+		a.connected.Store(false)
 		if c, ok := evt.Data.(*slackgo.ConnectionErrorEvent); ok {
 			a.log.Warn("socket mode connection failed; retrying", "attempt", c.Attempt, "backoff", c.Backoff, "err", c.ErrorObj)
 		}

@@ -184,9 +184,21 @@ func (a *app) dashboard(reg *prometheus.Registry) (*web.Server, error) {
 	return web.New(web.Options{
 		Store: a.db, Users: f.Dashboard.Users, Token: f.Dashboard.Token, Logger: a.log,
 		Secure: strings.HasPrefix(f.HTTP.PublicURL, "https://"), Registry: reg,
-		SLA: f.SLA.FirstResponse.D(), SessionKey: key[:],
+		SLA: f.SLA.FirstResponse.D(), SessionKey: key[:], Ready: a.adaptersConnected,
 		Open: len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 	})
+}
+
+// adaptersConnected is nil when every adapter that can tell is connected.
+func (a *app) adaptersConnected(context.Context) error {
+	for _, ad := range a.adapters {
+		if c, ok := ad.(bot.Checker); ok {
+			if err := c.Connected(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (a *app) baseURL() string {
