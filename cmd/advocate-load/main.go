@@ -1,0 +1,418 @@
+// Command advocate-load measures the real advocate binary under load. It
+// starts loopback fake platforms (slackfake, discordfake), runs the bot
+// against them as a separate process, and plays simulated customers and a
+// staff member through conversations, all at once. It reports throughput,
+// acknowledgement latency, outbox lag, the bot's peak resident memory and the
+// rate limiting the platforms applied.
+//
+// Modes:
+//
+//	full   every customer asks, staff answer and resolve, the customer rates 5
+//	       and posts a testimonial through the preview (the whole funnel)
+//	open   every customer asks and the case stays open; the bot's memory is
+//	       read once all are open and again after -settle (for 10,000 open cases)
+//	burst  every customer asks at once; the run ends when every case's intake
+//	       is posted, and is compared with the shortest time the platform's
+//	       posting limit allows
+//
+// Usage:
+//
+//	go run ./cmd/advocate-load -customers 100 -platform slack -pacing 1s
+//	go run ./cmd/advocate-load -mode open -customers 10000
+//	go run ./cmd/advocate-load -mode burst -customers 500 -pacing 1s
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
+	"github.com/advocate-bot/advocate/adapters/slack/slackfake"
+	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
+	_ "modernc.org/sqlite" // the "sqlite" driver, to count cases in open mode
+)
+
+// slackBotPacing is the Slack adapter's own pace, one chat.postMessage per
+// channel per second (adapters/slack: defaultPostInterval); cmd/advocate
+// offers no setting for it.
+const slackBotPacing = time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// options are the command line.
+type options struct {
+	bin         string
+	customers   int
+	platform    string
+	mode        string
+	pacing      time.Duration
+	duration    time.Duration
+	concurrency int
+	settle      time.Duration
+	pulse       time.Duration
+	progress    time.Duration
+	dir         string
+	jsonOut     bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("advocate-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.bin, "bin", "", "the advocate binary (default: build ./cmd/advocate of the module around the working directory)")
+	fs.IntVar(&o.customers, "customers", 100, "simulated customers per platform, all at once")
+	fs.StringVar(&o.platform, "platform", "slack", "slack, discord or both")
+	fs.StringVar(&o.mode, "mode", "full", "full (whole conversations), open (open cases and read memory) or burst (new cases at once vs the posting limit)")
+	fs.DurationVar(&o.pacing, "pacing", time.Second, "the fake platforms' posting limit per channel: Slack one chat.postMessage per this, Discord 5 messages per 5× this (0: Slack unlimited, Discord's fake default 5/s)")
+	fs.DurationVar(&o.duration, "duration", 30*time.Minute, "stop the run after this long")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "customers active at once (default: all of them; 200 in open mode)")
+	fs.DurationVar(&o.settle, "settle", 10*time.Second, "open mode: how long the bot keeps running after the last case opened before its memory is read again")
+	fs.DurationVar(&o.pulse, "pulse", 0, "how often the simulated people look for the bot's answers (default: 20 ms, 100 ms above 200 customers)")
+	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print progress to stderr this often (0: never)")
+	fs.StringVar(&o.dir, "dir", "", "keep the configuration, database and log here (default: a temporary directory, removed)")
+	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case o.customers <= 0:
+		return o, errors.New("-customers must be positive")
+	case o.platform != "slack" && o.platform != "discord" && o.platform != "both":
+		return o, fmt.Errorf("-platform %q: want slack, discord or both", o.platform)
+	case o.mode != "full" && o.mode != "open" && o.mode != "burst":
+		return o, fmt.Errorf("-mode %q: want full, open or burst", o.mode)
+	case o.pacing < 0 || o.duration <= 0:
+		return o, errors.New("-pacing must not be negative and -duration must be positive")
+	}
+	if o.concurrency <= 0 {
+		o.concurrency = o.customers
+		if o.mode == "open" {
+			o.concurrency = min(o.customers, 200)
+		}
+	}
+	if o.pulse <= 0 {
+		o.pulse = 20 * time.Millisecond
+		if o.customers > 200 {
+			o.pulse = 100 * time.Millisecond
+		}
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "advocate-load:", err)
+		}
+		return 2
+	}
+	rep, err := load(ctx, o, stderr)
+	if rep != nil {
+		if o.jsonOut {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+		} else {
+			rep.print(stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "advocate-load:", err)
+		return 1
+	}
+	return 0
+}
+
+// platformRun is one platform's fake and its customers.
+type platformRun struct {
+	name    string
+	rec     *sim.Recorder
+	slack   *sim.Slack
+	discord *sim.Discord
+	done    []time.Time // when each customer's scenario ended (zero: it did not)
+	errs    []error
+}
+
+// load runs the scenario and measures it.
+func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
+	dir := o.dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "advocate-load-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	bin := o.bin
+	if bin == "" {
+		root, err := sim.ModuleRoot(".")
+		if err != nil {
+			return nil, fmt.Errorf("%w (or give -bin)", err)
+		}
+		bin = filepath.Join(dir, "advocate")
+		fmt.Fprintln(stderr, "advocate-load: building ./cmd/advocate")
+		if err := sim.Build(ctx, root, bin); err != nil {
+			return nil, err
+		}
+	}
+
+	cfg := sim.Config{StorePath: filepath.Join(dir, "advocate.db")}
+	var runs []*platformRun
+	if o.platform == "slack" || o.platform == "both" {
+		var fopts []slackfake.Option
+		if o.pacing > 0 {
+			fopts = append(fopts, slackfake.WithPostPacing(o.pacing))
+		}
+		r := &platformRun{name: "slack", rec: sim.NewRecorder()}
+		r.slack = sim.NewSlack(sim.SlackOptions{Fake: fopts, Pulse: o.pulse, Recorder: r.rec})
+		defer r.slack.Close()
+		cfg.Slack = r.slack.BotConfig()
+		runs = append(runs, r)
+	}
+	if o.platform == "discord" || o.platform == "both" {
+		var fopts discordfake.Options
+		if o.pacing > 0 {
+			fopts.MessageLimit = discordfake.Limit{Requests: 5, Window: 5 * o.pacing}
+		}
+		r := &platformRun{name: "discord", rec: sim.NewRecorder()}
+		r.discord = sim.NewDiscord(sim.DiscordOptions{Fake: fopts, Pulse: o.pulse, Recorder: r.rec})
+		defer r.discord.Close()
+		cfg.Discord = r.discord.BotConfig()
+		runs = append(runs, r)
+	}
+	cfgPath := filepath.Join(dir, "advocate.yaml")
+	if err := sim.WriteConfig(cfgPath, cfg); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "advocate.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	proc, err := sim.Start(bin, cfgPath, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer proc.Kill()
+
+	ctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	go func() { // a bot that exits ends the run
+		select {
+		case <-proc.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for _, r := range runs {
+		var err error
+		if r.slack != nil {
+			err = r.slack.WaitConnected(ctx)
+		} else {
+			err = r.discord.WaitConnected(ctx)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if r := findRun(runs, "discord"); r != nil {
+		// the bot registers its commands after READY; give it a moment
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	rep := &report{
+		Command: "advocate-load " + strings.Join(os.Args[1:], " "), Mode: o.mode, Platform: o.platform,
+		Customers: o.customers, Concurrency: o.concurrency, Pacing: o.pacing.String(), Dir: dir,
+		LoadBefore: loadAvg(),
+	}
+	start := time.Now()
+	var finished atomic.Int64
+	progressDone := make(chan struct{})
+	defer close(progressDone)
+	go progress(stderr, o.progress, start, &finished, len(runs)*o.customers, progressDone)
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		r.done, r.errs = make([]time.Time, o.customers), make([]error, o.customers)
+		sem := make(chan struct{}, o.concurrency)
+		for i := range o.customers {
+			wg.Go(func() {
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					r.errs[i] = ctx.Err()
+					return
+				}
+				defer func() { <-sem }()
+				if r.errs[i] = play(ctx, r, i, o.mode); r.errs[i] == nil {
+					r.done[i] = time.Now()
+					finished.Add(1)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if o.mode == "open" && findRun(runs, "discord") != nil && ctx.Err() == nil {
+		// Discord acknowledges no message: wait for the cases themselves
+		if err := waitCases(ctx, cfg.StorePath, len(runs)*o.customers); err != nil {
+			return rep, err
+		}
+	}
+	elapsed := time.Since(start)
+	if isDone(proc.Done()) {
+		return rep, fmt.Errorf("advocate exited during the run: %v (log in %s)", proc.Err(), dir)
+	}
+	mem, err := proc.Memory()
+	if err != nil {
+		return rep, err
+	}
+	rep.RSSAtEndMB, rep.PeakRSSMB = mb(mem.RSS), mb(mem.Peak)
+	if o.mode == "open" && ctx.Err() == nil {
+		t := time.NewTimer(o.settle)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+		if mem, err := proc.Memory(); err == nil {
+			rep.RSSSettledMB, rep.PeakRSSMB = mb(mem.RSS), mb(mem.Peak)
+		}
+	}
+	rep.LoadAfter = loadAvg()
+	for _, r := range runs {
+		rep.Platforms = append(rep.Platforms, r.summary(o, start, elapsed))
+	}
+	if err := proc.Stop(30 * time.Second); err != nil {
+		rep.StopError = err.Error()
+	}
+	if fi, err := os.Stat(cfg.StorePath); err == nil {
+		rep.DatabaseMB = mb(fi.Size())
+	}
+	var failed int
+	var first error
+	for _, r := range runs {
+		for _, err := range r.errs {
+			if err != nil {
+				failed++
+				if first == nil {
+					first = err
+				}
+			}
+		}
+	}
+	if failed > 0 {
+		return rep, fmt.Errorf("%d customers did not finish; first: %w", failed, first)
+	}
+	return rep, nil
+}
+
+// progress prints how many customers finished, every interval, until done.
+func progress(w io.Writer, every time.Duration, start time.Time, finished *atomic.Int64, total int, done <-chan struct{}) {
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			fmt.Fprintf(w, "advocate-load: %s: %d of %d customers done\n", time.Since(start).Round(time.Second), finished.Load(), total)
+		}
+	}
+}
+
+// waitCases polls the bot's database, read-only, until it holds n cases.
+func waitCases(ctx context.Context, path string, n int) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for {
+		var got int
+		err := db.QueryRowContext(ctx, "SELECT count(*) FROM cases").Scan(&got)
+		if err == nil && got >= n {
+			return nil
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for %d cases, %d so far: %w", n, got, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func findRun(runs []*platformRun, name string) *platformRun {
+	for _, r := range runs {
+		if r.name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// play runs customer i's scenario for the mode.
+func play(ctx context.Context, r *platformRun, i int, mode string) error {
+	if r.slack != nil {
+		c := r.slack.Conversation(i)
+		switch mode {
+		case "open":
+			return c.PostQuestion(ctx)
+		case "burst":
+			if err := c.Ask(ctx); err != nil {
+				return err
+			}
+			return c.AwaitStaff(ctx)
+		}
+		return c.Full(ctx)
+	}
+	c := r.discord.Conversation(i)
+	switch mode {
+	case "open":
+		return c.PostQuestion(ctx)
+	case "burst":
+		if err := c.Ask(ctx); err != nil {
+			return err
+		}
+		return c.AwaitStaff(ctx)
+	}
+	return c.Full(ctx)
+}
+
+func mb(b int64) float64 { return float64(b*10/(1<<20)) / 10 }

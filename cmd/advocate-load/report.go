@@ -1,0 +1,236 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
+)
+
+// report is what a run measured.
+type report struct {
+	Command     string  `json:"command"`
+	Mode        string  `json:"mode"`
+	Platform    string  `json:"platform"`
+	Customers   int     `json:"customers"`
+	Concurrency int     `json:"concurrency"`
+	Pacing      string  `json:"pacing"`
+	Dir         string  `json:"dir"`
+	PeakRSSMB   float64 `json:"peak_rss_mb"`
+	RSSAtEndMB  float64 `json:"rss_at_end_mb"`
+	// RSSSettledMB is the open mode's resident memory after -settle.
+	RSSSettledMB float64 `json:"rss_settled_mb,omitempty"`
+	DatabaseMB   float64 `json:"database_mb"`
+	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end: the
+	// machine may be shared.
+	LoadBefore string            `json:"load_before"`
+	LoadAfter  string            `json:"load_after"`
+	StopError  string            `json:"stop_error,omitempty"`
+	Platforms  []platformSummary `json:"platforms"`
+}
+
+// platformSummary is one platform's share of a run.
+type platformSummary struct {
+	Name      string `json:"name"`
+	Completed int    `json:"completed"`
+	// Seconds is the run's length; LastDoneSeconds when the last customer
+	// finished.
+	Seconds             float64 `json:"seconds"`
+	LastDoneSeconds     float64 `json:"last_done_seconds"`
+	ConversationsPerSec float64 `json:"conversations_per_sec"`
+	// Steps are the acknowledged steps of people (messages and clicks on
+	// Slack, interactions on Discord, whose messages have no acknowledgement).
+	Steps       int     `json:"steps"`
+	StepsPerSec float64 `json:"steps_per_sec"`
+	// Envelopes counts every Socket Mode envelope the fake sent and was
+	// acknowledged, the bot's own message echoes included (Slack only).
+	Envelopes       int        `json:"envelopes,omitempty"`
+	EnvelopesPerSec float64    `json:"envelopes_per_sec,omitempty"`
+	Redelivered     int        `json:"redelivered,omitempty"`
+	Resent          int        `json:"resent,omitempty"`
+	Ack             dist       `json:"ack"`
+	Lag             dist       `json:"lag"`
+	Lags            []kindDist `json:"lags"`
+	RateLimited     int        `json:"rate_limited"`
+	Burst           *burst     `json:"burst,omitempty"`
+}
+
+// burst compares a burst's completion with what the posting limits allow.
+type burst struct {
+	// BusiestChannel is the channel with the most intake posts, and Posts
+	// how many it gets.
+	BusiestChannel string `json:"busiest_channel"`
+	Posts          int    `json:"posts"`
+	// MinSeconds is the shortest completion at the fake platform's limit, 0
+	// when it has none; BotMinSeconds at the bot's own pace (Slack: one post
+	// per channel per second).
+	MinSeconds    float64 `json:"min_seconds"`
+	BotMinSeconds float64 `json:"bot_min_seconds,omitempty"`
+	// Ratio is the completion over the larger of the two minimums.
+	Ratio float64 `json:"ratio"`
+}
+
+// dist is a sim.Dist in milliseconds.
+type dist struct {
+	N     int     `json:"n"`
+	P50ms float64 `json:"p50_ms"`
+	P99ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+}
+
+type kindDist struct {
+	Kind string `json:"kind"`
+	dist
+}
+
+func toDist(d sim.Dist) dist {
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
+	return dist{N: d.N, P50ms: ms(d.P50), P99ms: ms(d.P99), MaxMs: ms(d.Max)}
+}
+
+func (d dist) String() string {
+	if d.N == 0 {
+		return "no samples"
+	}
+	f := func(ms float64) string {
+		if ms >= 1000 {
+			return fmt.Sprintf("%.2f s", ms/1000)
+		}
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("p50 %s, p99 %s, max %s (n=%d)", f(d.P50ms), f(d.P99ms), f(d.MaxMs), d.N)
+}
+
+// summary measures a platform's run.
+func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration) platformSummary {
+	s := platformSummary{Name: r.name, Seconds: elapsed.Seconds()}
+	var last time.Time
+	for _, d := range r.done {
+		if !d.IsZero() {
+			s.Completed++
+			if d.After(last) {
+				last = d
+			}
+		}
+	}
+	if !last.IsZero() {
+		s.LastDoneSeconds = last.Sub(start).Seconds()
+	}
+	per := func(n int) float64 { return float64(n) / elapsed.Seconds() }
+	s.ConversationsPerSec = per(s.Completed)
+	for _, n := range r.rec.Steps() {
+		s.Steps += n
+	}
+	s.StepsPerSec = per(s.Steps)
+	s.Resent = r.rec.Resends()
+	s.Ack, s.Lag = toDist(r.rec.Acks()), toDist(r.rec.AllLags())
+	lags := r.rec.Lags()
+	for _, k := range r.rec.LagKinds() {
+		s.Lags = append(s.Lags, kindDist{Kind: k, dist: toDist(lags[k])})
+	}
+	n := o.customers
+	switch {
+	case r.slack != nil:
+		for _, e := range r.slack.Fake.Envelopes() {
+			if e.Acked {
+				s.Envelopes++
+			}
+			if e.Deliveries > 1 {
+				s.Redelivered++
+			}
+		}
+		s.EnvelopesPerSec = per(s.Envelopes)
+		s.RateLimited = r.slack.Fake.Count429()
+		if o.mode == "burst" {
+			b := slackBurst(n, o.pacing)
+			b.Ratio = s.LastDoneSeconds / max(b.MinSeconds, b.BotMinSeconds)
+			s.Burst = &b
+		}
+	case r.discord != nil:
+		s.RateLimited = r.discord.Fake.RateLimited()
+		if o.mode == "burst" {
+			b := discordBurst(n, o.pacing)
+			if b.MinSeconds > 0 {
+				b.Ratio = s.LastDoneSeconds / b.MinSeconds
+			}
+			s.Burst = &b
+		}
+	}
+	return s
+}
+
+// slackBurst is the shortest intake of n new cases on Slack: the staff
+// channel gets each case's root and controls, one post per pacing at the
+// platform's limit and one per second at the bot's own pace.
+func slackBurst(n int, pacing time.Duration) burst {
+	b := burst{BusiestChannel: "staff", Posts: 2 * n}
+	b.MinSeconds = float64(b.Posts-1) * pacing.Seconds()
+	b.BotMinSeconds = float64(b.Posts-1) * slackBotPacing.Seconds()
+	return b
+}
+
+// discordBurst is the shortest intake of n new cases on Discord: the support
+// channel gets each case's public reply, five per five pacings after the
+// first five (thread creations there have a route bucket of their own). With
+// no pacing the fake's default limit applies and no minimum is computed.
+func discordBurst(n int, pacing time.Duration) burst {
+	b := burst{BusiestChannel: "support", Posts: n}
+	if pacing > 0 {
+		b.MinSeconds = float64(max(0, n-5)) * pacing.Seconds()
+	}
+	return b
+}
+
+// print writes the report for people.
+func (r *report) print(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("advocate-load: mode %s, %s, %d customers per platform (%d at once), fake pacing %s per channel", r.Mode, r.Platform, r.Customers, r.Concurrency, r.Pacing)
+	p("  command: %s", r.Command)
+	for _, s := range r.Platforms {
+		p("%s:", s.Name)
+		p("  completed:      %d of %d in %.1f s (last at %.1f s): %.2f per second", s.Completed, r.Customers, s.Seconds, s.LastDoneSeconds, s.ConversationsPerSec)
+		p("  steps acked:    %d (%.2f/s)", s.Steps, s.StepsPerSec)
+		if s.Envelopes > 0 {
+			p("  envelopes:      %d acknowledged (%.2f/s), bot's own echoes included; %d redelivered; %d clicks repeated", s.Envelopes, s.EnvelopesPerSec, s.Redelivered, s.Resent)
+		}
+		p("  ack latency:    %s", s.Ack)
+		p("  outbox lag:     %s", s.Lag)
+		for _, k := range s.Lags {
+			p("    %-28s %s", k.Kind, k.dist)
+		}
+		p("  rate limited:   %d responses (429)", s.RateLimited)
+		if b := s.Burst; b != nil {
+			p("  burst:          %d intake posts in the %s channel; minimum %.0f s at the platform's limit, %.0f s at the bot's own pace; completion %.1f s = %.2f× the minimum",
+				b.Posts, b.BusiestChannel, b.MinSeconds, b.BotMinSeconds, s.LastDoneSeconds, b.Ratio)
+		}
+	}
+	p("bot process:")
+	p("  peak RSS (VmHWM): %.1f MB; RSS at the end %.1f MB", r.PeakRSSMB, r.RSSAtEndMB)
+	if r.RSSSettledMB > 0 {
+		p("  RSS after settling: %.1f MB", r.RSSSettledMB)
+	}
+	p("  database: %.1f MB", r.DatabaseMB)
+	p("machine load (1, 5, 15 min): %s at the start, %s at the end", r.LoadBefore, r.LoadAfter)
+	if r.StopError != "" {
+		p("  stop: %s", r.StopError)
+	}
+	if strings.TrimSpace(r.Dir) != "" {
+		p("  files: %s", r.Dir)
+	}
+}
+
+// loadAvg reads the 1, 5 and 15 minute load averages (Linux); "" elsewhere.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,431 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
+)
+
+// IDs of the simulated Discord community.
+const (
+	DiscordGuild        = "810000000000000001"
+	DiscordSupport      = "810000000000000010"
+	DiscordStaffChannel = "810000000000000011"
+	DiscordShowcase     = "810000000000000012"
+	DiscordStaffRole    = "810000000000000020"
+	DiscordStaffUser    = "710000000000000002"
+)
+
+// DiscordOptions configure NewDiscord.
+type DiscordOptions struct {
+	// Fake are the loopback Discord's options (rate limits…).
+	Fake discordfake.Options
+	// Pulse is as SlackOptions.Pulse.
+	Pulse time.Duration
+	// Recorder receives measurements; a new one when nil.
+	Recorder *Recorder
+}
+
+// Discord is a loopback Discord community (discordfake): a guild with a
+// support, a staff and a showcase channel, a staff role with one member, and
+// an index of what the bot posted, which simulated people wait on. On
+// Discord a case lives in a private thread of the support channel, where the
+// customer and staff talk together.
+type Discord struct {
+	// Fake is the loopback Discord the bot talks to.
+	Fake *discordfake.Server
+	// Rec receives what the simulated people measure.
+	Rec *Recorder
+
+	pulseEvery time.Duration
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
+
+	mu          sync.Mutex
+	pulse       chan struct{}
+	threadsSeen int
+	threads     map[string]discordfake.Channel // case threads by customer name
+	supportSeen int
+	replies     map[string][]discordfake.Message // bot replies by the ID of the message they answer
+	showSeen    int
+	showcase    []discordfake.Message
+}
+
+// NewDiscord starts the fake Discord and its watcher. Close stops both.
+func NewDiscord(opts DiscordOptions) *Discord {
+	f := discordfake.New(opts.Fake)
+	f.AddGuild(DiscordGuild, "Acme")
+	f.AddChannel(DiscordGuild, DiscordSupport, "support")
+	f.AddChannel(DiscordGuild, DiscordStaffChannel, "staff")
+	f.AddChannel(DiscordGuild, DiscordShowcase, "showcase")
+	f.AddRole(DiscordGuild, DiscordStaffRole, "staff", discordfake.PermManageThreads)
+	f.AddMember(DiscordGuild, DiscordStaffUser, StaffName, DiscordStaffRole)
+	d := &Discord{
+		Fake:       f,
+		Rec:        opts.Recorder,
+		pulseEvery: opts.Pulse,
+		pulse:      make(chan struct{}),
+		threads:    map[string]discordfake.Channel{},
+		replies:    map[string][]discordfake.Message{},
+	}
+	if d.Rec == nil {
+		d.Rec = NewRecorder()
+	}
+	if d.pulseEvery <= 0 {
+		d.pulseEvery = 20 * time.Millisecond
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	d.stop = stop
+	d.wg.Add(1)
+	go d.watch(ctx)
+	return d
+}
+
+// Close stops the watcher and the fake.
+func (d *Discord) Close() {
+	d.stop()
+	d.wg.Wait()
+	d.Fake.Close()
+}
+
+// BotConfig is the discord section that points the bot at this community.
+func (d *Discord) BotConfig() *DiscordConfig {
+	return &DiscordConfig{
+		Token: d.Fake.Token(), ApplicationID: d.Fake.ApplicationID(), APIURL: d.Fake.URL() + "/",
+		Guild: DiscordGuild, Support: DiscordSupport, StaffRole: DiscordStaffRole,
+		Staff: DiscordStaffChannel, Showcase: DiscordShowcase,
+	}
+}
+
+// WaitConnected waits until the bot's gateway session is ready.
+func (d *Discord) WaitConnected(ctx context.Context) error {
+	if err := d.Fake.WaitUntil(ctx, func() bool { return d.Fake.ReadySessions() > 0 }); err != nil {
+		return fmt.Errorf("sim: the bot never connected to Discord: %w", err)
+	}
+	return nil
+}
+
+func (d *Discord) watch(ctx context.Context) {
+	defer d.wg.Done()
+	for ctx.Err() == nil {
+		n := 0
+		wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_ = d.Fake.WaitUntil(wctx, func() bool { n++; return n > 1 })
+		cancel()
+		t := time.NewTimer(d.pulseEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		d.refresh()
+	}
+}
+
+// refresh indexes the new case threads, public replies and showcase posts.
+func (d *Discord) refresh() {
+	threads := d.Fake.Threads(DiscordSupport)
+	support := d.Fake.Messages(DiscordSupport)
+	showcase := d.Fake.Messages(DiscordShowcase)
+	bot := d.Fake.BotUserID()
+
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, th := range threads[min(d.threadsSeen, len(threads)):] {
+		// "Case #12 · Name"
+		if _, name, ok := strings.Cut(th.Name, " · "); ok {
+			d.threads[name] = th
+		}
+	}
+	d.threadsSeen = len(threads)
+	for _, m := range support[min(d.supportSeen, len(support)):] {
+		if m.Author.ID == bot && m.Reference != nil {
+			d.replies[m.Reference.MessageID] = append(d.replies[m.Reference.MessageID], m)
+		}
+	}
+	d.supportSeen = len(support)
+	for _, m := range showcase[min(d.showSeen, len(showcase)):] {
+		if m.Author.ID == bot {
+			d.showcase = append(d.showcase, m)
+		}
+	}
+	d.showSeen = len(showcase)
+	close(d.pulse)
+	d.pulse = make(chan struct{})
+}
+
+func (d *Discord) waitFor(ctx context.Context, what string, cond func() bool) error {
+	for {
+		d.mu.Lock()
+		p := d.pulse
+		d.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-p:
+		case <-ctx.Done():
+			return fmt.Errorf("sim: waiting for %s: %w", what, ctx.Err())
+		}
+	}
+}
+
+// DiscordConversation is one simulated customer's case on Discord.
+type DiscordConversation struct {
+	d *Discord
+	// User and Name are the customer's ID and name.
+	User, Name string
+	// CaseID is the case the bot opened, from its thread's name.
+	CaseID int64
+	// Question is the customer's message; Thread the case's private thread.
+	Question discordfake.Message
+	Thread   discordfake.Channel
+	// Controls, Survey and Prompt are the bot's messages in the thread.
+	Controls, Survey, Prompt discordfake.Message
+	asked                    time.Time
+}
+
+// Conversation adds member number i to the guild and returns their
+// conversation, not started.
+func (d *Discord) Conversation(i int) *DiscordConversation {
+	user := fmt.Sprintf("7200%014d", i)
+	name := fmt.Sprintf("Disc%05d", i)
+	d.Fake.AddMember(DiscordGuild, user, name)
+	return &DiscordConversation{d: d, User: user, Name: name}
+}
+
+func (c *DiscordConversation) lag(kind string, m discordfake.Message, after time.Time) {
+	c.d.Rec.lag(kind, m.Timestamp.Sub(after))
+}
+
+// awaitThread waits for the bot's first message in the case thread that
+// match accepts.
+func (c *DiscordConversation) awaitThread(ctx context.Context, what string, match func(discordfake.Message) bool) (discordfake.Message, error) {
+	var found discordfake.Message
+	bot := c.d.Fake.BotUserID()
+	err := c.d.waitFor(ctx, fmt.Sprintf("%s in %s's thread", what, c.Name), func() bool {
+		for _, m := range c.d.Fake.Messages(c.Thread.ID) {
+			if m.Author.ID == bot && match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
+
+func discordButton(m discordfake.Message, label string) (string, bool) {
+	for _, b := range m.Buttons() {
+		if b.Label == label {
+			return b.CustomID, true
+		}
+	}
+	return "", false
+}
+
+func withDiscordButton(label string) func(discordfake.Message) bool {
+	return func(m discordfake.Message) bool {
+		_, ok := discordButton(m, label)
+		return ok
+	}
+}
+
+// interact sends one interaction with fn and waits for the bot's initial
+// response, its acknowledgement on Discord.
+func (c *DiscordConversation) interact(ctx context.Context, kind, user string, fn func() (discordfake.Interaction, error)) (Sent, discordfake.InteractionResponse, error) {
+	st := Sent{Kind: kind, User: user, CaseID: c.CaseID, Queued: time.Now()}
+	in, err := fn()
+	if err != nil {
+		return st, discordfake.InteractionResponse{}, fmt.Errorf("sim: discord %s by %s: %w", kind, user, err)
+	}
+	st.Envelopes = []string{in.ID}
+	var resp discordfake.InteractionResponse
+	err = c.d.waitFor(ctx, fmt.Sprintf("the response to %s by %s", kind, user), func() bool {
+		rs := c.d.Fake.InteractionResponses(in.ID)
+		if len(rs) == 0 {
+			return false
+		}
+		resp = rs[0]
+		return true
+	})
+	if err != nil {
+		return st, resp, err
+	}
+	if resp.Status >= 300 {
+		return st, resp, fmt.Errorf("sim: discord %s by %s: response refused: status %d code %d", kind, user, resp.Status, resp.Code)
+	}
+	st.Acked = resp.At
+	c.d.Rec.sentStep(st)
+	return st, resp, nil
+}
+
+func (c *DiscordConversation) click(ctx context.Context, kind, user string, m discordfake.Message, label string) (Sent, discordfake.InteractionResponse, error) {
+	id, ok := discordButton(m, label)
+	if !ok {
+		return Sent{}, discordfake.InteractionResponse{}, fmt.Errorf("sim: discord %s: no %q button on %q", kind, label, m.Content)
+	}
+	return c.interact(ctx, kind, user, func() (discordfake.Interaction, error) {
+		return c.d.Fake.ClickButton(user, m.ChannelID, m.ID, id)
+	})
+}
+
+// Ask posts the question in the support channel and waits for the case's
+// private thread and the intro in it. Discord has no acknowledgement for a
+// message: lags are measured from the post.
+func (c *DiscordConversation) Ask(ctx context.Context) error {
+	if err := c.PostQuestion(ctx); err != nil {
+		return err
+	}
+	err := c.d.waitFor(ctx, fmt.Sprintf("%s's case thread", c.Name), func() bool {
+		c.d.mu.Lock()
+		defer c.d.mu.Unlock()
+		th, ok := c.d.threads[c.Name]
+		c.Thread = th
+		return ok
+	})
+	if err != nil {
+		return err
+	}
+	c.CaseID = caseOfText(c.Thread.Name)
+	intro, err := c.awaitThread(ctx, "the intro", withDiscordButton("My problem is solved"))
+	if err != nil {
+		return err
+	}
+	c.lag(LagIntro, intro, c.asked)
+	c.d.mu.Lock()
+	for _, r := range c.d.replies[c.Question.ID] {
+		if strings.Contains(r.Content, "private conversation") {
+			c.lag(LagPublicReply, r, c.asked)
+			break
+		}
+	}
+	c.d.mu.Unlock()
+	return nil
+}
+
+// PostQuestion posts the question in the support channel and returns: a
+// Discord message has no acknowledgement to wait for.
+func (c *DiscordConversation) PostQuestion(context.Context) error {
+	c.asked = time.Now()
+	m, err := c.d.Fake.PostAsUser(DiscordSupport, c.User, fmt.Sprintf("Question from %s: my widget does not start", c.Name))
+	if err != nil {
+		return fmt.Errorf("sim: discord ask by %s: %w", c.Name, err)
+	}
+	c.Question = m
+	return nil
+}
+
+// AwaitStaff waits for the staff controls in the case thread.
+func (c *DiscordConversation) AwaitStaff(ctx context.Context) error {
+	m, err := c.awaitThread(ctx, "the staff controls", withDiscordButton("Resolve"))
+	c.Controls = m
+	if err == nil {
+		c.lag(LagStaffControls, m, c.asked)
+	}
+	return err
+}
+
+// StaffReply has the staff member answer in the thread. Customer and staff
+// share the thread, so nothing is relayed and there is nothing to wait for.
+func (c *DiscordConversation) StaffReply(context.Context) error {
+	_, err := c.d.Fake.PostAsUser(c.Thread.ID, DiscordStaffUser, fmt.Sprintf("Fixed case %d for you", c.CaseID))
+	if err != nil {
+		return fmt.Errorf("sim: discord staff reply: %w", err)
+	}
+	return nil
+}
+
+// Resolve has the staff member press Resolve and waits for the survey.
+func (c *DiscordConversation) Resolve(ctx context.Context) error {
+	st, _, err := c.click(ctx, "resolve", DiscordStaffUser, c.Controls, "Resolve")
+	if err != nil {
+		return err
+	}
+	c.Survey, err = c.awaitThread(ctx, "the survey", withDiscordButton("5"))
+	if err != nil {
+		return err
+	}
+	c.lag(LagSurvey, c.Survey, st.Acked)
+	return nil
+}
+
+// Rate has the customer click score and waits for the share prompt.
+func (c *DiscordConversation) Rate(ctx context.Context, score int) error {
+	st, _, err := c.click(ctx, "rate", c.User, c.Survey, strconv.Itoa(score))
+	if err != nil {
+		return err
+	}
+	c.Prompt, err = c.awaitThread(ctx, "the share prompt", withDiscordButton("No thanks"))
+	if err != nil {
+		return err
+	}
+	c.lag(LagPrompt, c.Prompt, st.Acked)
+	return nil
+}
+
+// Testimonial is the text the customer approves in the preview.
+func (c *DiscordConversation) Testimonial() string {
+	return fmt.Sprintf("Case %d by %s: sorted in minutes", c.CaseID, c.Name)
+}
+
+// Share clicks the community post target, submits the preview modal and
+// waits for the testimonial in the showcase channel.
+func (c *DiscordConversation) Share(ctx context.Context) error {
+	_, resp, err := c.click(ctx, "share", c.User, c.Prompt, LabelShowcase)
+	if err != nil {
+		return err
+	}
+	if resp.Type != 9 {
+		return fmt.Errorf("sim: discord share by %s: response type %d, want a modal (9)", c.Name, resp.Type)
+	}
+	modal, _, ok := c.d.Fake.OpenModal(c.User)
+	if !ok {
+		return fmt.Errorf("sim: discord share by %s: no open modal", c.Name)
+	}
+	text := c.Testimonial()
+	st, _, err := c.interact(ctx, "submit", c.User, func() (discordfake.Interaction, error) {
+		return c.d.Fake.SubmitModal(c.User, modal, map[string]string{"text": text})
+	})
+	if err != nil {
+		return err
+	}
+	var post discordfake.Message
+	err = c.d.waitFor(ctx, "the testimonial in the showcase", func() bool {
+		c.d.mu.Lock()
+		defer c.d.mu.Unlock()
+		for _, m := range c.d.showcase {
+			if strings.Contains(m.Content, text) {
+				post = m
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	c.lag(LagShowcase, post, st.Acked)
+	return nil
+}
+
+// Full runs the happy path, as Conversation.Full does on Slack.
+func (c *DiscordConversation) Full(ctx context.Context) error {
+	steps := []func(context.Context) error{
+		c.Ask, c.AwaitStaff, c.StaffReply, c.Resolve,
+		func(ctx context.Context) error { return c.Rate(ctx, 5) },
+		c.Share,
+	}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
+	"github.com/advocate-bot/advocate/store"
+)
+
+// env is the advocate binary running against a loopback Slack, with the
+// database file it uses and the log it writes.
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	slack *sim.Slack
+	// discord is set when the test asked for a Discord community too.
+	discord *sim.Discord
+	bin     string
+	cfg     string // configuration file
+	db      string // database file
+	logs    *logBuffer
+	cred    *syscall.Credential // run the bot as this user; nil: as the test
+	proc    *sim.Process
+	// starts counts processes started, restarts included.
+	starts int
+}
+
+// envOption adjusts the bot's configuration once the fake Slack runs.
+type envOption func(e *env, cfg *sim.Config)
+
+// newEnv starts a loopback Slack, writes the bot's configuration (cfg's
+// StorePath and Slack are filled in) and starts the binary. Everything stops
+// when the test ends; ctx bounds the whole test.
+func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOptions, more ...envOption) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test of the binary: skipped under -short")
+	}
+	bin := os.Getenv(binaryEnv)
+	if bin == "" {
+		t.Fatalf("%s is not set: run through TestMain", binaryEnv)
+	}
+	dir := t.TempDir()
+	e := &env{t: t, ctx: ctx, bin: bin, logs: &logBuffer{},
+		cfg: filepath.Join(dir, "advocate.yaml"), db: filepath.Join(dir, "advocate.db")}
+	e.slack = sim.NewSlack(opts)
+	cfg.Slack = e.slack.BotConfig()
+	for _, o := range more {
+		o(e, &cfg)
+	}
+	cfg.StorePath = e.db
+	if err := sim.WriteConfig(e.cfg, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if e.cred != nil {
+		if err := os.Chown(e.cfg, int(e.cred.Uid), int(e.cred.Gid)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		if e.proc != nil {
+			e.proc.Kill()
+		}
+		e.slack.Close()
+		if e.discord != nil {
+			e.discord.Close()
+		}
+		if t.Failed() {
+			t.Logf("advocate's log (last 16 KB):\n%s", e.logs.Tail(16<<10))
+		}
+	})
+	e.start()
+	return e
+}
+
+// start runs the binary and waits for its Socket Mode connection.
+func (e *env) start() {
+	e.t.Helper()
+	if err := e.restart(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// restart runs the binary (again, after a kill) and waits for its Socket
+// Mode connection; unlike start it reports instead of failing the test.
+func (e *env) restart() error {
+	before := e.slack.Fake.Connections()
+	p, err := sim.StartAs(e.bin, e.cfg, e.logs, e.cred)
+	if err != nil {
+		return err
+	}
+	e.proc = p
+	e.starts++
+	err = e.slack.Fake.WaitUntil(e.ctx, func() bool {
+		return e.slack.Fake.Connections() > before && e.slack.Fake.ActiveConnections() > 0
+	})
+	if err == nil && e.discord != nil {
+		err = e.discord.WaitConnected(e.ctx)
+	}
+	if err != nil {
+		select {
+		case <-p.Done():
+			return fmt.Errorf("advocate exited at start: %w", p.Err())
+		default:
+		}
+		return fmt.Errorf("advocate never connected: %w", err)
+	}
+	return nil
+}
+
+// baseURL is the bot's web server, from its latest "advocate running" log line.
+func (e *env) baseURL() string {
+	e.t.Helper()
+	lines := strings.Split(e.logs.String(), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		var l struct {
+			Msg    string `json:"msg"`
+			Listen string `json:"listen"`
+		}
+		if json.Unmarshal([]byte(lines[i]), &l) == nil && l.Msg == "advocate running" && l.Listen != "" {
+			return "http://" + l.Listen
+		}
+	}
+	e.t.Fatal("no \"advocate running\" line in the log")
+	return ""
+}
+
+// withDiscord adds a loopback Discord community the bot serves too.
+func withDiscord(e *env, cfg *sim.Config) {
+	e.discord = sim.NewDiscord(sim.DiscordOptions{})
+	cfg.Discord = e.discord.BotConfig()
+}
+
+// kill crashes the bot with SIGKILL.
+func (e *env) kill() {
+	e.proc.Kill()
+}
+
+// stop shuts the bot down cleanly and requires a clean exit.
+func (e *env) stop() {
+	e.t.Helper()
+	if err := e.proc.Stop(15 * time.Second); err != nil {
+		e.t.Errorf("advocate's shutdown: %v", err)
+	}
+	e.proc = nil
+}
+
+// openStore opens the database after the bot has stopped.
+func (e *env) openStore() *store.DB {
+	e.t.Helper()
+	db, err := store.Open(e.ctx, e.db, store.Options{})
+	if err != nil {
+		e.t.Fatalf("open the bot's database: %v", err)
+	}
+	e.t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			e.t.Errorf("close store: %v", err)
+		}
+	})
+	return db
+}
+
+// caseLog is a case with its funnel log.
+type caseLog struct {
+	c      *bot.Case
+	events []bot.CaseEvent
+}
+
+func (l caseLog) count(kind string) int {
+	n := 0
+	for _, e := range l.events {
+		if e.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func (l caseLog) first(kind string) (bot.CaseEvent, bool) {
+	for _, e := range l.events {
+		if e.Kind == kind {
+			return e, true
+		}
+	}
+	return bot.CaseEvent{}, false
+}
+
+// cases reads every case and its log, by case ID.
+func cases(t *testing.T, ctx context.Context, db *store.DB) map[int64]caseLog {
+	t.Helper()
+	out := map[int64]caseLog{}
+	err := db.View(ctx, func(tx bot.Tx) error {
+		cs, _, err := tx.FindCases(ctx, bot.CaseFilter{})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			evs, err := tx.CaseEvents(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			out[c.ID] = caseLog{c: c, events: evs}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read cases: %v", err)
+	}
+	return out
+}
+
+// outbox counts the actions still pending and the dead ones.
+func outbox(t *testing.T, ctx context.Context, db *store.DB) (pending, dead int) {
+	t.Helper()
+	err := db.View(ctx, func(tx bot.Tx) (err error) {
+		pending, dead, err = tx.OutboxStats(ctx)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("outbox stats: %v", err)
+	}
+	return pending, dead
+}
+
+// logBuffer collects the bot's log across restarts; safe for concurrent use.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns the whole log.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Tail returns the last n bytes of the log, from a line start.
+func (l *logBuffer) Tail(n int) string {
+	s := l.String()
+	if len(s) <= n {
+		return s
+	}
+	s = s[len(s)-n:]
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[i+1:]
+	}
+	return s
+}
+
+// Count counts the log lines containing s.
+func (l *logBuffer) Count(s string) int {
+	n := 0
+	for _, line := range strings.Split(l.String(), "\n") {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// post is one message the bot posted, as Slack echoed it back.
+type post struct {
+	Channel, Thread, Text string
+}
+
+// botPosts reads every message the bot posted from the message events the
+// fake echoes back: the original text, before any chat.update.
+func botPosts(t *testing.T, e *env) []post {
+	t.Helper()
+	var out []post
+	for _, env := range e.slack.Fake.Envelopes() {
+		if env.Type != "events_api" {
+			continue
+		}
+		var p struct {
+			Event struct {
+				BotID    string `json:"bot_id"`
+				Channel  string `json:"channel"`
+				ThreadTS string `json:"thread_ts"`
+				Text     string `json:"text"`
+			} `json:"event"`
+		}
+		if err := json.Unmarshal(env.Payload, &p); err != nil {
+			t.Fatalf("envelope %s: %v", env.ID, err)
+		}
+		if p.Event.BotID == "" {
+			continue
+		}
+		out = append(out, post{Channel: p.Event.Channel, Thread: p.Event.ThreadTS, Text: p.Event.Text})
+	}
+	return out
+}
+
+// postCounts counts how many times each message was posted.
+func postCounts(t *testing.T, e *env) map[post]int {
+	t.Helper()
+	counts := map[post]int{}
+	for _, p := range botPosts(t, e) {
+		counts[p]++
+	}
+	return counts
+}
