@@ -49,6 +49,11 @@ type Core struct {
 	mu       sync.RWMutex
 	adapters map[string]Adapter
 	poke     chan struct{}
+	// unrecorded holds deliveries that were made but whose commit failed
+	// (the database was locked, the disk full): the relay commits them again
+	// instead of posting again.
+	unrecordedMu sync.Mutex
+	unrecorded   map[int64]Delivery
 }
 
 // New checks the configuration and returns a Core. Register adapters before Run.
@@ -64,15 +69,16 @@ func New(opts Options) (*Core, error) {
 		return nil, err
 	}
 	c := &Core{
-		store:    opts.Store,
-		cfg:      opts.Config,
-		texts:    texts,
-		secret:   []byte(opts.Config.Secret),
-		log:      opts.Logger,
-		now:      opts.Now,
-		obs:      opts.Observer,
-		adapters: map[string]Adapter{},
-		poke:     make(chan struct{}, 1),
+		store:      opts.Store,
+		cfg:        opts.Config,
+		texts:      texts,
+		secret:     []byte(opts.Config.Secret),
+		log:        opts.Logger,
+		now:        opts.Now,
+		obs:        opts.Observer,
+		adapters:   map[string]Adapter{},
+		poke:       make(chan struct{}, 1),
+		unrecorded: map[int64]Delivery{},
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

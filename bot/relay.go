@@ -95,6 +95,9 @@ func (c *Core) deliverBatch(ctx context.Context, batch []Action) bool {
 // deliverOne attempts one action, trying its fallbacks when the destination
 // cannot take it, and commits the result with its follow-up decisions.
 func (c *Core) deliverOne(ctx context.Context, a Action) (bool, error) {
+	if d, ok := c.takeUnrecorded(a.ID); ok {
+		return c.record(ctx, a, d)
+	}
 	ad := c.adapter(a.Platform)
 	if ad == nil {
 		return false, c.failed(ctx, a, fmt.Errorf("no adapter for platform %q", a.Platform), true)
@@ -105,16 +108,38 @@ func (c *Core) deliverOne(ctx context.Context, a Action) (bool, error) {
 		var d Delivery
 		d, err = c.attempt(ctx, ad, a, place)
 		if err == nil {
-			return true, c.delivered(ctx, a, d)
+			return c.record(ctx, a, d)
 		}
 		if !errors.Is(err, ErrUndeliverable) {
 			break
 		}
 	}
 	if errors.Is(err, errNothingToDo) {
-		return true, c.delivered(ctx, a, Delivery{})
+		return c.record(ctx, a, Delivery{})
 	}
 	return false, c.failed(ctx, a, err, errors.Is(err, ErrUndeliverable))
+}
+
+// record commits a delivery. If the commit fails, the delivery is kept to be
+// committed again by a later pass, which does not post it again.
+func (c *Core) record(ctx context.Context, a Action, d Delivery) (bool, error) {
+	if err := c.delivered(ctx, a, d); err != nil {
+		c.unrecordedMu.Lock()
+		c.unrecorded[a.ID] = d
+		c.unrecordedMu.Unlock()
+		return false, err
+	}
+	return true, nil
+}
+
+// takeUnrecorded returns, and forgets, a delivery of action id whose commit
+// failed.
+func (c *Core) takeUnrecorded(id int64) (Delivery, bool) {
+	c.unrecordedMu.Lock()
+	defer c.unrecordedMu.Unlock()
+	d, ok := c.unrecorded[id]
+	delete(c.unrecorded, id)
+	return d, ok
 }
 
 // errNothingToDo marks an update or delete of a message that was never posted.

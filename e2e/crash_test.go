@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,15 +158,22 @@ func TestCrashLosesNothing(t *testing.T) {
 		wg.Wait()
 	}()
 
-	// the crashes: at random moments while people are at work, a third of
-	// them right after a person's envelope is queued (the commit-before-ack
-	// window) and a third right after a post reached Slack (the window
-	// between a post and the commit that marks it delivered)
+	// the crashes: at random moments spread over the expected run (about
+	// three seconds a conversation at the bot's pace in the one staff
+	// channel); a third of them wait for a person's envelope to be queued
+	// (the commit-before-ack window) and a third for a post to reach Slack
+	// (the window between a post and the commit that marks it delivered)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	span := max(time.Duration(n)*3*time.Second, 20*time.Second)
+	killAt := make([]time.Duration, kills)
+	for i := range killAt {
+		killAt[i] = 2*time.Second + time.Duration(rng.Int64N(int64(span)))
+	}
+	slices.Sort(killAt)
 	var killedAt []string
 	var startErr error
 	for len(killedAt) < kills {
-		tm := time.NewTimer(time.Duration(2000+rng.IntN(12000)) * time.Millisecond)
+		tm := time.NewTimer(max(0, killAt[len(killedAt)]-time.Since(start)))
 		select {
 		case <-played:
 			tm.Stop()

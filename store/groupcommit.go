@@ -80,6 +80,7 @@ type groupCommit struct {
 
 	batches atomic.Int64 // transactions begun, for tests and benchmarks
 	items   atomic.Int64 // fns started, for tests and benchmarks
+	refused atomic.Int64 // transactions that could not begin, for tests
 }
 
 // batch is the writer's state. It lives outside the writer's stack so that a
@@ -206,8 +207,8 @@ func (g *groupCommit) process(b *batch) {
 		if b.tx == nil {
 			t, err := g.db.write.BeginTx(context.Background(), nil)
 			if err != nil {
-				w.finish(fmt.Errorf("store: begin: %w", err))
-				continue
+				g.refuse(b, w, fmt.Errorf("store: begin: %w", err))
+				return
 			}
 			b.tx = t
 			g.batches.Add(1)
@@ -235,6 +236,21 @@ func (g *groupCommit) process(b *batch) {
 	}
 	if b.tx != nil {
 		g.commit(b)
+	}
+}
+
+// refuse answers w and the rest of b with err when no transaction can begin
+// (another process holds the write lock beyond busy_timeout): they all waited
+// for that begin, and trying again for each would make the last wait for all.
+func (g *groupCommit) refuse(b *batch, w *work, err error) {
+	g.refused.Add(1)
+	w.finish(err)
+	for b.next < len(b.todo) {
+		w := b.todo[b.next]
+		b.next++
+		if w.start() {
+			w.finish(err)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -48,6 +49,13 @@ func holdWriter(t *testing.T, db *DB) (release func()) {
 // waitQueued waits until n Updates wait in g's queue.
 func waitQueued(g *groupCommit, n int) {
 	for len(g.queue) < n {
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// waitTaken waits until at most n Updates wait in g's queue.
+func waitTaken(g *groupCommit, n int) {
+	for len(g.queue) > n {
 		time.Sleep(100 * time.Microsecond)
 	}
 }
@@ -464,4 +472,67 @@ func TestGroupCommitCloseDrains(t *testing.T) {
 	if got, want := customers(t, db), "c0 c1 c2"; got != want {
 		t.Errorf("customers after reopening: got %q, want %q", got, want)
 	}
+}
+
+// TestGroupCommitLockedDatabase holds SQLite's write lock from another
+// connection: the writer's BEGIN fails after busy_timeout, and every Update
+// queued behind it fails with that one BEGIN instead of waiting for a
+// busy_timeout of its own.
+func TestGroupCommitLockedDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	db := openPath(t, path, Options{})
+	ctx := t.Context()
+	if _, err := db.write.ExecContext(ctx, "PRAGMA busy_timeout = 2000"); err != nil {
+		t.Fatal(err)
+	}
+	locker, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	conn, err := locker.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatalf("take the write lock: %v", err)
+	}
+
+	const n = 6
+	items := make([]*work, n)
+	for i := range items {
+		items[i] = &work{ctx: ctx, fn: withCtx(ctx, createFor(fmt.Sprint("c", i), fmt.Sprint("e", i))), result: make(chan error, 1)}
+	}
+	db.gc.queue <- items[0]
+	waitTaken(db.gc, 0) // the writer has taken it and waits in BEGIN
+	for _, w := range items[1:] {
+		db.gc.queue <- w
+	}
+	queuedInTime := len(items[0].result) == 0 // else the machine stalled for busy_timeout
+	errs := make([]error, n)
+	for i, w := range items {
+		errs[i] = <-w.result
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+
+	for i, err := range errs {
+		var e *sqlite.Error
+		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY {
+			t.Errorf("Update %d: got %v, want SQLITE_BUSY", i, err)
+		}
+	}
+	refused := db.gc.refused.Load()
+	if queuedInTime && refused > 2 {
+		t.Errorf("failed BEGINs: got %d, want at most 2 (the first Update's, then one for the %d queued behind it)", refused, n-1)
+	}
+	if refused > n {
+		t.Errorf("failed BEGINs: got %d for %d Updates", refused, n)
+	}
+	if got := customers(t, db); got != "" {
+		t.Errorf("customers stored while locked: %q", got)
+	}
+	checkWriterAlive(t, db)
 }

@@ -46,13 +46,16 @@ func tab(t *testing.T, browser context.Context) context.Context {
 	return ctx
 }
 
-// do runs browser steps with a deadline.
+// do runs browser steps, each with a deadline.
 func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
+	for i, step := range steps {
+		sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		err := chromedp.Do(sctx, step)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s, step %d of %d: %v", what, i+1, len(steps), err)
+		}
 	}
 }
 

@@ -129,14 +129,29 @@ func (w *world) tab(t *testing.T, browser context.Context, as string, mobile boo
 	return ctx
 }
 
-// do runs browser steps, each call bounded by stepTimeout.
+// do runs browser steps, each bounded by stepTimeout. A step that fails is
+// reported with its number and the text the page shows.
 func do(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, stepTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("browser: %v", err)
+	for i, step := range steps {
+		ctx, cancel := context.WithTimeout(tab, stepTimeout)
+		err := chromedp.Do(ctx, step)
+		cancel()
+		if err != nil {
+			t.Fatalf("browser step %d of %d: %v\npage text:\n%s", i+1, len(steps), err, pageText(tab))
+		}
 	}
+}
+
+// pageText is what the tab shows, for failure messages.
+func pageText(tab context.Context) string {
+	ctx, cancel := context.WithTimeout(tab, 5*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return text
 }
 
 // eval evaluates a JavaScript expression in the tab.

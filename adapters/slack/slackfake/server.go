@@ -250,6 +250,7 @@ type Server struct {
 	responses  map[string]*responseURL
 	posts      []ResponsePost
 	calls      map[string]int
+	holds      map[string]*hold
 	limits     rateLimits
 	socket     socketState
 }
@@ -276,6 +277,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 		triggers:   map[string]*trigger{},
 		responses:  map[string]*responseURL{},
 		calls:      map[string]int{},
+		holds:      map[string]*hold{},
 		limits:     newRateLimits(cfg.PostPacing),
 		socket:     newSocketState(),
 	}

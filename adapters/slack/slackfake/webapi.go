@@ -111,6 +111,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, known := methods()[method]
+	if !s.wait(r.Context(), method) {
+		return
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

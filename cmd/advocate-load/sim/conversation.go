@@ -13,7 +13,7 @@ import (
 // Lag kinds: which bot message, after which acknowledged step.
 const (
 	LagPublicReply    = "ask → public reply"
-	LagIntro          = "ask → DM intro"
+	LagIntro          = "ask → private intro"
 	LagStaffRoot      = "ask → staff root"
 	LagStaffControls  = "ask → staff controls"
 	LagRelayed        = "staff reply → relayed to DM"
