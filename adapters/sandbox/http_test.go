@@ -411,6 +411,9 @@ func TestActingNeedsARunningSandbox(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	ts := &testSandbox{Sandbox: s, core: &fakeCore{}}
+	if err := s.Connected(); err == nil {
+		t.Error("Connected before Run: got nil, want an error for /readyz")
+	}
 	code, _, body := ts.post(t, "/sandbox/api/say", sayRequest{As: "c-ada", Channel: SupportChannel, Text: "hello"})
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("say: got %d %s, want 503", code, body)

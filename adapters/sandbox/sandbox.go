@@ -259,6 +259,15 @@ func (s *Sandbox) Run(ctx context.Context, h bot.Handler) error {
 }
 
 // handler returns the core's entry point, or nil when not running.
+// Connected reports whether the sandbox is running, for readiness checks: its
+// pages refuse to play until it is.
+func (s *Sandbox) Connected() error {
+	if s.handler() == nil {
+		return errors.New("the sandbox is not running")
+	}
+	return nil
+}
+
 func (s *Sandbox) handler() bot.Handler {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -76,6 +76,28 @@ func (c *sandboxClient) waitButton(as, channel, label string) (sbMessage, sbButt
 	return found, btn
 }
 
+// waitReady waits until /readyz answers 200: the store is writable and the
+// sandbox runs.
+func (c *sandboxClient) waitReady() {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		resp, err := http.Get(c.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			c.t.Fatalf("advocate never became ready")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 func (c *sandboxClient) waitFor(as, channel, what string, match func(sbMessage) bool) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -142,6 +164,7 @@ share:
 	done := make(chan error, 1)
 	go func() { done <- a.run(ctx) }()
 	c := &sandboxClient{t: t, base: a.baseURL()}
+	c.waitReady()
 
 	c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "My invoice is wrong"})
 	_, resolve := c.waitButton("s-sam", "case-1", "Resolve")
