@@ -1,5 +1,5 @@
 // Command advocate runs the advocacy bot and its tools: run, report, export,
-// forget, check-config and version.
+// forget, outbox, check-config and version.
 package main
 
 import (
@@ -54,7 +54,7 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().String("config", "config.example.yaml", "configuration file (YAML)")
 	root.AddCommand(
-		runCommand(e), reportCommand(e), exportCommand(e), forgetCommand(e),
+		runCommand(e), reportCommand(e), exportCommand(e), forgetCommand(e), outboxCommand(e),
 		checkConfigCommand(e), versionCommand(e), discordCommand(e),
 	)
 	return root
