@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -69,43 +70,83 @@ func mac(key []byte, parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-// signSession makes the session cookie value: name, expiry and a MAC. The role
-// is not in it: it is looked up on every request, so removing a user or
-// changing a role takes effect at once.
+// signSession makes the session cookie value: name, expiry, a random session
+// ID (so that logging out can end this session alone) and a MAC. The role is
+// not in it: it is looked up on every request, so removing a user or changing
+// a role takes effect at once.
 func (s *Server) signSession(name string, expires time.Time) string {
 	exp := strconv.FormatInt(expires.Unix(), 10)
-	claim := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + exp
+	claim := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + exp + "." + rand.Text()
 	return claim + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys.session, claim))
 }
 
-// session checks the session cookie: signature, expiry and that the user
-// still exists.
+// session checks the session cookie: signature, expiry, that it was not
+// logged out, and that the user still exists.
 func (s *Server) session(r *http.Request) (account, bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
+	name, id, _, ok := s.sessionClaim(r)
+	if !ok || s.ended.has(id) {
 		return account{}, false
 	}
-	parts := strings.Split(c.Value, ".")
-	if len(parts) != 3 {
-		return account{}, false
-	}
-	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[2])
-	if err != nil || !hmac.Equal(sig, mac(s.keys.session, parts[0]+"."+parts[1])) {
-		return account{}, false
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || !s.now().Before(time.Unix(exp, 0)) {
-		return account{}, false
-	}
-	name, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return account{}, false
-	}
-	u, ok := s.users[string(name)]
+	u, ok := s.users[name]
 	if !ok {
 		return account{}, false
 	}
-	return account{Name: string(name), Role: u.role}, true
+	return account{Name: name, Role: u.role}, true
+}
+
+// sessionClaim reads a validly signed, unexpired session cookie.
+func (s *Server) sessionClaim(r *http.Request) (name, id string, expires time.Time, ok bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return "", "", time.Time{}, false
+	}
+	parts := strings.Split(c.Value, ".")
+	if len(parts) != 4 {
+		return "", "", time.Time{}, false
+	}
+	claim := strings.Join(parts[:3], ".")
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(parts[3])
+	if err != nil || !hmac.Equal(sig, mac(s.keys.session, claim)) {
+		return "", "", time.Time{}, false
+	}
+	exp, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || !s.now().Before(time.Unix(exp, 0)) {
+		return "", "", time.Time{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return "", "", time.Time{}, false
+	}
+	return string(raw), parts[2], time.Unix(exp, 0), true
+}
+
+// endedSessions are the sessions logged out before their expiry. They are
+// kept in memory until they expire: a restart forgets them (a copied cookie
+// of a logged-out session works again until its expiry, at most SessionTTL).
+type endedSessions struct {
+	mu  sync.Mutex
+	ids map[string]time.Time // session ID → its expiry
+}
+
+func (e *endedSessions) add(id string, expires, now time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ids == nil {
+		e.ids = map[string]time.Time{}
+	}
+	for k, exp := range e.ids {
+		if !now.Before(exp) {
+			delete(e.ids, k)
+		}
+	}
+	e.ids[id] = expires
+}
+
+func (e *endedSessions) has(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.ids[id]
+	return ok
 }
 
 // bearer checks an Authorization: Bearer header against the configured token.
@@ -255,6 +296,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil || !s.checkCSRF(r) {
 		http.Error(w, "This form has expired: reload the page and try again.", http.StatusForbidden)
 		return
+	}
+	if name, id, exp, ok := s.sessionClaim(r); ok {
+		s.ended.add(id, exp, s.now())
+		s.log.Info("dashboard: signed out", "user", name, "remote", remoteIP(r))
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})

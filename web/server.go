@@ -101,6 +101,7 @@ type Server struct {
 	sla       time.Duration
 	keys      keys
 	ttl       time.Duration
+	ended     endedSessions
 	tpl       *templates
 	slackURL  string
 	open      bool

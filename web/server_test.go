@@ -144,12 +144,32 @@ func TestLogout(t *testing.T) {
 	if m == nil {
 		t.Fatal("no sign-out form with a CSRF token on the dashboard")
 	}
+	// a copy of the session cookie, as a thief would keep it, and another
+	// session of the same user on another device
+	u, _ := url.Parse(f.srv.URL)
+	var stolen string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "advocate_session" {
+			stolen = ck.Value
+		}
+	}
+	if stolen == "" {
+		t.Fatal("no session cookie after signing in")
+	}
+	other := f.signedIn(adminName, adminPassword)
+
 	resp, _ := f.do(c, "POST", "/logout", url.Values{"csrf": {m[1]}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: got %d, want 303", resp.StatusCode)
 	}
 	if resp, _ := f.do(c, "GET", "/dashboard/", nil); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("dashboard after logout: got %d, want 303 to the login form", resp.StatusCode)
+	}
+	if resp, _ := f.do(f.client(), "GET", "/dashboard/", nil, "Cookie", "advocate_session="+stolen); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("dashboard with a copy of the logged-out session cookie: got %d, want 303 to the login form", resp.StatusCode)
+	}
+	if resp, _ := f.do(other, "GET", "/dashboard/", nil); resp.StatusCode != http.StatusOK {
+		t.Errorf("the same user's other session after logout: got %d, want 200", resp.StatusCode)
 	}
 }
 
@@ -184,19 +204,27 @@ func TestSessionExpiredOrTamperedRefused(t *testing.T) {
 	if got := get(value); got != http.StatusOK {
 		t.Fatalf("fresh session: got %d, want 200", got)
 	}
-	parts := strings.Split(value, ".")
-	if len(parts) != 3 {
-		t.Fatalf("session cookie %q: want three dot-separated parts", value)
+	parts := strings.Split(value, ".") // name, expiry, session ID, signature
+	if len(parts) != 4 {
+		t.Fatalf("session cookie %q: want four dot-separated parts", value)
 	}
-	forged := strings.Join([]string{"YWRh", parts[1], parts[2]}, ".") // "ada", the admin, with vic's signature
-	later := strings.Join([]string{parts[0], strconv.Itoa(int(f.h.Clock.Now().Add(100 * time.Hour).Unix())), parts[2]}, ".")
+	with := func(i int, v string) string {
+		p := slices.Clone(parts)
+		p[i] = v
+		return strings.Join(p, ".")
+	}
+	forged := with(0, "YWRh") // "ada", the admin, with vic's signature
+	later := with(1, strconv.Itoa(int(f.h.Clock.Now().Add(100*time.Hour).Unix())))
+	otherID := with(2, "64ECLRWXP7P5VOCARJEYZTKLL7")
 	first := "A" // the first character of the signature: six bits of it, no padding
-	if parts[2][0] == 'A' {
+	if parts[3][0] == 'A' {
 		first = "B"
 	}
-	flipped := parts[0] + "." + parts[1] + "." + first + parts[2][1:]
+	flipped := with(3, first+parts[3][1:])
+	threeParts := strings.Join([]string{parts[0], parts[1], parts[3]}, ".") // the old format
 	for name, cookie := range map[string]string{"forged user": forged, "extended expiry": later,
-		"flipped signature": flipped, "garbage": "x.y.z", "empty": ""} {
+		"other session ID": otherID, "flipped signature": flipped, "without session ID": threeParts,
+		"garbage": "x.y.z.w", "empty": ""} {
 		if got := get(cookie); got != http.StatusSeeOther {
 			t.Errorf("%s: got %d, want 303 to the login form", name, got)
 		}
