@@ -1,6 +1,7 @@
 package slackfake
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -61,7 +62,12 @@ func (s *Server) chatPostMessage(a args) (map[string]any, string, []string) {
 	if text == "" && blocks == nil && a.raw("attachments") == nil {
 		return nil, "no_text", nil
 	}
+	meta, code := checkMetadata(a.raw("metadata"))
+	if code != "" {
+		return nil, code, nil
+	}
 	m := s.postLocked(ch, text, blocks, threadParent(ch, a.str("thread_ts")))
+	m.Metadata = meta
 	ch.lastPost = s.cfg.Now()
 	m.ReplyBroadcast = m.ThreadTS != "" && a.str("reply_broadcast") == "true"
 	return map[string]any{"channel": ch.id, "ts": m.TS, "message": s.messageJSON(m, ch)}, "", nil
@@ -84,6 +90,41 @@ func (s *Server) postLocked(ch *channel, text string, blocks []byte, threadTS st
 	}
 	s.notifyLocked()
 	return m
+}
+
+// maxMetadataLen is where this fake refuses message metadata as too large.
+const maxMetadataLen = 8000
+
+// checkMetadata validates a post's metadata argument as Slack does: a JSON
+// object with a non-empty event_type and an object event_payload.
+func checkMetadata(raw []byte) (json.RawMessage, string) {
+	if raw == nil {
+		return nil, ""
+	}
+	if len(raw) > maxMetadataLen {
+		return nil, "metadata_too_large"
+	}
+	var meta struct {
+		EventType    string          `json:"event_type"`
+		EventPayload json.RawMessage `json:"event_payload"`
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return nil, "invalid_metadata_format"
+	}
+	var payload map[string]any
+	if meta.EventType == "" || json.Unmarshal(meta.EventPayload, &payload) != nil || payload == nil {
+		return nil, "invalid_metadata_schema"
+	}
+	return json.RawMessage(raw), ""
+}
+
+// withMetadata adds a message's metadata to its JSON when the call asked for
+// it (include_all_metadata), as conversations.history and .replies do.
+func withMetadata(out map[string]any, m *Message, a args) map[string]any {
+	if m.Metadata != nil && (a.str("include_all_metadata") == "1" || a.str("include_all_metadata") == "true") {
+		out["metadata"] = m.Metadata
+	}
+	return out
 }
 
 func (s *Server) chatUpdate(a args) (map[string]any, string, []string) {
@@ -270,7 +311,7 @@ func (s *Server) conversationsHistory(a args) (map[string]any, string, []string)
 		if !inRange(m.TS, oldest, latest, inclusive) {
 			continue
 		}
-		msgs = append(msgs, s.messageJSON(m, ch))
+		msgs = append(msgs, withMetadata(s.messageJSON(m, ch), m, a))
 	}
 	return map[string]any{
 		"messages":          nonNil(msgs),
@@ -313,10 +354,11 @@ func (s *Server) conversationsReplies(a args) (map[string]any, string, []string)
 	if parentTS == "" {
 		return nil, "thread_not_found", nil
 	}
-	msgs := []any{s.messageJSON(ch.find(parentTS), ch)}
+	parent := ch.find(parentTS)
+	msgs := []any{withMetadata(s.messageJSON(parent, ch), parent, a)}
 	for _, m := range ch.messages {
 		if m.ThreadTS == parentTS {
-			msgs = append(msgs, s.messageJSON(m, ch))
+			msgs = append(msgs, withMetadata(s.messageJSON(m, ch), m, a))
 		}
 	}
 	return map[string]any{

@@ -198,6 +198,9 @@ type Message struct {
 	ReplyBroadcast bool
 	// Edits counts chat.update calls and replace_original responses applied.
 	Edits int
+	// Metadata is the message metadata the app posted it with
+	// ({"event_type": …, "event_payload": {…}}), or nil.
+	Metadata json.RawMessage
 }
 
 // Ephemeral is a message only one user sees.

@@ -967,3 +967,43 @@ func TestThreadRepliesAndEphemeralClicks(t *testing.T) {
 		t.Errorf("click on a missing action_id: got no error")
 	}
 }
+
+func TestMessageMetadataIsKeptAndReturnedOnRequest(t *testing.T) {
+	srv := slackfake.New(t)
+	srv.AddChannel("C100", "help", true)
+	api := apiClient(srv, srv.BotToken())
+	meta := slack.SlackMetadata{EventType: "advocate_outbox", EventPayload: map[string]any{"outbox_id": "42"}}
+
+	_, root, err := api.PostMessage("C100", slack.MsgOptionText("root", false), slack.MsgOptionMetadata(meta))
+	if err != nil {
+		t.Fatalf("PostMessage: %v", err)
+	}
+	if _, _, err := api.PostMessage("C100", slack.MsgOptionText("reply", false), slack.MsgOptionTS(root), slack.MsgOptionMetadata(meta)); err != nil {
+		t.Fatalf("PostMessage reply: %v", err)
+	}
+	history := func(all bool) []slack.Message {
+		h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: "C100", IncludeAllMetadata: all})
+		if err != nil {
+			t.Fatalf("history: %v", err)
+		}
+		return h.Messages
+	}
+	if got := history(false); len(got) != 1 || got[0].Metadata.EventType != "" {
+		t.Errorf("history without include_all_metadata: got %+v, want one message without metadata", got)
+	}
+	if got := history(true); len(got) != 1 || got[0].Metadata.EventType != "advocate_outbox" || got[0].Metadata.EventPayload["outbox_id"] != "42" {
+		t.Errorf("history with include_all_metadata: got %+v, want the metadata", got)
+	}
+	replies, _, _, err := api.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: "C100", Timestamp: root, IncludeAllMetadata: true})
+	if err != nil {
+		t.Fatalf("replies: %v", err)
+	}
+	if len(replies) != 2 || replies[1].Metadata.EventPayload["outbox_id"] != "42" {
+		t.Errorf("replies with include_all_metadata: got %+v, want the reply's metadata", replies)
+	}
+
+	noType := slack.MsgOptionMetadata(slack.SlackMetadata{EventPayload: map[string]any{"a": 1}})
+	if _, _, err := api.PostMessage("C100", slack.MsgOptionText("x", false), noType); err == nil || err.Error() != "invalid_metadata_schema" {
+		t.Errorf("metadata without event_type: got %v, want invalid_metadata_schema", err)
+	}
+}
