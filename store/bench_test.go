@@ -20,17 +20,6 @@ import (
 // event, with group commit and without (the baseline: a transaction per
 // event), on the same file settings, in the same run. See BENCHMARKS.md.
 
-// commitMode is a way of committing Updates.
-type commitMode struct {
-	name string
-	opts Options
-}
-
-// commitModes are the two ways of committing Updates that the benchmarks compare.
-func commitModes() []commitMode {
-	return []commitMode{{"group", Options{}}, {"baseline", Options{NoGroupCommit: true}}}
-}
-
 // benchConv is one support conversation: its first event opens a case, the
 // next ones add to it.
 type benchConv struct {

@@ -70,6 +70,9 @@ func isoWeek(t time.Time) string {
 	return fmt.Sprintf("%04d-W%02d", year, week)
 }
 
+const createCaseSQL = `INSERT INTO cases (` + caseColsWritten + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateCase inserts c and sets c.ID. A zero OpenedAt becomes the transaction's
 // time and an empty Status becomes open.
 func (t *tx) CreateCase(ctx context.Context, c *bot.Case) error {
@@ -81,8 +84,7 @@ func (t *tx) CreateCase(ctx context.Context, c *bot.Case) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO cases (`+caseColsWritten+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+	res, err := t.exec(ctx, createCaseSQL, args...)
 	if err != nil {
 		return fmt.Errorf("store: create case: %w", err)
 	}
@@ -92,26 +94,29 @@ func (t *tx) CreateCase(ctx context.Context, c *bot.Case) error {
 	return nil
 }
 
+const updateCaseSQL = `UPDATE cases SET platform = ?, customer = ?, status = ?,
+	public_ref = ?, private_ref = ?, staff_ref = ?, assignee = ?, question = ?, round = ?,
+	opened_at = ?, first_response_at = ?, resolved_at = ?, closed_at = ?, public_channel = ?,
+	opened_week = ? WHERE id = ?`
+
 // UpdateCase replaces every field of the case c.ID.
 func (t *tx) UpdateCase(ctx context.Context, c *bot.Case) error {
 	args, err := caseArgs(c)
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE cases SET platform = ?, customer = ?, status = ?,
-		public_ref = ?, private_ref = ?, staff_ref = ?, assignee = ?, question = ?, round = ?,
-		opened_at = ?, first_response_at = ?, resolved_at = ?, closed_at = ?, public_channel = ?,
-		opened_week = ? WHERE id = ?`,
-		append(args, c.ID)...)
+	res, err := t.exec(ctx, updateCaseSQL, append(args, c.ID)...)
 	if err != nil {
 		return fmt.Errorf("store: update case %d: %w", c.ID, err)
 	}
 	return mustAffect(res, "update case", c.ID)
 }
 
+const caseSQL = `SELECT ` + caseCols + ` FROM cases c WHERE c.id = ?`
+
 // Case returns the case id.
 func (t *tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
-	row := t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases c WHERE c.id = ?`, id)
+	row := t.queryRow(ctx, caseSQL, id)
 	c, err := scanCase(row)
 	if err != nil {
 		return nil, notFound(err, "case", id)
@@ -119,19 +124,25 @@ func (t *tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
 	return c, nil
 }
 
+const activeCaseSQL = `SELECT ` + caseCols + ` FROM cases c
+	WHERE c.platform = ? AND c.customer_id = ? AND c.status NOT IN (?, ?)
+	ORDER BY c.id DESC LIMIT 1`
+
 // ActiveCaseFor returns the customer's most recent case that is neither
 // resolved nor closed.
 func (t *tx) ActiveCaseFor(ctx context.Context, platform, customerID string) (*bot.Case, error) {
-	row := t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases c
-		WHERE c.platform = ? AND c.customer_id = ? AND c.status NOT IN (?, ?)
-		ORDER BY c.id DESC LIMIT 1`,
-		platform, customerID, bot.StatusResolved, bot.StatusClosed)
+	row := t.queryRow(ctx, activeCaseSQL, platform, customerID, bot.StatusResolved, bot.StatusClosed)
 	c, err := scanCase(row)
 	if err != nil {
 		return nil, notFound(err, "active case of", platform+"/"+customerID)
 	}
 	return c, nil
 }
+
+const caseByConversationSQL = `SELECT ` + caseCols + ` FROM cases c
+	WHERE c.platform = ?1 AND ((c.private_channel = ?2 AND c.private_thread = ?3)
+		OR (c.staff_channel = ?2 AND c.staff_thread = ?3))
+	ORDER BY c.id DESC LIMIT 1`
 
 // CaseByConversation returns the most recent case whose private or staff side
 // is ref's conversation (platform, channel and thread; the message is ignored).
@@ -140,10 +151,7 @@ func (t *tx) CaseByConversation(ctx context.Context, ref bot.Ref) (*bot.Case, er
 	if ref.Channel == "" && ref.Thread == "" {
 		return nil, fmt.Errorf("store: case by conversation %s: %w", what, bot.ErrNotFound)
 	}
-	row := t.tx.QueryRowContext(ctx, `SELECT `+caseCols+` FROM cases c
-		WHERE c.platform = ?1 AND ((c.private_channel = ?2 AND c.private_thread = ?3)
-			OR (c.staff_channel = ?2 AND c.staff_thread = ?3))
-		ORDER BY c.id DESC LIMIT 1`, ref.Platform, ref.Channel, ref.Thread)
+	row := t.queryRow(ctx, caseByConversationSQL, ref.Platform, ref.Channel, ref.Thread)
 	c, err := scanCase(row)
 	if err != nil {
 		return nil, notFound(err, "case by conversation", what)

@@ -44,6 +44,9 @@ type DB struct {
 	now   func() time.Time
 	log   *slog.Logger
 	gc    *groupCommit // nil with Options.NoGroupCommit
+
+	// The tx methods' statements, prepared on write and on read (stmts.go).
+	writeStmts, readStmts stmtCache
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -76,6 +79,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if err := db.read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open read pool: %w", err), db.Close())
+	}
+	if db.writeStmts, err = prepareStmts(ctx, db.write, writeSQL()); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	if db.readStmts, err = prepareStmts(ctx, db.read, readSQL()); err != nil {
+		return nil, errors.Join(err, db.Close())
 	}
 	if !opts.NoGroupCommit {
 		db.gc = startGroupCommit(db)
@@ -112,12 +121,12 @@ func openPool(dsn string, conns int) (*sql.DB, error) {
 }
 
 // Close waits for the Updates already queued to commit, refuses new ones and
-// closes both pools.
+// closes the prepared statements and both pools.
 func (db *DB) Close() error {
 	if db.gc != nil {
 		db.gc.close()
 	}
-	var errs []error
+	errs := []error{db.writeStmts.close(), db.readStmts.close()}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -146,7 +155,7 @@ func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer t.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(db.newTx(t)); err != nil {
+	if err := fn(db.newTx(t, db.writeStmts)); err != nil {
 		return err
 	}
 	if err := t.Commit(); err != nil {
@@ -163,9 +172,10 @@ func (db *DB) View(ctx context.Context, fn func(bot.Tx) error) error {
 		return fmt.Errorf("store: begin read: %w", err)
 	}
 	defer t.Rollback() //nolint:errcheck // read-only: nothing to keep
-	return fn(db.newTx(t))
+	return fn(db.newTx(t, db.readStmts))
 }
 
-func (db *DB) newTx(t *sql.Tx) *tx {
-	return &tx{tx: t, now: db.now().UTC().Truncate(time.Millisecond)}
+// newTx wraps t, a transaction of the pool whose statements stmts holds.
+func (db *DB) newTx(t *sql.Tx, stmts stmtCache) *tx {
+	return &tx{tx: t, stmts: stmts, now: db.now().UTC().Truncate(time.Millisecond)}
 }

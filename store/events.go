@@ -50,6 +50,9 @@ type ratedDetail struct {
 	Recovery  bool `json:"recovery"`
 }
 
+const recordSQL = `INSERT INTO case_events (case_id, kind, actor, platform, at, detail)
+	VALUES (?, ?, ?, ?, ?, ?)`
+
 // Record appends e to the funnel log (At defaults to now) and marks the stage
 // it reaches on the case, so the funnel is one pass over cases. A rated event
 // whose detail says "satisfied": true also reaches the satisfied stage, and
@@ -62,8 +65,7 @@ func (t *tx) Record(ctx context.Context, e bot.CaseEvent) error {
 		}
 		detail = string(e.Detail)
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO case_events (case_id, kind, actor, platform, at, detail)
-		VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, recordSQL,
 		nullID(e.CaseID), e.Kind, e.Actor, e.Platform, ms(orNow(e.At, t.now)), detail)
 	if err != nil {
 		return writeErr(err, "record "+e.Kind+" on case", e.CaseID)
@@ -79,13 +81,15 @@ func (t *tx) Record(ctx context.Context, e bot.CaseEvent) error {
 	return t.markStages(ctx, e.CaseID, bits, recovered)
 }
 
+const markStagesSQL = `UPDATE cases SET stages = stages | ?, recovered = max(recovered, ?)
+	WHERE id = ?`
+
 // markStages sets stage bits (and the recovered flag when recovered) on a case.
 func (t *tx) markStages(ctx context.Context, caseID, bits int64, recovered bool) error {
 	if caseID == 0 || (bits == 0 && !recovered) {
 		return nil
 	}
-	_, err := t.tx.ExecContext(ctx, `UPDATE cases SET stages = stages | ?, recovered = max(recovered, ?)
-		WHERE id = ?`, bits, boolInt(recovered), caseID)
+	_, err := t.exec(ctx, markStagesSQL, bits, boolInt(recovered), caseID)
 	if err != nil {
 		return fmt.Errorf("store: mark stages of case %d: %w", caseID, err)
 	}
@@ -118,10 +122,12 @@ func scanEvent(s scanner) (bot.CaseEvent, error) {
 	return e, nil
 }
 
+const caseEventsSQL = `SELECT ` + eventCols + ` FROM case_events e
+	WHERE e.case_id = ? ORDER BY e.at, e.id`
+
 // CaseEvents lists a case's funnel log, oldest first.
 func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]bot.CaseEvent, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+` FROM case_events e
-		WHERE e.case_id = ? ORDER BY e.at, e.id`, caseID)
+	rows, err := t.query(ctx, caseEventsSQL, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: events of case %d: %w", caseID, err)
 	}

@@ -21,9 +21,10 @@ import (
 // COMMIT for an fn that succeeded, at once for one that failed. If the COMMIT
 // fails, every caller of the batch gets its error. If SQLite rolls back the
 // whole transaction under the batch (it does when a write statement is
-// interrupted, as modernc.org/sqlite does when the statement's context ends),
-// the fns whose writes were lost run again, each in a transaction of its own:
-// bot.Store allows an fn to be retried.
+// interrupted, as modernc.org/sqlite does when the statement's context ends;
+// the tx methods' statements are not interrupted, see uninterrupted in
+// tx.go), the fns whose writes were lost run again, each in a transaction of
+// its own: bot.Store allows an fn to be retried.
 //
 // Batching is natural: the writer takes whatever is queued when it becomes
 // free, up to maxBatch, and never waits for more. A lone caller therefore gets
@@ -40,9 +41,11 @@ const (
 	// queueLen is how many Updates may wait for the writer before callers
 	// block in Update (they still honour their context there).
 	queueLen = 4 * maxBatch
-	// savepoint is the name of the savepoint around each fn; fns cannot nest
-	// transactions, so one name serves.
-	savepoint = "group_update"
+	// The statements of the savepoint around each fn; fns cannot nest
+	// transactions, so one name serves. They are prepared (stmts.go).
+	savepointSQL  = "SAVEPOINT group_update"
+	releaseSQL    = "RELEASE group_update"
+	rollbackToSQL = "ROLLBACK TO group_update"
 )
 
 // The states of a work item. The writer moves it from queued to running
@@ -213,7 +216,7 @@ func (g *groupCommit) process(b *batch) {
 			b.tx = t
 			g.batches.Add(1)
 		}
-		if err := g.exec(b, "SAVEPOINT "+savepoint); err != nil {
+		if err := g.exec(b, savepointSQL); err != nil {
 			g.lost(b, err, w)
 			continue
 		}
@@ -223,7 +226,7 @@ func (g *groupCommit) process(b *batch) {
 		b.cur = nil
 		if err != nil {
 			g.undo(b, w, err)
-		} else if err := g.exec(b, "RELEASE "+savepoint); err != nil {
+		} else if err := g.exec(b, releaseSQL); err != nil {
 			// The transaction is gone (an interrupted statement rolls it
 			// back): w's writes with it. Run w again with the others.
 			g.lost(b, err, w)
@@ -264,7 +267,7 @@ func (g *groupCommit) call(b *batch, w *work) (err error) {
 			b.goexit = true
 		}
 	}()
-	err = w.fn(g.db.newTx(b.tx))
+	err = w.fn(g.db.newTx(b.tx, g.db.writeStmts))
 	returned = true
 	return err
 }
@@ -280,9 +283,9 @@ func panicError(r any) error {
 // undo rolls back the savepoint of w, whose fn failed with err, and answers
 // w with err.
 func (g *groupCommit) undo(b *batch, w *work, err error) {
-	rerr := g.exec(b, "ROLLBACK TO "+savepoint)
+	rerr := g.exec(b, rollbackToSQL)
 	if rerr == nil {
-		rerr = g.exec(b, "RELEASE "+savepoint)
+		rerr = g.exec(b, releaseSQL)
 	}
 	if rerr != nil {
 		g.lost(b, rerr, nil)
@@ -292,7 +295,7 @@ func (g *groupCommit) undo(b *batch, w *work, err error) {
 
 // exec runs a savepoint statement in b's transaction.
 func (g *groupCommit) exec(b *batch, stmt string) error {
-	_, err := b.tx.ExecContext(context.Background(), stmt)
+	_, err := g.db.writeStmts.exec(context.Background(), b.tx, stmt)
 	return err
 }
 

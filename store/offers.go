@@ -30,6 +30,10 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 	return &o, nil
 }
 
+const createOfferSQL = `INSERT INTO offers (case_id, round, target, kind, policy,
+	text, url, state, post_ref, at, shared_at, clicked, shared)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // CreateOffer stores o (At defaults to now; State to offered) and sets o.ID.
 func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 	o.At = orNow(o.At, t.now)
@@ -40,9 +44,7 @@ func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO offers (case_id, round, target, kind, policy,
-		text, url, state, post_ref, at, shared_at, clicked, shared)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.exec(ctx, createOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
 		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)))
 	if err != nil {
@@ -64,6 +66,10 @@ func offerClicked(o *bot.Offer) bool {
 	return o.State == bot.OfferClicked || offerShared(o)
 }
 
+const updateOfferSQL = `UPDATE offers SET case_id = ?, round = ?, target = ?, kind = ?,
+	policy = ?, text = ?, url = ?, state = ?, post_ref = ?, at = ?, shared_at = ?,
+	clicked = max(clicked, ?), shared = max(shared, ?) WHERE id = ?`
+
 // UpdateOffer replaces the offer o.ID. Once clicked or shared, an offer keeps
 // counting as such in the funnel by target, whatever state follows.
 func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
@@ -71,9 +77,7 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE offers SET case_id = ?, round = ?, target = ?, kind = ?,
-		policy = ?, text = ?, url = ?, state = ?, post_ref = ?, at = ?, shared_at = ?,
-		clicked = max(clicked, ?), shared = max(shared, ?) WHERE id = ?`,
+	res, err := t.exec(ctx, updateOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
 		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.ID)
 	if err != nil {
@@ -82,18 +86,22 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	return mustAffect(res, "update offer", o.ID)
 }
 
+const offerSQL = `SELECT ` + offerCols + ` FROM offers WHERE id = ?`
+
 // Offer returns the offer id.
 func (t *tx) Offer(ctx context.Context, id int64) (*bot.Offer, error) {
-	o, err := scanOffer(t.tx.QueryRowContext(ctx, `SELECT `+offerCols+` FROM offers WHERE id = ?`, id))
+	o, err := scanOffer(t.queryRow(ctx, offerSQL, id))
 	if err != nil {
 		return nil, notFound(err, "offer", id)
 	}
 	return o, nil
 }
 
+const offersSQL = `SELECT ` + offerCols + ` FROM offers WHERE case_id = ? ORDER BY id`
+
 // Offers lists a case's offers in the order they were made.
 func (t *tx) Offers(ctx context.Context, caseID int64) ([]*bot.Offer, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+offerCols+` FROM offers WHERE case_id = ? ORDER BY id`, caseID)
+	rows, err := t.query(ctx, offersSQL, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: offers of case %d: %w", caseID, err)
 	}

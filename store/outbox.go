@@ -44,6 +44,10 @@ func scanAction(s scanner) (bot.Action, error) {
 	return a, nil
 }
 
+const enqueueSQL = `INSERT INTO outbox (case_id, platform, lane, kind, place,
+	to_ref, fallback, msg, msg_key, attempts, next_at, last_err, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // Enqueue adds a to the outbox and sets a.ID; a zero NextAt becomes now.
 func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	a.NextAt = orNow(a.NextAt, t.now)
@@ -59,9 +63,7 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO outbox (case_id, platform, lane, kind, place,
-		to_ref, fallback, msg, msg_key, attempts, next_at, last_err, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.exec(ctx, enqueueSQL,
 		nullID(a.CaseID), a.Platform, a.Lane, a.Kind, a.Place, to, fallback, msg, a.Key,
 		a.Attempts, ms(a.NextAt), a.LastErr, ms(t.now))
 	if err != nil {
@@ -73,14 +75,16 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	return nil
 }
 
+const pendingActionsSQL = `SELECT ` + actionCols + ` FROM outbox
+	WHERE id IN (SELECT min(id) FROM outbox WHERE state = 'pending' GROUP BY lane)
+		AND next_at <= ?
+	ORDER BY id LIMIT ?`
+
 // PendingActions returns each lane's oldest pending action if it is due,
 // oldest first; limit <= 0 means all. An action waiting to be retried holds
 // back the rest of its lane, so a lane is delivered in order.
 func (t *tx) PendingActions(ctx context.Context, now time.Time, limit int) ([]bot.Action, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+actionCols+` FROM outbox
-		WHERE id IN (SELECT min(id) FROM outbox WHERE state = 'pending' GROUP BY lane)
-			AND next_at <= ?
-		ORDER BY id LIMIT ?`, ms(now), sqlLimit(limit))
+	rows, err := t.query(ctx, pendingActionsSQL, ms(now), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: pending actions: %w", err)
 	}
@@ -99,6 +103,15 @@ func (t *tx) PendingActions(ctx context.Context, now time.Time, limit int) ([]bo
 	return actions, nil
 }
 
+const (
+	markDeliveredSQL = `UPDATE outbox SET state = 'delivered', msg = NULL, done_at = ?,
+		result_ref = ?, place = CASE WHEN ? = '' THEN place ELSE ? END
+		WHERE id = ? RETURNING coalesce(case_id, 0), kind, msg_key`
+	forgetDeliverySQL   = `DELETE FROM deliveries WHERE case_id = ? AND msg_key = ?`
+	rememberDeliverySQL = `INSERT INTO deliveries (case_id, msg_key, ref, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (case_id, msg_key) DO UPDATE SET ref = excluded.ref, at = excluded.at`
+)
+
 // MarkDelivered marks the action delivered and drops its message, which the
 // outbox must not keep once delivered. A send (or private conversation opened)
 // under a Key remembers d.Ref under (case, key); an update leaves that as it
@@ -110,10 +123,8 @@ func (t *tx) MarkDelivered(ctx context.Context, id int64, d bot.Delivery) error 
 	}
 	var caseID int64
 	var kind, key string
-	err = t.tx.QueryRowContext(ctx, `UPDATE outbox SET state = 'delivered', msg = NULL, done_at = ?,
-		result_ref = ?, place = CASE WHEN ? = '' THEN place ELSE ? END
-		WHERE id = ? RETURNING coalesce(case_id, 0), kind, msg_key`,
-		ms(t.now), ref, d.Place, d.Place, id).Scan(&caseID, &kind, &key)
+	err = t.queryRow(ctx, markDeliveredSQL, ms(t.now), ref, d.Place, d.Place, id).
+		Scan(&caseID, &kind, &key)
 	if err != nil {
 		return notFound(err, "mark delivered", id)
 	}
@@ -121,17 +132,18 @@ func (t *tx) MarkDelivered(ctx context.Context, id int64, d bot.Delivery) error 
 	case key == "" || kind == bot.ActUpdate:
 		return nil
 	case kind == bot.ActDelete:
-		_, err = t.tx.ExecContext(ctx, `DELETE FROM deliveries WHERE case_id = ? AND msg_key = ?`, caseID, key)
+		_, err = t.exec(ctx, forgetDeliverySQL, caseID, key)
 	case !d.Ref.IsZero():
-		_, err = t.tx.ExecContext(ctx, `INSERT INTO deliveries (case_id, msg_key, ref, at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (case_id, msg_key) DO UPDATE SET ref = excluded.ref, at = excluded.at`,
-			caseID, key, ref, ms(t.now))
+		_, err = t.exec(ctx, rememberDeliverySQL, caseID, key, ref, ms(t.now))
 	}
 	if err != nil {
 		return fmt.Errorf("store: remember delivery %d/%s: %w", caseID, key, err)
 	}
 	return nil
 }
+
+const markFailedSQL = `UPDATE outbox SET attempts = ?, next_at = ?, last_err = ?,
+	state = ?, done_at = ? WHERE id = ? AND state != 'delivered'`
 
 // MarkFailed records a failed attempt: the action is retried at next, or given
 // up (dead) when dead is true. A dead action no longer holds back its lane.
@@ -140,20 +152,19 @@ func (t *tx) MarkFailed(ctx context.Context, id int64, attempts int, next time.T
 	if dead {
 		state, done = stateDead, ms(t.now)
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET attempts = ?, next_at = ?, last_err = ?,
-		state = ?, done_at = ? WHERE id = ? AND state != 'delivered'`,
-		attempts, ms(orNow(next, t.now)), lastErr, state, done, id)
+	res, err := t.exec(ctx, markFailedSQL, attempts, ms(orNow(next, t.now)), lastErr, state, done, id)
 	if err != nil {
 		return fmt.Errorf("store: mark failed %d: %w", id, err)
 	}
 	return mustAffect(res, "mark failed", id)
 }
 
+const deliveredSQL = `SELECT ref FROM deliveries WHERE case_id = ? AND msg_key = ?`
+
 // Delivered returns the message remembered under (caseID, key).
 func (t *tx) Delivered(ctx context.Context, caseID int64, key string) (bot.Ref, error) {
 	var s string
-	err := t.tx.QueryRowContext(ctx, `SELECT ref FROM deliveries WHERE case_id = ? AND msg_key = ?`,
-		caseID, key).Scan(&s)
+	err := t.queryRow(ctx, deliveredSQL, caseID, key).Scan(&s)
 	if err != nil {
 		return bot.Ref{}, notFound(err, "delivery", fmt.Sprintf("%d/%s", caseID, key))
 	}
@@ -161,11 +172,13 @@ func (t *tx) Delivered(ctx context.Context, caseID int64, key string) (bot.Ref, 
 	return ref, fromJSON(s, &ref)
 }
 
+const outboxStatsSQL = `SELECT
+	(SELECT count(*) FROM outbox WHERE state = 'pending'),
+	(SELECT count(*) FROM outbox WHERE state = 'dead')`
+
 // OutboxStats counts pending and dead actions.
 func (t *tx) OutboxStats(ctx context.Context) (pending, dead int, err error) {
-	err = t.tx.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM outbox WHERE state = 'pending'),
-		(SELECT count(*) FROM outbox WHERE state = 'dead')`).Scan(&pending, &dead)
+	err = t.queryRow(ctx, outboxStatsSQL).Scan(&pending, &dead)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: outbox stats: %w", err)
 	}

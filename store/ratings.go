@@ -7,12 +7,14 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 )
 
+const putRatingSQL = `INSERT INTO ratings (case_id, round, scale, score, satisfied,
+	unhappy, recovery, comment, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // PutRating stores r (At defaults to now) and marks the case rated, satisfied
 // and recovered as r says. A second rating of the same round is bot.ErrConflict.
 func (t *tx) PutRating(ctx context.Context, r *bot.Rating) error {
 	r.At = orNow(r.At, t.now)
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO ratings (case_id, round, scale, score, satisfied,
-		unhappy, recovery, comment, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, putRatingSQL,
 		r.CaseID, r.Round, string(r.Scale), r.Score, boolInt(r.Satisfied), boolInt(r.Unhappy),
 		boolInt(r.Recovery), r.Comment, ms(r.At))
 	if isUnique(err) {
@@ -25,10 +27,12 @@ func (t *tx) PutRating(ctx context.Context, r *bot.Rating) error {
 	return t.markStages(ctx, r.CaseID, bits, r.Recovery)
 }
 
+const ratingsSQL = `SELECT case_id, round, scale, score, satisfied, unhappy,
+	recovery, comment, at FROM ratings WHERE case_id = ? ORDER BY round`
+
 // Ratings lists a case's ratings by round.
 func (t *tx) Ratings(ctx context.Context, caseID int64) ([]bot.Rating, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT case_id, round, scale, score, satisfied, unhappy,
-		recovery, comment, at FROM ratings WHERE case_id = ? ORDER BY round`, caseID)
+	rows, err := t.query(ctx, ratingsSQL, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: ratings of case %d: %w", caseID, err)
 	}
@@ -53,10 +57,11 @@ func (t *tx) Ratings(ctx context.Context, caseID int64) ([]bot.Rating, error) {
 	return ratings, nil
 }
 
+const ratingCommentSQL = `UPDATE ratings SET comment = ? WHERE case_id = ? AND round = ?`
+
 // UpdateRatingComment sets the comment of a case's rating for round.
 func (t *tx) UpdateRatingComment(ctx context.Context, caseID int64, round int, comment string) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE ratings SET comment = ? WHERE case_id = ? AND round = ?`,
-		comment, caseID, round)
+	res, err := t.exec(ctx, ratingCommentSQL, comment, caseID, round)
 	what := fmt.Sprintf("%d round %d", caseID, round)
 	if err != nil {
 		return fmt.Errorf("store: comment of case %s: %w", what, err)

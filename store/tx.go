@@ -15,8 +15,9 @@ import (
 
 // tx implements bot.Tx on one SQL transaction, read-only or not.
 type tx struct {
-	tx  *sql.Tx
-	now time.Time
+	tx    *sql.Tx
+	stmts stmtCache // prepared on tx's pool (stmts.go)
+	now   time.Time
 }
 
 var _ bot.Tx = (*tx)(nil)
@@ -24,15 +25,50 @@ var _ bot.Tx = (*tx)(nil)
 // Now returns the clock read when the transaction began.
 func (t *tx) Now() time.Time { return t.now }
 
+// exec runs query in the transaction, prepared if the store has prepared it
+// (stmts.go). Like query and queryRow, it does not start once ctx has ended,
+// but ctx's end does not interrupt it once it runs (see uninterrupted).
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.stmts.exec(uninterrupted(ctx), t.tx, query, args...)
+}
+
+// query is exec for a statement that returns rows.
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.stmts.query(uninterrupted(ctx), t.tx, query, args...)
+}
+
+// queryRow is exec for a statement that returns at most one row.
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.stmts.queryRow(uninterrupted(ctx), t.tx, query, args...)
+}
+
+// uninterrupted is the context to run one of the tx methods' statements
+// with: ctx itself once it has ended, so that database/sql refuses to start
+// the statement with ctx's error, else ctx without its cancellation.
+//
+// modernc.org/sqlite watches a cancelable context with a goroutine of its
+// own for every statement, to interrupt it: with group commit at 256
+// conversations, those goroutines took about a third of the CPU time per
+// event (BENCHMARKS.md). The tx methods' statements are short, indexed ones,
+// not worth interrupting; and interrupting one would make SQLite roll back
+// the whole transaction, which under group commit is shared by the batch
+// (see groupcommit.go).
+func uninterrupted(ctx context.Context) context.Context {
+	if ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
+const seenSQL = `INSERT INTO processed_events (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`
+
 // Seen records eventID and reports whether it was recorded before. An empty ID
 // has nothing to dedupe on and is never seen.
 func (t *tx) Seen(ctx context.Context, eventID string) (bool, error) {
 	if eventID == "" {
 		return false, nil
 	}
-	res, err := t.tx.ExecContext(ctx,
-		`INSERT INTO processed_events (id, at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
-		eventID, ms(t.now))
+	res, err := t.exec(ctx, seenSQL, eventID, ms(t.now))
 	if err != nil {
 		return false, fmt.Errorf("store: seen: %w", err)
 	}
