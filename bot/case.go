@@ -209,6 +209,7 @@ type Action struct {
 	Attempts int
 	NextAt   time.Time
 	LastErr  string
+	Created  time.Time // when it was queued (set by the store)
 }
 
 // Delivery is a delivered action's result.

@@ -54,6 +54,9 @@ type Core struct {
 	// instead of posting again.
 	unrecordedMu sync.Mutex
 	unrecorded   map[int64]Delivery
+	// started is when this Core was made: actions queued before it may have
+	// been posted by a process that stopped before recording it.
+	started time.Time
 }
 
 // New checks the configuration and returns a Core. Register adapters before Run.
@@ -86,6 +89,7 @@ func New(opts Options) (*Core, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	c.started = c.now()
 	c.log = c.log.With("component", "core")
 	return c, nil
 }

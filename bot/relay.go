@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,84 +16,267 @@ import (
 
 // Relay settings.
 const (
-	maxAttempts   = 10
-	relayBatch    = 64
-	relayParallel = 8
-	maxBackoff    = 5 * time.Minute
+	maxAttempts = 10
+	maxBackoff  = 5 * time.Minute
+	// relayLanes bounds the lanes delivered at once. Most of them wait on a
+	// platform's pace (a goroutine blocked in a rate limiter), which is cheap.
+	relayLanes = 512
+	// relayPerDestination bounds the lanes in flight towards one destination
+	// (see destination), so that a busy channel's backlog never takes every
+	// slot (a post to an idle channel starts at once) and the queue waiting on
+	// one channel's pace stays short, so an older case's next post there waits
+	// for a few posts, not for the whole backlog. A few waiting lanes are
+	// enough to keep a paced channel at its limit.
+	relayPerDestination = 4
+	// relayFetch is how many due lanes beyond those in flight one look at
+	// the outbox takes, and relayDeepFetch how many the look made every
+	// relayRecheck takes: under a backlog bound for busy channels, an action for
+	// an idle one can sit far down the oldest-first list, and reading thousands
+	// of actions at every look would slow the whole bot.
+	relayFetch     = 128
+	relayDeepFetch = 2048
+	// relayRecheck is how often a busy relay looks for actions that became due
+	// (a retry time passed) while none of its deliveries finished.
+	relayRecheck = time.Second
+	// relayLookRatio spaces the relay's looks at the outbox by this many times
+	// what the last look took, at most relayMaxGap: with thousands of cases
+	// under way, deliveries end hundreds of times a second and a look after
+	// each would keep a core busy reading the outbox (at most an eighth of one
+	// here).
+	relayLookRatio = 8
+	relayMaxGap    = 250 * time.Millisecond
+	// relayHold is how long a lane whose attempt could not be committed waits
+	// before it is tried again, so that a failing database is not hammered.
+	relayHold = time.Second
+	// commitGrace bounds the commit of a delivery made while shutting down.
+	commitGrace = 5 * time.Second
 )
 
 // Run delivers the outbox and fires timers until ctx is done. Adapters run
-// separately; Run only needs them registered.
+// separately; Run only needs them registered. Timers fire on their own
+// schedule, not between delivery passes, since a long backlog keeps the relay
+// busy for as long as the platforms' limits say.
 func (c *Core) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { c.relay(ctx) })
+	defer wg.Wait()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		if _, err := c.Deliver(ctx); err != nil && ctx.Err() == nil {
-			c.log.Error("outbox delivery", "err", err)
-		}
 		if _, err := c.Tick(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("timers", "err", err)
 		}
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// relay runs Deliver whenever actions may be due: when poked, and every second
+// for retries that came due.
+func (c *Core) relay(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if _, err := c.Deliver(ctx); err != nil && ctx.Err() == nil {
+			c.log.Error("outbox delivery", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
 		case <-c.poke:
 		case <-tick.C:
 		}
 	}
 }
 
-// Deliver makes delivery passes until nothing is due, delivering lanes in
-// parallel and each lane in order. It returns how many actions were attempted.
+// laneDone is the end of one lane's attempt.
+type laneDone struct {
+	a   Action
+	err error
+}
+
+// dispatch is one Deliver call's view of the lanes in flight.
+type dispatch struct {
+	inflight map[string]string    // lane -> destination
+	perDest  map[string]int       // destination -> lanes in flight
+	held     map[string]time.Time // lane -> not before
+	// known holds the due lane heads seen by the looks so far and not started
+	// yet: a lane's head changes only when this relay delivers it, so a lane
+	// seen by a deep look can start when its destination has room, before
+	// the next deep look.
+	known map[string]Action
+	done  chan laneDone
+}
+
+// Deliver delivers the outbox until nothing is due and nothing is in flight.
+// Each lane is delivered in order, one action at a time, and lanes run
+// independently: as soon as a lane's action is settled its next one can
+// start, and newly due actions start while others still wait on a platform's
+// limit, so a slow destination delays only its own lanes. Older cases go
+// first. It returns how many actions were attempted.
 func (c *Core) Deliver(ctx context.Context) (int, error) {
+	d := &dispatch{
+		inflight: map[string]string{},
+		perDest:  map[string]int{},
+		held:     map[string]time.Time{},
+		known:    map[string]Action{},
+		done:     make(chan laneDone, relayLanes),
+	}
+	recheck := time.NewTicker(relayRecheck)
+	defer recheck.Stop()
+	gap := time.NewTimer(0) // the next look at the outbox, when one is wanted
+	<-gap.C
+	var next time.Time // no look before then
+	look := true       // something changed since the last look
+	deep := true       // the next look reads relayDeepFetch lanes
 	total := 0
 	for {
-		var batch []Action
-		err := c.store.View(ctx, func(tx Tx) error {
-			var err error
-			batch, err = tx.PendingActions(ctx, c.now().UTC(), relayBatch)
-			return err
-		})
-		if err != nil {
-			return total, fmt.Errorf("pending actions: %w", err)
+		if look && ctx.Err() == nil {
+			if wait := time.Until(next); wait > 0 {
+				gap.Reset(wait)
+			} else {
+				start := time.Now()
+				err := c.startDue(ctx, d, deep)
+				look, deep, next = false, false, time.Now().Add(min(relayLookRatio*time.Since(start), relayMaxGap))
+				if err != nil {
+					if len(d.inflight) == 0 {
+						return total, err
+					}
+					c.log.Error("outbox delivery", "err", err)
+				}
+			}
 		}
-		if len(batch) == 0 {
-			return total, nil
-		}
-		progressed := c.deliverBatch(ctx, batch)
-		total += len(batch)
-		if !progressed || ctx.Err() != nil {
+		if len(d.inflight) == 0 && (!look || ctx.Err() != nil) {
 			return total, ctx.Err()
+		}
+		if ctx.Err() != nil { // shutting down: let the lanes in flight end
+			total += c.settle(d, <-d.done)
+			continue
+		}
+		select {
+		case r := <-d.done:
+			total += c.settle(d, r)
+			for more := true; more; { // take every lane that ended before looking again
+				select {
+				case r := <-d.done:
+					total += c.settle(d, r)
+				default:
+					more = false
+				}
+			}
+			look = true
+		case <-c.poke:
+			look = true
+		case <-recheck.C:
+			look, deep = true, true
+		case <-gap.C:
+		case <-ctx.Done():
 		}
 	}
 }
 
-// deliverBatch delivers one action per lane concurrently and reports whether any
-// was delivered (otherwise everything due failed and waits for its retry time).
-func (c *Core) deliverBatch(ctx context.Context, batch []Action) bool {
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	progressed := false
-	sem := make(chan struct{}, relayParallel)
-	for _, a := range batch {
-		wg.Add(1)
-		sem <- struct{}{}
+// startDue starts every due lane that is not in flight, within the limits.
+func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
+	if len(d.inflight) >= relayLanes {
+		return nil
+	}
+	limit := len(d.inflight) + relayFetch
+	if deep {
+		limit = len(d.inflight) + relayDeepFetch
+	}
+	var due []Action
+	err := c.store.View(ctx, func(tx Tx) error {
+		var err error
+		due, err = tx.PendingActions(ctx, c.now().UTC(), limit)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pending actions: %w", err)
+	}
+	if len(d.known)+len(due) > 2*relayDeepFetch {
+		clear(d.known)
+	}
+	for _, a := range due {
+		if _, busy := d.inflight[a.Lane]; !busy {
+			d.known[a.Lane] = a
+		}
+	}
+	// Older cases first: a conversation under way is not held up behind every
+	// newer case's intake in a busy channel. Within a case, lanes keep their
+	// order; across cases of the same age, the oldest action first.
+	cands := slices.SortedFunc(maps.Values(d.known), func(x, y Action) int {
+		return cmp.Or(cmp.Compare(x.CaseID, y.CaseID), cmp.Compare(x.ID, y.ID))
+	})
+	now := time.Now()
+	for _, a := range cands {
+		if len(d.inflight) >= relayLanes {
+			break
+		}
+		if _, busy := d.inflight[a.Lane]; busy {
+			continue
+		}
+		if t, ok := d.held[a.Lane]; ok {
+			if now.Before(t) {
+				continue
+			}
+			delete(d.held, a.Lane)
+		}
+		dest := destination(a)
+		if d.perDest[dest] >= relayPerDestination {
+			continue
+		}
+		delete(d.known, a.Lane)
+		d.inflight[a.Lane] = dest
+		d.perDest[dest]++
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			ok, err := c.deliverOne(ctx, a)
-			if err != nil {
-				c.log.Error("outbox action", "action", a.ID, "case", a.CaseID, "kind", a.Kind, "err", err)
-			}
-			if ok {
-				mu.Lock()
-				progressed = true
-				mu.Unlock()
-			}
+			_, err := c.deliverOne(ctx, a)
+			d.done <- laneDone{a: a, err: err}
 		}()
 	}
-	wg.Wait()
-	return progressed
+	return nil
 }
+
+// settle takes a lane out of flight after its attempt and returns 1 when the
+// action was attempted.
+func (c *Core) settle(d *dispatch, r laneDone) int {
+	dest := d.inflight[r.a.Lane]
+	delete(d.inflight, r.a.Lane)
+	if d.perDest[dest]--; d.perDest[dest] <= 0 {
+		delete(d.perDest, dest)
+	}
+	if errors.Is(r.err, errInterrupted) {
+		return 0
+	}
+	if r.err != nil {
+		c.log.Error("outbox action", "action", r.a.ID, "case", r.a.CaseID, "kind", r.a.Kind, "err", r.err)
+		d.held[r.a.Lane] = time.Now().Add(relayHold)
+	}
+	return 1
+}
+
+// destination names what limits an action's delivery, as far as the relay can
+// tell without loading the case: the named staff or showcase channel, a case's
+// public thread (all support channels together), the posts that open private
+// conversations, or the case itself for its private conversation and edits.
+// The relay keeps at most relayPerDestination lanes in flight per destination.
+func destination(a Action) string {
+	switch {
+	case a.Kind == ActOpenPrivate:
+		return a.Platform + " open"
+	case a.Kind != ActSend, a.Place == PlacePrivate:
+		return a.Platform + " " + a.Lane
+	case a.Place == PlaceRef || a.Place == "":
+		return a.Platform + " to " + a.To.Channel
+	}
+	return a.Platform + " " + a.Place
+}
+
+// errInterrupted marks an attempt cut short by shutdown: nothing is recorded,
+// and the action is delivered after the restart.
+var errInterrupted = errors.New("delivery interrupted by shutdown")
 
 // deliverOne attempts one action, trying its fallbacks when the destination
 // cannot take it, and commits the result with its follow-up decisions.
@@ -117,12 +303,19 @@ func (c *Core) deliverOne(ctx context.Context, a Action) (bool, error) {
 	if errors.Is(err, errNothingToDo) {
 		return c.record(ctx, a, Delivery{})
 	}
+	if ctx.Err() != nil {
+		return false, errInterrupted
+	}
 	return false, c.failed(ctx, a, err, errors.Is(err, ErrUndeliverable))
 }
 
 // record commits a delivery. If the commit fails, the delivery is kept to be
-// committed again by a later pass, which does not post it again.
+// committed again by a later pass, which does not post it again. A delivery
+// made as shutdown began is still committed, within commitGrace: otherwise it
+// would be posted again after the restart.
 func (c *Core) record(ctx context.Context, a Action, d Delivery) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitGrace)
+	defer cancel()
 	if err := c.delivered(ctx, a, d); err != nil {
 		c.unrecordedMu.Lock()
 		c.unrecorded[a.ID] = d
@@ -168,6 +361,9 @@ func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string) 
 	}
 	m := a.Msg
 	m.Nonce = "adv" + strconv.FormatInt(a.ID, 10)
+	if a.Attempts > 0 || a.Created.Before(c.started) {
+		m.PostedSince = a.Created // an attempt may have posted it unrecorded
+	}
 	switch a.Kind {
 	case ActOpenPrivate:
 		priv, staff, err := ad.OpenPrivate(ctx, cs, m)

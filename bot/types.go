@@ -122,6 +122,12 @@ type Message struct {
 	// Nonce is set by the relay from the outbox action's ID, so an adapter can make
 	// a retried send idempotent (Discord's nonce with enforce_nonce).
 	Nonce string `json:"-"`
+	// PostedSince is set by the relay when an earlier attempt may have posted
+	// this message after that time without the delivery being recorded (an
+	// attempt failed, or the process stopped after the action was queued). An
+	// adapter whose platform has no idempotency key looks for a message it
+	// posted with Nonce since then before posting again.
+	PostedSince time.Time `json:"-"`
 }
 
 // Button is a clickable choice. A button with a URL is a link button: adapters that

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -78,6 +79,11 @@ type Slack struct {
 	SupportChannels []string `yaml:"support_channels"`
 	StaffChannel    string   `yaml:"staff_channel"`
 	ShowcaseChannel string   `yaml:"showcase_channel"`
+	// PostInterval spaces the bot's chat.postMessage calls in each channel.
+	// Slack allows about one message per second per channel (short bursts
+	// pass, then it answers 429), so the default is 1s; a shorter interval
+	// suits Enterprise Grid arrangements or a test against a fake Slack.
+	PostInterval bot.Duration `yaml:"post_interval"`
 }
 
 // Discord configures the Discord adapter.
@@ -108,6 +114,15 @@ const (
 	SlackHTTP           = "http"    // Events API over HTTP, signed requests
 	DiscordGateway      = "gateway" // interactions arrive over the gateway
 	DiscordInteractions = "http"    // signed HTTP interactions endpoint
+)
+
+// slack.post_interval's default (Slack's own limit of about one message per
+// second per channel) and its upper bound: a minute between two posts would
+// leave a busy staff channel hours behind, so a longer interval is taken for a
+// typo rather than a pace.
+const (
+	DefaultSlackPostInterval = time.Second
+	MaxSlackPostInterval     = time.Minute
 )
 
 // Dashboard roles.
@@ -160,8 +175,9 @@ func defaults() File {
 			Staff:     []string{"Sam (staff)"},
 		},
 		Slack: Slack{
-			Mode:   SlackSocket,
-			APIURL: "https://slack.com/api/",
+			Mode:         SlackSocket,
+			APIURL:       "https://slack.com/api/",
+			PostInterval: bot.Duration(DefaultSlackPostInterval),
 		},
 		Discord: Discord{
 			APIURL:       "https://discord.com/",

@@ -137,6 +137,10 @@ func (f *File) validateSlack(bad complaint) {
 	if s.ShowcaseChannel == "" {
 		bad("slack.showcase_channel", "required when slack.enabled is true: the channel ID where testimonials are posted")
 	}
+	if d := s.PostInterval.D(); d <= 0 || d > MaxSlackPostInterval {
+		bad("slack.post_interval", "%s is out of range: want more than 0 and at most %s (Slack allows about one message per second per channel; the default is %s)",
+			d, MaxSlackPostInterval, DefaultSlackPostInterval)
+	}
 }
 
 func (f *File) validateDiscord(bad complaint) {

@@ -17,17 +17,17 @@ const (
 
 // actionCols are the columns scanAction reads, in its order.
 const actionCols = `id, coalesce(case_id, 0), platform, lane, kind, place, to_ref, fallback, msg,
-	msg_key, attempts, next_at, last_err`
+	msg_key, attempts, next_at, last_err, created_at`
 
 func scanAction(s scanner) (bot.Action, error) {
 	var (
 		a            bot.Action
 		to, fallback string
 		msg          sql.NullString
-		next         int64
+		next, made   int64
 	)
 	err := s.Scan(&a.ID, &a.CaseID, &a.Platform, &a.Lane, &a.Kind, &a.Place, &to, &fallback, &msg,
-		&a.Key, &a.Attempts, &next, &a.LastErr)
+		&a.Key, &a.Attempts, &next, &a.LastErr, &made)
 	if err != nil {
 		return bot.Action{}, err
 	}
@@ -40,7 +40,7 @@ func scanAction(s scanner) (bot.Action, error) {
 	if err := fromJSON(msg.String, &a.Msg); err != nil {
 		return bot.Action{}, err
 	}
-	a.NextAt = msTime(next)
+	a.NextAt, a.Created = msTime(next), msTime(made)
 	return a, nil
 }
 

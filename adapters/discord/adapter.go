@@ -165,7 +165,7 @@ func New(opts Options) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: session: %w", err)
 	}
-	s.Client = &http.Client{Transport: newRewriteTransport(base, nil), Timeout: 20 * time.Second}
+	s.Client = &http.Client{Transport: newGlobalPace(newRewriteTransport(base, nil)), Timeout: 20 * time.Second}
 	s.Identify.Intents = Intents
 	// The adapter supervises reconnection itself (see gateway.go).
 	s.ShouldReconnectOnError = false

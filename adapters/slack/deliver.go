@@ -8,7 +8,6 @@ import (
 	"time"
 
 	slackgo "github.com/slack-go/slack"
-	"golang.org/x/time/rate"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -68,7 +67,10 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 		save()
 	}
 	if done.staffTS == "" {
-		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, displayName(c.Customer))}
+		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, displayName(c.Customer)), PostedSince: intro.PostedSince}
+		if intro.Nonce != "" {
+			root.Nonce = intro.Nonce + ".root"
+		}
 		_, ts, err := a.post(ctx, a.staff, "", root)
 		if err != nil {
 			return bot.Ref{}, bot.Ref{}, forget(err)
@@ -149,14 +151,36 @@ func (a *Adapter) channelFor(ch string) (string, error) {
 
 // post waits for the channel's pace and calls chat.postMessage.
 func (a *Adapter) post(ctx context.Context, channel, thread string, m bot.Message) (string, string, error) {
-	if err := a.pace.wait(ctx, channel); err != nil {
+	done, err := a.pace.take(ctx, channel)
+	if err != nil {
 		return "", "", fmt.Errorf("slack: pacing posts to %s: %w", channel, err)
+	}
+	if !m.PostedSince.IsZero() && m.Nonce != "" {
+		ts, found, err := a.findPosted(ctx, channel, thread, m.Nonce, m.PostedSince)
+		if err != nil {
+			done(0)
+			return "", "", err
+		}
+		if found {
+			done(0)
+			a.log.Info("message already posted before a restart or a failed attempt; not posted again", "channel", channel)
+			return channel, ts, nil
+		}
 	}
 	opts := messageOptions(m)
 	if thread != "" {
 		opts = append(opts, slackgo.MsgOptionTS(thread))
 	}
+	if m.Nonce != "" {
+		opts = append(opts, outboxMetadata(m.Nonce))
+	}
 	got, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
+	var rl *slackgo.RateLimitedError
+	if errors.As(err, &rl) {
+		done(rl.RetryAfter)
+	} else {
+		done(0)
+	}
 	if err != nil {
 		return "", "", deliveryError("chat.postMessage", err)
 	}
@@ -202,37 +226,94 @@ func (a *Adapter) Delete(ctx context.Context, msg bot.Ref) error {
 
 // pacer spaces chat.postMessage calls per channel, the limit Slack applies
 // (about one message per second per channel), so bursts wait here instead of
-// drawing 429s.
+// drawing 429s. Posts in one channel take turns, in the order they asked, and
+// the interval counts from the end of the previous post: Slack measures when
+// a post arrives, and a post that took longer than the next one would
+// otherwise let the next arrive too soon.
 type pacer struct {
 	every time.Duration
 	mu    sync.Mutex
-	lims  map[string]*rate.Limiter
+	chans map[string]*channelPace
 }
 
-// maxPacedChannels bounds the limiter map; idle limiters are dropped beyond it.
+// channelPace is one channel's turn: whoever holds turn posts next, not
+// before next.
+type channelPace struct {
+	turn  chan struct{}
+	next  time.Time // written by the holder of turn
+	users int       // holders and waiters, guarded by pacer.mu
+}
+
+// maxPacedChannels bounds the channel map; idle channels are dropped beyond it.
 const maxPacedChannels = 1024
 
 func newPacer(every time.Duration) *pacer {
-	return &pacer{every: every, lims: map[string]*rate.Limiter{}}
+	return &pacer{every: every, chans: map[string]*channelPace{}}
 }
 
-func (p *pacer) wait(ctx context.Context, channel string) error {
+// take waits for the channel's turn and pace. The caller posts, then calls
+// done with how long the channel must rest after the post (at least the
+// interval; longer after a 429's Retry-After).
+func (p *pacer) take(ctx context.Context, channel string) (done func(rest time.Duration), err error) {
 	if p.every <= 0 {
-		return nil
+		return func(time.Duration) {}, nil
 	}
 	p.mu.Lock()
-	l := p.lims[channel]
-	if l == nil {
-		if len(p.lims) >= maxPacedChannels {
-			for k, v := range p.lims {
-				if v.Tokens() >= 1 {
-					delete(p.lims, k)
+	c := p.chans[channel]
+	if c == nil {
+		if len(p.chans) >= maxPacedChannels {
+			now := time.Now()
+			for k, v := range p.chans {
+				if v.users == 0 && !v.next.After(now) {
+					delete(p.chans, k)
 				}
 			}
 		}
-		l = rate.NewLimiter(rate.Every(p.every), 1)
-		p.lims[channel] = l
+		c = &channelPace{turn: make(chan struct{}, 1)}
+		c.turn <- struct{}{}
+		p.chans[channel] = c
 	}
+	c.users++
 	p.mu.Unlock()
-	return l.Wait(ctx)
+	leave := func() {
+		p.mu.Lock()
+		c.users--
+		p.mu.Unlock()
+	}
+	select {
+	case <-c.turn:
+	case <-ctx.Done():
+		leave()
+		return nil, ctx.Err()
+	}
+	release := func(next time.Time) {
+		c.next = next
+		c.turn <- struct{}{}
+		leave()
+	}
+	if wait := time.Until(c.next); wait > 0 {
+		if dl, ok := ctx.Deadline(); ok && dl.Before(c.next) {
+			release(c.next)
+			return nil, fmt.Errorf("next post in %s not before %s, after the deadline", channel, c.next.Format(time.RFC3339))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			release(c.next)
+			return nil, ctx.Err()
+		}
+	}
+	return func(rest time.Duration) { release(time.Now().Add(max(rest, p.every))) }, nil
+}
+
+// wait waits for the channel's turn and pace and counts a post made now.
+func (p *pacer) wait(ctx context.Context, channel string) error {
+	done, err := p.take(ctx, channel)
+	if err != nil {
+		return err
+	}
+	done(0)
+	return nil
 }

@@ -190,6 +190,42 @@ func TestPacerSpacesPostsPerChannel(t *testing.T) {
 	}
 }
 
+// TestPacerTakesTurns: a post waits until the channel's previous post has
+// ended, not only for the interval, and a 429's Retry-After rests the channel.
+func TestPacerTakesTurns(t *testing.T) {
+	p := newPacer(time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done, err := p.take(ctx, "C1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan error, 1)
+	go func() {
+		d, err := p.take(ctx, "C1")
+		if err == nil {
+			d(time.Hour) // as after a 429 with Retry-After: 3600
+		}
+		second <- err
+	}()
+	if err := p.wait(ctx, "C2"); err != nil {
+		t.Errorf("another channel while C1 posts: %v", err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-second:
+		t.Fatalf("second post in C1 went before the first ended (err %v)", err)
+	default:
+	}
+	done(0)
+	if err := <-second; err != nil {
+		t.Fatalf("second post in C1: %v", err)
+	}
+	if err := p.wait(ctx, "C1"); err == nil {
+		t.Errorf("third post in C1 within the Retry-After: got no wait, want a refusal before the deadline")
+	}
+}
+
 func TestResolveChannelNames(t *testing.T) {
 	api := newStubAPI()
 	mk := func(id, name string) slackgo.Channel {

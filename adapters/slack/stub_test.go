@@ -205,3 +205,17 @@ func newStubAdapter(t *testing.T, mutate ...func(*Options)) (*Adapter, *stubAPI)
 	}
 	return a, api
 }
+
+func (s *stubAPI) GetConversationHistoryContext(context.Context, *slackgo.GetConversationHistoryParameters) (*slackgo.GetConversationHistoryResponse, error) {
+	if err := s.failure("conversations.history"); err != nil {
+		return nil, err
+	}
+	return &slackgo.GetConversationHistoryResponse{}, nil
+}
+
+func (s *stubAPI) GetConversationRepliesContext(context.Context, *slackgo.GetConversationRepliesParameters) ([]slackgo.Message, bool, string, error) {
+	if err := s.failure("conversations.replies"); err != nil {
+		return nil, false, "", err
+	}
+	return nil, false, "", nil
+}

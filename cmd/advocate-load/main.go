@@ -45,9 +45,8 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, to count cases in open mode
 )
 
-// slackBotPacing is the Slack adapter's own pace, one chat.postMessage per
-// channel per second (adapters/slack: defaultPostInterval); cmd/advocate
-// offers no setting for it.
+// slackBotPacing is the Slack adapter's default pace, one chat.postMessage
+// per channel per second (slack.post_interval's default).
 const slackBotPacing = time.Second
 
 func main() {
@@ -63,6 +62,7 @@ type options struct {
 	platform    string
 	mode        string
 	pacing      time.Duration
+	postEvery   time.Duration
 	duration    time.Duration
 	concurrency int
 	settle      time.Duration
@@ -81,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.platform, "platform", "slack", "slack, discord or both")
 	fs.StringVar(&o.mode, "mode", "full", "full (whole conversations), open (open cases and read memory) or burst (new cases at once vs the posting limit)")
 	fs.DurationVar(&o.pacing, "pacing", time.Second, "the fake platforms' posting limit per channel: Slack one chat.postMessage per this, Discord 5 messages per 5× this (0: Slack unlimited, Discord's fake default 5/s)")
+	fs.DurationVar(&o.postEvery, "post-interval", 0, "the bot's slack.post_interval, its own pace per channel (default: advocate's, one post per second); give it with a shorter -pacing to run many Slack conversations in less time")
 	fs.DurationVar(&o.duration, "duration", 30*time.Minute, "stop the run after this long")
 	fs.IntVar(&o.concurrency, "concurrency", 0, "customers active at once (default: all of them; 200 in open mode)")
 	fs.DurationVar(&o.settle, "settle", 10*time.Second, "open mode: how long the bot keeps running after the last case opened before its memory is read again")
@@ -101,8 +102,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-platform %q: want slack, discord or both", o.platform)
 	case o.mode != "full" && o.mode != "open" && o.mode != "burst":
 		return o, fmt.Errorf("-mode %q: want full, open or burst", o.mode)
-	case o.pacing < 0 || o.duration <= 0:
-		return o, errors.New("-pacing must not be negative and -duration must be positive")
+	case o.pacing < 0 || o.postEvery < 0 || o.duration <= 0:
+		return o, errors.New("-pacing and -post-interval must not be negative and -duration must be positive")
 	}
 	if o.concurrency <= 0 {
 		o.concurrency = o.customers
@@ -191,6 +192,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		r.slack = sim.NewSlack(sim.SlackOptions{Fake: fopts, Pulse: o.pulse, Recorder: r.rec})
 		defer r.slack.Close()
 		cfg.Slack = r.slack.BotConfig()
+		cfg.Slack.PostInterval = o.postEvery
 		runs = append(runs, r)
 	}
 	if o.platform == "discord" || o.platform == "both" {
@@ -246,7 +248,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 
 	rep := &report{
 		Command: "advocate-load " + strings.Join(os.Args[1:], " "), Mode: o.mode, Platform: o.platform,
-		Customers: o.customers, Concurrency: o.concurrency, Pacing: o.pacing.String(), Dir: dir,
+		Customers: o.customers, Concurrency: o.concurrency, Pacing: o.pacing.String(), PostInterval: o.botPacing().String(), Dir: dir,
 		LoadBefore: loadAvg(),
 	}
 	start := time.Now()

@@ -29,6 +29,7 @@ func TestParseFlags(t *testing.T) {
 		{"-platform", "irc"},
 		{"-mode", "soak"},
 		{"-pacing", "-1s"},
+		{"-post-interval", "-1s"},
 		{"extra"},
 	} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {
@@ -38,7 +39,7 @@ func TestParseFlags(t *testing.T) {
 }
 
 func TestBurstMinimum(t *testing.T) {
-	b := slackBurst(500, 50*time.Millisecond)
+	b := slackBurst(500, 50*time.Millisecond, slackBotPacing)
 	if got, want := b.Posts, 1000; got != want {
 		t.Errorf("slack posts: got %d, want %d (a root and the controls per case)", got, want)
 	}
@@ -47,6 +48,9 @@ func TestBurstMinimum(t *testing.T) {
 	}
 	if got, want := b.BotMinSeconds, 999.0; got != want {
 		t.Errorf("slack minimum at the bot's pace: got %.0f s, want %.0f s", got, want)
+	}
+	if got, want := slackBurst(500, 50*time.Millisecond, 50*time.Millisecond).BotMinSeconds, 49.95; got < want-1e-9 || got > want+1e-9 {
+		t.Errorf("slack minimum at a post interval of 50 ms: got %.3f s, want %.3f s", got, want)
 	}
 	d := discordBurst(500, time.Second)
 	if got, want := d.MinSeconds, 495.0; got != want {

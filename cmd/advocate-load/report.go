@@ -12,15 +12,17 @@ import (
 
 // report is what a run measured.
 type report struct {
-	Command     string  `json:"command"`
-	Mode        string  `json:"mode"`
-	Platform    string  `json:"platform"`
-	Customers   int     `json:"customers"`
-	Concurrency int     `json:"concurrency"`
-	Pacing      string  `json:"pacing"`
-	Dir         string  `json:"dir"`
-	PeakRSSMB   float64 `json:"peak_rss_mb"`
-	RSSAtEndMB  float64 `json:"rss_at_end_mb"`
+	Command     string `json:"command"`
+	Mode        string `json:"mode"`
+	Platform    string `json:"platform"`
+	Customers   int    `json:"customers"`
+	Concurrency int    `json:"concurrency"`
+	Pacing      string `json:"pacing"`
+	// PostInterval is the bot's own pace per Slack channel.
+	PostInterval string  `json:"post_interval"`
+	Dir          string  `json:"dir"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	RSSAtEndMB   float64 `json:"rss_at_end_mb"`
 	// RSSSettledMB is the open mode's resident memory after -settle.
 	RSSSettledMB float64 `json:"rss_settled_mb,omitempty"`
 	DatabaseMB   float64 `json:"database_mb"`
@@ -145,7 +147,7 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 		s.EnvelopesPerSec = per(s.Envelopes)
 		s.RateLimited = r.slack.Fake.Count429()
 		if o.mode == "burst" {
-			b := slackBurst(n, o.pacing)
+			b := slackBurst(n, o.pacing, o.botPacing())
 			b.Ratio = s.LastDoneSeconds / max(b.MinSeconds, b.BotMinSeconds)
 			s.Burst = &b
 		}
@@ -165,11 +167,19 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 // slackBurst is the shortest intake of n new cases on Slack: the staff
 // channel gets each case's root and controls, one post per pacing at the
 // platform's limit and one per second at the bot's own pace.
-func slackBurst(n int, pacing time.Duration) burst {
+func slackBurst(n int, pacing, bot time.Duration) burst {
 	b := burst{BusiestChannel: "staff", Posts: 2 * n}
 	b.MinSeconds = float64(b.Posts-1) * pacing.Seconds()
-	b.BotMinSeconds = float64(b.Posts-1) * slackBotPacing.Seconds()
+	b.BotMinSeconds = float64(b.Posts-1) * bot.Seconds()
 	return b
+}
+
+// botPacing is the bot's own pace per Slack channel in this run.
+func (o options) botPacing() time.Duration {
+	if o.postEvery > 0 {
+		return o.postEvery
+	}
+	return slackBotPacing
 }
 
 // discordBurst is the shortest intake of n new cases on Discord: the support

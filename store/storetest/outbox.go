@@ -60,8 +60,16 @@ func testOutboxLanes(t *testing.T, s bot.Store) {
 		if err != nil {
 			return err
 		}
-		if len(got) != 1 || !reflect.DeepEqual(got[0], acts[0]) {
-			t.Errorf("first pending action:\n got %+v\nwant %+v", got, acts[0])
+		if len(got) != 1 {
+			t.Fatalf("pending actions: got %d, want 1", len(got))
+		}
+		a := got[0]
+		if a.Created.IsZero() {
+			t.Errorf("first pending action: no creation time")
+		}
+		a.Created = time.Time{} // the store's clock
+		if !reflect.DeepEqual(a, acts[0]) {
+			t.Errorf("first pending action:\n got %+v\nwant %+v", a, acts[0])
 		}
 		return nil
 	})

@@ -560,6 +560,7 @@ func (ch *channel) channelType() string {
 func copyMessage(m *Message) Message {
 	c := *m
 	c.Blocks = cloneBytes(m.Blocks)
+	c.Metadata = cloneBytes(m.Metadata)
 	return c
 }
 

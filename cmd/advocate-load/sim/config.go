@@ -32,6 +32,9 @@ type SlackConfig struct {
 	BotToken, AppToken, APIURL string
 	Support, Staff, Showcase   string
 	StaffUsers                 []string
+	// PostInterval is slack.post_interval, the bot's own pace per channel;
+	// zero keeps advocate's default (one post per second).
+	PostInterval time.Duration
 }
 
 // DiscordConfig is the discord section; the staff role is the staff.
@@ -112,6 +115,9 @@ func (c Config) YAML() string {
 		w("  support_channels: [%s]", q(s.Support))
 		w("  staff_channel: %s", q(s.Staff))
 		w("  showcase_channel: %s", q(s.Showcase))
+		if s.PostInterval > 0 {
+			w("  post_interval: %s", s.PostInterval)
+		}
 	}
 	if d := c.Discord; d != nil {
 		w("discord:")
