@@ -8,6 +8,7 @@ import (
 	"time"
 
 	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -247,5 +248,26 @@ func TestResolveChannelNames(t *testing.T) {
 	api.failNext("conversations.list", errors.New("must not be called"))
 	if _, err := resolveChannels(context.Background(), api, []string{"C0SUPPORT01"}); err != nil {
 		t.Errorf("IDs only: got %v, want no conversations.list call", err)
+	}
+}
+
+func TestEventsKeyOrdersPerPersonAndThread(t *testing.T) {
+	msg := func(user, thread string) slackevents.EventsAPIEvent {
+		return slackevents.EventsAPIEvent{InnerEvent: slackevents.EventsAPIInnerEvent{
+			Data: &slackevents.MessageEvent{Channel: "C1", User: user, ThreadTimeStamp: thread}}}
+	}
+	if eventsKey(msg("U1", "")) == eventsKey(msg("U2", "")) {
+		t.Error("two people's questions in one channel share a key: they would wait for each other")
+	}
+	if eventsKey(msg("U1", "")) != eventsKey(msg("U1", "")) {
+		t.Error("one person's messages in a channel have different keys: their order would be lost")
+	}
+	if eventsKey(msg("U1", "1.2")) != eventsKey(msg("U2", "1.2")) {
+		t.Error("two replies in one thread have different keys: their order would be lost")
+	}
+	mention := slackevents.EventsAPIEvent{InnerEvent: slackevents.EventsAPIInnerEvent{
+		Data: &slackevents.AppMentionEvent{Channel: "C1", User: "U1"}}}
+	if eventsKey(mention) != eventsKey(msg("U1", "")) {
+		t.Error("a person's mention and message in a channel have different keys")
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // socketWorkers bounds how many envelopes are processed at once.
-const socketWorkers = 16
+const socketWorkers = 64
 
 // runSocket receives over Socket Mode until ctx is done. Envelopes of one
 // channel are processed in the order they arrived, different channels in
@@ -164,15 +164,25 @@ func eventErr(data any) error {
 	return nil
 }
 
-// eventsKey is the channel an Events API event belongs to, for ordering.
+// eventsKey is the conversation an Events API event belongs to, for
+// ordering: a thread, or one person's messages at the top of a channel. A
+// busy support channel's questions from different people are handled in
+// parallel (and committed together), each person's in order.
 func eventsKey(e slackevents.EventsAPIEvent) string {
 	switch in := e.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
-		return in.Channel
+		return conversationKey(in.Channel, in.ThreadTimeStamp, in.User)
 	case *slackevents.AppMentionEvent:
-		return in.Channel
+		return conversationKey(in.Channel, in.ThreadTimeStamp, in.User)
 	}
 	return ""
+}
+
+func conversationKey(channel, thread, user string) string {
+	if thread != "" {
+		return channel + "/" + thread
+	}
+	return channel + "@" + user
 }
 
 // lanes runs work in arrival order per key and in parallel across keys, at

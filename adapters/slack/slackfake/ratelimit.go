@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -42,8 +43,9 @@ func (s *Server) RateLimit(method string, n int, retryAfter time.Duration) {
 	s.limits.byMethod[method] = &injected{n: n, retryAfter: retryAfter}
 }
 
-// RateLimitChannel makes the next n calls of any method whose channel argument is
-// channelID fail with HTTP 429, as Slack's per-channel posting limit does.
+// RateLimitChannel makes the next n chat.* calls (posts, updates, deletes)
+// whose channel argument is channelID fail with HTTP 429, as Slack's
+// per-channel posting limit does; reading the channel is not limited by it.
 func (s *Server) RateLimitChannel(channelID string, n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -106,7 +108,7 @@ func (s *Server) injectedRefusalLocked(w http.ResponseWriter, method, channelID 
 		s.write429Locked(w, method, q.retryAfter)
 		return true
 	}
-	if channelID != "" {
+	if channelID != "" && strings.HasPrefix(method, "chat.") {
 		if q, ok := take(s.limits.byChannel, channelID); ok {
 			s.write429Locked(w, method, q.retryAfter)
 			return true
