@@ -125,6 +125,11 @@ func (t *txn) resolve(cs *Case, by Person, role string, r *Reply) error {
 	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerSLA); err != nil {
 		return fmt.Errorf("cancel SLA timer: %w", err)
 	}
+	// The survey first: a case's actions are delivered in order, and the
+	// notices go to the public and staff channels, which may be busy.
+	if err := t.sendSurvey(cs); err != nil {
+		return err
+	}
 	if cs.Round == 1 && !cs.Public.IsZero() {
 		if err := t.send(cs, PlacePublic, Message{Text: t.say("ResolvedPublic", cs, TextData{})}, ""); err != nil {
 			return err
@@ -136,7 +141,7 @@ func (t *txn) resolve(cs *Case, by Person, role string, r *Reply) error {
 		}
 	}
 	r.Ephemeral = t.say("Done", cs, TextData{})
-	return t.sendSurvey(cs)
+	return nil
 }
 
 // reopen puts a resolved case back in staff's hands.
