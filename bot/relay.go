@@ -361,7 +361,7 @@ func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string) 
 	}
 	m := a.Msg
 	m.Nonce = "adv" + strconv.FormatInt(a.ID, 10)
-	if a.Attempts > 0 || a.Created.Before(c.started) {
+	if a.Attempts > 0 || a.LastErr != "" || a.Created.Before(c.started) {
 		m.PostedSince = a.Created // an attempt may have posted it unrecorded
 	}
 	switch a.Kind {

@@ -107,8 +107,9 @@ erased (forget or store.retention), a survey or reminder whose round is over, a 
 a customer who opted out, was prompted again since, or whose offers are closed, and a
 testimonial the customer withdrew. "advocate outbox" shows which, and why.
 
-A dead action that timed out may have reached the platform anyway; retrying it can post it
-twice. Naming an ID that is refused, unknown or not dead makes the command fail after the others
+A dead action that timed out may have reached the platform anyway: on Slack the retry looks
+for that post (by the nonce in its metadata) before posting; Discord checks a message nonce for
+a few minutes only, so retrying a Discord action long after can post it twice. Naming an ID that is refused, unknown or not dead makes the command fail after the others
 are retried; --all-dead reports refusals and succeeds.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ids, err := parseIDs(args)
