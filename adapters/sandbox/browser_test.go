@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http/httptest"
@@ -134,13 +135,27 @@ func (w *world) tab(t *testing.T, browser context.Context, as string, mobile boo
 func do(t *testing.T, tab context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	for i, step := range steps {
-		ctx, cancel := context.WithTimeout(tab, stepTimeout)
-		err := chromedp.Do(ctx, step)
-		cancel()
+		err := doStep(tab, step)
 		if err != nil {
 			t.Fatalf("browser step %d of %d: %v\npage text:\n%s", i+1, len(steps), err, pageText(tab))
 		}
 	}
+}
+
+// doStep runs one step. The page redraws a channel's messages when one
+// arrives, so a node a step found can be replaced before the step clicks it;
+// Chrome then reports that it cannot find the node, nothing was clicked, and
+// the step is run again.
+func doStep(tab context.Context, step chromedp.Action[chromedp.Void]) error {
+	for range 3 {
+		ctx, cancel := context.WithTimeout(tab, stepTimeout)
+		err := chromedp.Do(ctx, step)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node with given id") {
+			return err
+		}
+	}
+	return errors.New("the page kept replacing the node")
 }
 
 // pageText is what the tab shows, for failure messages.
