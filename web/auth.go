@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
 
 	"github.com/advocate-bot/advocate/config"
 )
@@ -273,8 +274,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("name")
+	key := remoteIP(r) + "\x00" + name
+	if !s.failures.allowed(key, s.now()) {
+		s.log.Warn("dashboard: login refused: too many failed attempts", "remote", remoteIP(r))
+		s.renderLogin(w, r, "Too many failed attempts. Wait a minute and try again.", http.StatusTooManyRequests)
+		return
+	}
 	a, err := s.checkPassword(name, r.PostFormValue("password"))
 	if err != nil {
+		s.failures.failed(key, s.now())
 		_, known := s.users[name]
 		attrs := []any{"remote", remoteIP(r), "known_user", known}
 		if known {
@@ -321,4 +329,54 @@ func remoteIP(r *http.Request) string {
 		host = host[:i]
 	}
 	return host
+}
+
+// Failed sign-ins are limited per client address and name: a burst of
+// failBurst, then one per failEvery. Successful ones are not counted.
+const (
+	failBurst     = 10
+	failEvery     = 6 * time.Second
+	maxFailLimits = 10000 // remembered address+name pairs
+)
+
+// loginFailures throttles password guessing.
+type loginFailures struct {
+	mu sync.Mutex
+	by map[string]*rate.Limiter
+}
+
+// allowed reports whether key may try to sign in now.
+func (f *loginFailures) allowed(key string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.by[key]
+	return l == nil || l.TokensAt(now) >= 1
+}
+
+// failed counts a failed sign-in of key.
+func (f *loginFailures) failed(key string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.by == nil {
+		f.by = map[string]*rate.Limiter{}
+	}
+	l := f.by[key]
+	if l == nil {
+		if len(f.by) >= maxFailLimits {
+			for k, old := range f.by {
+				if old.TokensAt(now) >= failBurst {
+					delete(f.by, k) // recovered: the same as never seen
+				}
+			}
+			for k := range f.by { // still full: forget one, at random
+				if len(f.by) < maxFailLimits {
+					break
+				}
+				delete(f.by, k)
+			}
+		}
+		l = rate.NewLimiter(rate.Every(failEvery), failBurst)
+		f.by[key] = l
+	}
+	l.AllowN(now, 1)
 }

@@ -102,6 +102,7 @@ type Server struct {
 	keys      keys
 	ttl       time.Duration
 	ended     endedSessions
+	failures  loginFailures
 	tpl       *templates
 	slackURL  string
 	open      bool

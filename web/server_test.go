@@ -590,3 +590,26 @@ func TestOpenDashboard(t *testing.T) {
 		}
 	}
 }
+
+func TestFailedLoginsAreThrottled(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	for i := range 10 {
+		if resp := f.login(c, adminName, "wrong"); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: got %d, want 401", i+1, resp.StatusCode)
+		}
+	}
+	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("login after 10 failures, right password: got %d, want 429", resp.StatusCode)
+	}
+	if resp := f.login(c, viewerName, viewerPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another name from the same address: got %d, want 303", resp.StatusCode)
+	}
+	f.h.Clock.Advance(7 * time.Second)
+	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("login after waiting: got %d, want 303", resp.StatusCode)
+	}
+	if !strings.Contains(f.logs.String(), "too many failed attempts") {
+		t.Errorf("no log line for the throttled login")
+	}
+}
