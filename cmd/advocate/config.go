@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 
@@ -24,13 +23,17 @@ func (e *env) loadConfig(cmd *cobra.Command) (*config.File, error) {
 	return f, nil
 }
 
-// openStore opens the configured database for a tool command.
-func (e *env) openStore(ctx context.Context, f *config.File, log *slog.Logger) (*store.DB, error) {
-	db, err := store.Open(ctx, f.Store.Path, store.Options{Logger: log})
+// openStore reads the configuration and opens its database for a tool command.
+func (e *env) openStore(cmd *cobra.Command) (*store.DB, *config.File, error) {
+	f, err := e.loadConfig(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
+		return nil, nil, err
 	}
-	return db, nil
+	db, err := store.Open(cmd.Context(), f.Store.Path, store.Options{Logger: e.logger(f)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
+	}
+	return db, f, nil
 }
 
 func (e *env) logger(f *config.File) *slog.Logger {

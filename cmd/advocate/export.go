@@ -27,15 +27,11 @@ func exportCommand(e *env) *cobra.Command {
 			if args[0] != "cases" && args[0] != "events" {
 				return fmt.Errorf("export %q: want cases or events", args[0])
 			}
-			f, err := e.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
 			q, err := p.query(time.Now())
 			if err != nil {
 				return err
 			}
-			db, err := e.openStore(cmd.Context(), f, e.logger(f))
+			db, _, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}

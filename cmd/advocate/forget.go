@@ -19,11 +19,7 @@ func forgetCommand(e *env) *cobra.Command {
 			if platform == "" || user == "" {
 				return fmt.Errorf("both --platform and --user are required")
 			}
-			f, err := e.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			db, err := e.openStore(cmd.Context(), f, e.logger(f))
+			db, _, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}

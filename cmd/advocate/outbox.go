@@ -50,11 +50,7 @@ counts the actions still pending and those dead.
 next pass, within seconds. It is safe while the bot runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := e.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			db, err := e.openStore(cmd.Context(), f, e.logger(f))
+			db, _, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}
@@ -124,11 +120,7 @@ are retried; --all-dead reports refusals and succeeds.`,
 			case !all && (of.platform != "" || of.caseID != 0):
 				return errors.New("--platform and --case narrow --all-dead; with IDs, name only the actions to retry")
 			}
-			f, err := e.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			db, err := e.openStore(cmd.Context(), f, e.logger(f))
+			db, f, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}

@@ -67,10 +67,6 @@ func reportCommand(e *env) *cobra.Command {
 		Short: "Show the advocacy funnel: stage counts and conversion, by platform, channel and staff",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := e.loadConfig(cmd)
-			if err != nil {
-				return err
-			}
 			q, err := p.query(time.Now())
 			if err != nil {
 				return err
@@ -84,7 +80,7 @@ func reportCommand(e *env) *cobra.Command {
 					return fmt.Errorf("--by %q: want platform, channel, staff, week or target", g)
 				}
 			}
-			db, err := e.openStore(cmd.Context(), f, e.logger(f))
+			db, _, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}
