@@ -389,22 +389,22 @@ func isDone(ch <-chan struct{}) bool {
 	}
 }
 
+// customer is one simulated customer's conversation, on either platform.
+type customer interface {
+	PostQuestion(ctx context.Context) error
+	Ask(ctx context.Context) error
+	AwaitStaff(ctx context.Context) error
+	Full(ctx context.Context) error
+}
+
 // play runs customer i's scenario for the mode.
 func play(ctx context.Context, r *platformRun, i int, mode string) error {
+	var c customer
 	if r.slack != nil {
-		c := r.slack.Conversation(i)
-		switch mode {
-		case "open":
-			return c.PostQuestion(ctx)
-		case "burst":
-			if err := c.Ask(ctx); err != nil {
-				return err
-			}
-			return c.AwaitStaff(ctx)
-		}
-		return c.Full(ctx)
+		c = r.slack.Conversation(i)
+	} else {
+		c = r.discord.Conversation(i)
 	}
-	c := r.discord.Conversation(i)
 	switch mode {
 	case "open":
 		return c.PostQuestion(ctx)
