@@ -1,20 +1,19 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
+	"github.com/advocate-bot/advocate/internal/testkit"
 	"github.com/advocate-bot/advocate/store"
 )
 
@@ -29,7 +28,7 @@ type env struct {
 	bin     string
 	cfg     string // configuration file
 	db      string // database file
-	logs    *logBuffer
+	logs    *testkit.LogBuffer
 	cred    *syscall.Credential // run the bot as this user; nil: as the test
 	proc    *sim.Process
 	// starts counts processes started, restarts included.
@@ -52,7 +51,7 @@ func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOpt
 		t.Fatalf("%s is not set: run through TestMain", binaryEnv)
 	}
 	dir := t.TempDir()
-	e := &env{t: t, ctx: ctx, bin: bin, logs: &logBuffer{},
+	e := &env{t: t, ctx: ctx, bin: bin, logs: &testkit.LogBuffer{},
 		cfg: filepath.Join(dir, "advocate.yaml"), db: filepath.Join(dir, "advocate.db")}
 	e.slack = sim.NewSlack(opts)
 	cfg.Slack = e.slack.BotConfig()
@@ -231,49 +230,6 @@ func outbox(t *testing.T, ctx context.Context, db *store.DB) (pending, dead int)
 		t.Fatalf("outbox stats: %v", err)
 	}
 	return pending, dead
-}
-
-// logBuffer collects the bot's log across restarts; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// String returns the whole log.
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// Tail returns the last n bytes of the log, from a line start.
-func (l *logBuffer) Tail(n int) string {
-	s := l.String()
-	if len(s) <= n {
-		return s
-	}
-	s = s[len(s)-n:]
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
-}
-
-// Count counts the log lines containing s.
-func (l *logBuffer) Count(s string) int {
-	n := 0
-	for _, line := range strings.Split(l.String(), "\n") {
-		if strings.Contains(line, s) {
-			n++
-		}
-	}
-	return n
 }
 
 // post is one message the bot posted, as Slack echoed it back.

@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
+	"github.com/advocate-bot/advocate/internal/testkit"
 	"github.com/advocate-bot/advocate/store"
 	"github.com/advocate-bot/advocate/web"
 )
@@ -47,7 +46,7 @@ type env struct {
 	core    *bot.Core
 	db      *store.DB
 	track   *httptest.Server
-	logs    *logBuffer
+	logs    *testkit.LogBuffer
 }
 
 // envConfig changes an env before it starts.
@@ -66,7 +65,7 @@ type envConfig struct {
 // the gateway is ready and the commands are registered.
 func newEnv(t *testing.T, cfg envConfig) *env {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testkit.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	f := discordfake.New(discordfake.Options{Logf: t.Logf})
@@ -372,22 +371,4 @@ func (e *env) adapterLogs() string {
 		}
 	}
 	return b.String()
-}
-
-// logBuffer is a log sink safe for concurrent writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

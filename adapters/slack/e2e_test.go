@@ -17,6 +17,7 @@ import (
 	"github.com/advocate-bot/advocate/adapters/slack/slackfake"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
+	"github.com/advocate-bot/advocate/internal/testkit"
 	"github.com/advocate-bot/advocate/store"
 )
 
@@ -52,7 +53,7 @@ type env struct {
 	adapter *slack.Adapter
 	core    *bot.Core
 	db      *store.DB
-	logs    *syncBuffer
+	logs    *testkit.LogBuffer
 	url     string // HTTP mode: the adapter's handler
 }
 
@@ -67,7 +68,7 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	t.Cleanup(cancel)
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	fakeOpts := []slackfake.Option{
@@ -506,22 +507,4 @@ func (e *env) settled() {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

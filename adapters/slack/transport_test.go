@@ -12,6 +12,7 @@ import (
 
 	"github.com/advocate-bot/advocate/adapters/slack/slackfake"
 	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/internal/testkit"
 )
 
 // flaky fails the first n events it is handed, like a core whose commit failed.
@@ -37,32 +38,14 @@ func (f *flaky) ids() []string {
 	return append([]string(nil), f.seen...)
 }
 
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // runOnFake starts an adapter against a fake Slack with a custom handler.
-func runOnFake(t *testing.T, mode string, h bot.Handler, opts ...slackfake.Option) (*Adapter, *slackfake.Server, *logBuffer) {
+func runOnFake(t *testing.T, mode string, h bot.Handler, opts ...slackfake.Option) (*Adapter, *slackfake.Server, *testkit.LogBuffer) {
 	t.Helper()
 	fake := slackfake.New(t, opts...)
 	fake.AddUser("U0ADA000001", "Ada")
 	fake.AddChannel(testSupport, "support", true)
 	fake.AddChannel(testStaff, "staff", false)
-	logs := &logBuffer{}
+	logs := &testkit.LogBuffer{}
 	a, err := New(Options{
 		BotToken: fake.BotToken(), AppToken: fake.AppToken(), SigningSecret: fake.SigningSecret(),
 		Mode: mode, APIURL: fake.APIURL(),
