@@ -216,17 +216,17 @@ func defaults() File {
 // store.keep_message_text.
 func (f *File) derive() {
 	if f.HTTP.PublicURL == "" {
-		f.HTTP.PublicURL = publicURLFor(f.HTTP.Listen)
+		f.HTTP.PublicURL = LocalURL(f.HTTP.Listen)
 	}
 	f.HTTP.PublicURL = strings.TrimRight(f.HTTP.PublicURL, "/")
 	f.Config.PublicURL = f.HTTP.PublicURL
 	f.Config.KeepText = f.Store.KeepMessageText
 }
 
-// publicURLFor is the URL a local browser reaches the listen address at. A
-// wildcard host (":8080", "0.0.0.0:8080") becomes localhost, since
+// LocalURL is the URL a browser on this machine reaches a listen address at. A
+// wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") becomes localhost, since
 // "http://:8080" is no URL.
-func publicURLFor(listen string) string {
+func LocalURL(listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return "http://" + listen
