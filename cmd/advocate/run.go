@@ -22,6 +22,7 @@ import (
 	slackadapter "github.com/advocate-bot/advocate/adapters/slack"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -68,7 +69,11 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	if f.DashboardOpenOnNonLoopback() {
 		return nil, fmt.Errorf("http.listen %s is not a loopback address and no dashboard users or token are configured: refusing to serve the dashboard to the network", f.HTTP.Listen)
 	}
-	db, err := openDB(ctx, f, log)
+	db, err := openDB(ctx, f, log, true)
+	var locked *sqlite.LockedError
+	if errors.As(err, &locked) {
+		return nil, err // it names the file and the other process
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
 	}

@@ -40,7 +40,9 @@ type appStore interface {
 	deadLetterStore
 }
 
-// openDB opens the configured database.
-func openDB(ctx context.Context, f *config.File, log *slog.Logger) (appStore, error) {
-	return sqlite.Open(ctx, f.Store.Path, sqlite.Options{Logger: log})
+// openDB opens the configured database. A running bot opens it exclusive:
+// one SQLite file serves one bot, and a second fails at once (the tool
+// commands open it beside a running bot).
+func openDB(ctx context.Context, f *config.File, log *slog.Logger, exclusive bool) (appStore, error) {
+	return sqlite.Open(ctx, f.Store.Path, sqlite.Options{Logger: log, Exclusive: exclusive})
 }
