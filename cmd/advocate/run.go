@@ -22,7 +22,6 @@ import (
 	slackadapter "github.com/advocate-bot/advocate/adapters/slack"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
-	"github.com/advocate-bot/advocate/store"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -53,7 +52,7 @@ func runCommand(e *env) *cobra.Command {
 type app struct {
 	cfg      *config.File
 	log      *slog.Logger
-	db       *store.DB
+	db       appStore
 	core     *bot.Core
 	adapters []bot.Adapter
 	sandbox  *sandbox.Sandbox
@@ -69,7 +68,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	if f.DashboardOpenOnNonLoopback() {
 		return nil, fmt.Errorf("http.listen %s is not a loopback address and no dashboard users or token are configured: refusing to serve the dashboard to the network", f.HTTP.Listen)
 	}
-	db, err := store.Open(ctx, f.Store.Path, store.Options{Logger: log})
+	db, err := openDB(ctx, f, log)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
 	}
