@@ -339,6 +339,9 @@ func (s *Server) getMessages(q *request) response {
 	if c == nil {
 		return unknownChannel()
 	}
+	if resp, ok := s.botMay(c, PermReadMessageHistory); !ok {
+		return resp
+	}
 	v := q.r.URL.Query()
 	limit := 50
 	if l := v.Get("limit"); l != "" {
@@ -376,8 +379,12 @@ func (s *Server) channelMessage(channelID, messageID string) *Message {
 }
 
 func (s *Server) getMessage(q *request) response {
-	if s.channels[q.path("channel_id")] == nil {
+	c := s.channels[q.path("channel_id")]
+	if c == nil {
 		return unknownChannel()
+	}
+	if resp, ok := s.botMay(c, PermReadMessageHistory); !ok {
+		return resp
 	}
 	m := s.channelMessage(q.path("channel_id"), q.path("message_id"))
 	if m == nil {
@@ -472,6 +479,13 @@ func (s *Server) createMessage(q *request) response {
 	}
 	if c.Type != ChannelTypeGuildText && c.Type != ChannelTypeDM && !c.isThread() {
 		return apiError(http.StatusBadRequest, 50008, "Cannot send messages in a non-text channel")
+	}
+	need := sendPermission(c)
+	if b.MessageReference != nil {
+		need |= PermReadMessageHistory
+	}
+	if resp, ok := s.botMay(c, need); !ok {
+		return resp
 	}
 	nonce, ferr := parseNonce(b.Nonce)
 	if ferr != nil {
@@ -622,8 +636,12 @@ func (s *Server) applyEdit(m *Message, raw []byte, now time.Time) (response, boo
 }
 
 func (s *Server) editMessage(q *request) response {
-	if s.channels[q.path("channel_id")] == nil {
+	c := s.channels[q.path("channel_id")]
+	if c == nil {
 		return unknownChannel()
+	}
+	if resp, ok := s.botMay(c, 0); !ok {
+		return resp
 	}
 	m := s.channelMessage(q.path("channel_id"), q.path("message_id"))
 	if m == nil {
@@ -638,15 +656,26 @@ func (s *Server) editMessage(q *request) response {
 	return okJSON(s.wireMessage(m, nil))
 }
 
-// deleteMessage deletes any message: the bot is assumed to have Manage
-// Messages.
+// deleteMessage deletes a message: the bot's own, or with Manage Messages
+// anyone's.
 func (s *Server) deleteMessage(q *request) response {
-	if s.channels[q.path("channel_id")] == nil {
+	c := s.channels[q.path("channel_id")]
+	if c == nil {
 		return unknownChannel()
 	}
 	m := s.channelMessage(q.path("channel_id"), q.path("message_id"))
 	if m == nil {
+		if resp, ok := s.botMay(c, 0); !ok {
+			return resp
+		}
 		return unknownMessage()
+	}
+	need := int64(0)
+	if m.Author.ID != s.opts.BotUserID {
+		need = PermManageMessages
+	}
+	if resp, ok := s.botMay(c, need); !ok {
+		return resp
 	}
 	m.Deleted = true
 	s.dispatchDelete(m)
@@ -719,6 +748,13 @@ func (s *Server) startThread(q *request) response {
 	if p.Type != ChannelTypeGuildText {
 		return apiError(http.StatusBadRequest, 50024, "Cannot execute action on this channel type")
 	}
+	need := PermCreatePrivateThreads
+	if typ == ChannelTypePublicThread {
+		need = PermCreatePublicThreads
+	}
+	if resp, ok := s.botMay(p, need); !ok {
+		return resp
+	}
 	t := s.newThread(s.nextID(), p, b, typ, q.now)
 	return response{status: http.StatusCreated, body: s.wireChannel(t)}
 }
@@ -744,6 +780,9 @@ func (s *Server) startThreadFromMessage(q *request) response {
 	if p.Type != ChannelTypeGuildText {
 		return apiError(http.StatusBadRequest, 50024, "Cannot execute action on this channel type")
 	}
+	if resp, ok := s.botMay(p, PermCreatePublicThreads); !ok {
+		return resp
+	}
 	if m.ThreadID != "" {
 		return apiError(http.StatusBadRequest, 160004, "A thread has already been created for this message")
 	}
@@ -762,6 +801,9 @@ func (s *Server) addThreadMember(q *request) response {
 	}
 	if !t.isThread() {
 		return apiError(http.StatusBadRequest, 50024, "Cannot execute action on this channel type")
+	}
+	if resp, ok := s.botMay(t, PermSendMessagesInThreads); !ok {
+		return resp
 	}
 	uid := q.path("user_id")
 	if uid == "@me" {

@@ -44,6 +44,10 @@ type Options struct {
 	// heartbeats once at once and then on this interval, and reconnects when no
 	// ACK came for five intervals.
 	HeartbeatInterval time.Duration
+	// BotPermissions are the permissions of the bot in every guild, as its
+	// invite link granted them (Discord's managed bot role). Channel
+	// overwrites apply to them. Default: Administrator, which may do anything.
+	BotPermissions int64
 	// DisallowedIntents are privileged intents the application is not approved
 	// for; an IDENTIFY asking for any of them is closed with 4014.
 	DisallowedIntents int
