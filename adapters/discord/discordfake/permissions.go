@@ -22,10 +22,11 @@ const (
 	PermSendMessagesInThreads = int64(1) << 38
 )
 
-// overwrite is a channel permission overwrite for a role or a member.
+// overwrite is a channel permission overwrite for a role or a member: a
+// role when the guild has a role with that ID when it is applied, so that
+// an overwrite may be set before its role is added.
 type overwrite struct {
 	id          string
-	member      bool
 	allow, deny int64
 }
 
@@ -43,8 +44,7 @@ func (s *Server) SetOverwrite(channelID, targetID string, allow, deny int64) {
 	if c == nil || c.GuildID == "" || c.isThread() {
 		panic(fmt.Sprintf("discordfake: SetOverwrite: unknown guild channel %q", channelID))
 	}
-	g := s.guilds[c.GuildID]
-	ow := overwrite{id: targetID, member: g.roles[targetID] == nil, allow: allow, deny: deny}
+	ow := overwrite{id: targetID, allow: allow, deny: deny}
 	i := slices.IndexFunc(c.overwrites, func(o overwrite) bool { return o.id == targetID })
 	if i >= 0 {
 		c.overwrites[i] = ow
@@ -94,13 +94,14 @@ func (s *Server) channelPermissions(c *channel, userID string) int64 {
 	roles := g.members[userID].roles
 	for i := range c.overwrites {
 		o := &c.overwrites[i]
+		isRole := g.roles[o.id] != nil
 		switch {
-		case !o.member && o.id == g.id:
+		case isRole && o.id == g.id:
 			everyone = o
-		case !o.member && slices.Contains(roles, o.id):
+		case isRole && slices.Contains(roles, o.id):
 			roleAllow |= o.allow
 			roleDeny |= o.deny
-		case o.member && o.id == userID:
+		case !isRole && o.id == userID:
 			self = o
 		}
 	}

@@ -39,6 +39,18 @@ func TestRestrictedChannelIsHiddenFromEveryoneElse(t *testing.T) {
 	}
 }
 
+func TestOverwriteMaySetBeforeItsRole(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, Options{})
+	f.AddChannel(testGuild, testStaffChannel, "staff")
+	f.RestrictChannel(testStaffChannel, "late-role")
+	f.AddRole(testGuild, "late-role", "late", 0)
+	f.AddMember(testGuild, testAlice, "alice", "late-role")
+	if !f.CanView(testAlice, testStaffChannel) {
+		t.Error("a role added after the overwrite does not get it")
+	}
+}
+
 func TestOverwritesApplyInDiscordsOrder(t *testing.T) {
 	t.Parallel()
 	f := newStaffFake(t, Options{})

@@ -97,7 +97,7 @@ func (s *Server) wireChannel(c *channel) map[string]any {
 		ows := []any{}
 		for _, o := range c.overwrites {
 			typ := 0
-			if o.member {
+			if g := s.guilds[c.GuildID]; g != nil && g.roles[o.id] == nil {
 				typ = 1
 			}
 			ows = append(ows, map[string]any{"id": o.id, "type": typ,
