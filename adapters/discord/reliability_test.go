@@ -75,7 +75,7 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 	_, thread, cs := e.openCase("My account is locked")
 	lines := func() int { return bottest.Count(e.kinds(cs.ID), bot.KindMessage) }
 
-	e.fake.Reconnect()
+	e.fake.RequestReconnect()
 	e.wait("a RESUME after op 7", func() bool { return e.fake.Resumes() == 1 && e.fake.ReadySessions() == 1 })
 	e.post(thread.ID, customerID, "after op 7")
 	e.eventually("the message after op 7", func() bool { return lines() == 1 })
@@ -83,7 +83,7 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 	if err := e.adapter.Connected(); err != nil {
 		t.Errorf("connected after RESUME: %v", err)
 	}
-	e.fake.DropConnection()
+	e.fake.DropConnections()
 	e.wait("the session detached", func() bool { return e.fake.ReadySessions() == 0 })
 	// Said while the bot is away: replayed on RESUME.
 	e.post(thread.ID, customerID, "while disconnected")
@@ -102,7 +102,7 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 		t.Errorf("intents = %b, want %b", got, want)
 	}
 	// Commands are registered once per Run, not per connection.
-	if got := e.fake.Requests(discordfake.RouteOverwriteGuildCmds); got != 1 {
+	if got := e.fake.Calls(discordfake.RouteOverwriteGuildCmds); got != 1 {
 		t.Errorf("command overwrites = %d, want 1", got)
 	}
 }
@@ -139,10 +139,10 @@ func TestIdentifyStormIsThrottled(t *testing.T) {
 func TestRateLimitedSendsPostOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	e.fake.RateLimitNext(discordfake.RouteCreateMessage, 2, 200*time.Millisecond)
+	e.fake.RateLimit(discordfake.RouteCreateMessage, 2, 200*time.Millisecond)
 	// Then a send that Discord commits but whose response is lost: discordgo
 	// retries the 502 with the same nonce.
-	e.fake.LoseResponseNext(discordfake.RouteCreateMessage, 1, 502)
+	e.fake.LoseResponse(discordfake.RouteCreateMessage, 1, 502)
 
 	_, thread, cs := e.openCase("Checkout fails with a card error")
 	e.botMessage(supportID, "private conversation")

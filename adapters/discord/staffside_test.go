@@ -70,10 +70,10 @@ func TestDeleteMessageOfAPerson(t *testing.T) {
 func TestStaffThreadOpensOnceDespiteFailures(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	e.fake.FailNext(discordfake.RouteStartThreadFromMessage, 1, 500)
+	e.fake.Fail(discordfake.RouteStartThreadFromMessage, 1, 500)
 	_, _, first := e.openCase("First question")
 	// Started on Discord but the answer lost: the retry hears 160004.
-	e.fake.LoseResponseNext(discordfake.RouteStartThreadFromMessage, 1, 500)
+	e.fake.LoseResponse(discordfake.RouteStartThreadFromMessage, 1, 500)
 	_, _, second := e.openCaseAs(otherID, "Second question")
 	e.settled()
 	if first.Staff.Channel == "" || second.Staff.Channel == "" || first.Staff.Channel == second.Staff.Channel {

@@ -8,8 +8,9 @@
 // buttons (ClickButton, SelectMenu), submit modals (SubmitModal) and run
 // commands (SlashCommand, MessageCommand), while the test reads back what the
 // bot did (Messages, Channel, ThreadMembers, InteractionResponses, Commands)
-// and disturbs the connection (Reconnect, InvalidSession, DropConnection,
-// RateLimitNext, FailNext, LoseResponseNext).
+// and disturbs it with the fault vocabulary slackfake shares (RateLimit,
+// Fail, LoseResponse, Hold per route; DropConnections, RequestReconnect) and
+// Discord's own InvalidSession.
 //
 //	f := discordfake.New(discordfake.Options{Logf: t.Logf})
 //	t.Cleanup(f.Close) // registered first: runs after the session is closed

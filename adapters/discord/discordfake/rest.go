@@ -14,7 +14,7 @@ import (
 )
 
 // Routes, named as Discord's documentation writes them (method and path under
-// /api/v9). Use them with RateLimitNext, FailNext and Requests.
+// /api/v9). Use them with RateLimit, Fail, LoseResponse, Hold and Calls.
 const (
 	RouteGateway                = "GET /gateway"
 	RouteGatewayBot             = "GET /gateway/bot"
@@ -45,7 +45,8 @@ const (
 	RouteCreateGuildCommand     = "POST /applications/{application_id}/guilds/{guild_id}/commands"
 	RouteOverwriteGuildCmds     = "PUT /applications/{application_id}/guilds/{guild_id}/commands"
 
-	// RouteGlobal names the global rate limit in RateLimitNext.
+	// RouteGlobal names the global rate limit in RateLimit: the next bot
+	// requests, whatever their route, get a global 429.
 	RouteGlobal = "global"
 )
 
@@ -177,12 +178,15 @@ func (s *Server) wrap(rt routeSpec) http.HandlerFunc {
 			writeResponse(w, apiError(http.StatusBadRequest, 0, "400: Bad Request"))
 			return
 		}
+		if !s.Wait(r.Context(), rt.name) {
+			return
+		}
 		resp := s.serve(rt, &request{r: r, body: body})
 		writeResponse(w, resp)
 	}
 }
 
-// serve applies authentication, scripted failures and rate limits, then runs
+// serve applies authentication, scripted faults and rate limits, then runs
 // the handler, all under s.mu.
 func (s *Server) serve(rt routeSpec, q *request) response {
 	s.mu.Lock()
@@ -198,6 +202,11 @@ func (s *Server) serve(rt routeSpec, q *request) response {
 	}
 	if resp.status == http.StatusTooManyRequests {
 		s.rateLimited++
+		if resp.header.Get("X-RateLimit-Global") != "" {
+			s.limited[RouteGlobal]++
+		} else {
+			s.limited[rt.name]++
+		}
 	}
 	return resp
 }
@@ -214,8 +223,11 @@ func (s *Server) serveLocked(rt routeSpec, q *request) response {
 	}
 	real := time.Now()
 	if rt.class == classBot {
-		if inj, ok := s.takeInjection(RouteGlobal); ok {
-			return tooMany(inj.retryAfter, true)
+		if f, ok := s.Take(RouteGlobal); ok {
+			if f.RateLimited() {
+				return tooMany(f.RetryAfter, true)
+			}
+			return apiError(f.Status, 0, fmt.Sprintf("%d: %s", f.Status, http.StatusText(f.Status)))
 		}
 		if g := s.opts.GlobalLimit; g.Requests > 0 {
 			if s.global.limit == 0 {
@@ -244,17 +256,16 @@ func (s *Server) serveLocked(rt routeSpec, q *request) response {
 	}
 	b.roll(real)
 
-	if inj, ok := s.takeInjection(rt.name); ok {
-		if inj.status == http.StatusTooManyRequests {
-			resp := tooMany(inj.retryAfter, false)
-			rateHeaders(resp.header, rt.name, b, 0, inj.retryAfter, real)
+	if f, ok := s.Take(rt.name); ok {
+		if f.RateLimited() && !f.Lost {
+			resp := tooMany(f.RetryAfter, false)
+			rateHeaders(resp.header, rt.name, b, 0, f.RetryAfter, real)
 			return resp
 		}
-		if inj.after {
+		if f.Lost {
 			rt.h(q)
 		}
-		resp := apiError(inj.status, 0, fmt.Sprintf("%d: %s", inj.status, http.StatusText(inj.status)))
-		return resp
+		return apiError(f.Status, 0, fmt.Sprintf("%d: %s", f.Status, http.StatusText(f.Status)))
 	}
 	if b.count >= b.limit {
 		resp := tooMany(b.resetAt.Sub(real), false)
