@@ -96,8 +96,10 @@ type Discord struct {
 	Guilds          []string `yaml:"guilds"`
 	SupportChannels []string `yaml:"support_channels"`
 	StaffRole       string   `yaml:"staff_role"`
-	StaffChannel    string   `yaml:"staff_channel"`
-	ShowcaseChannel string   `yaml:"showcase_channel"`
+	// StaffChannel is a channel only staff can see: each case's staff thread
+	// (intro, notes, controls, relayed customer messages) and alerts go there.
+	StaffChannel    string `yaml:"staff_channel"`
+	ShowcaseChannel string `yaml:"showcase_channel"`
 	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
 	Interactions string `yaml:"interactions"`
 }
