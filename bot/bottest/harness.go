@@ -71,7 +71,9 @@ func Config() bot.Config {
 	cfg.Secret = "test-secret-0123456789abcdef"
 	cfg.KeepText = true
 	ids := bot.StaffIDs{Users: []string{"staff1"}, Roles: []string{"role-staff"}}
-	cfg.Staff.Slack, cfg.Staff.Discord, cfg.Staff.Sandbox = ids, ids, ids
+	for _, p := range []string{bot.Slack, bot.Discord, bot.Sandbox} {
+		cfg.Staff.Set(p, ids)
+	}
 	cfg.Share.Targets = []bot.ShareTarget{
 		{Name: "showcase", Kind: bot.TargetCommunityPost, Label: "Post in #showcase", Text: "{{.Brand}} support sorted me out quickly."},
 		{Name: "x", Kind: bot.TargetXPost, Label: "Post on X", Text: "Great help from {{.Brand}} support!"},
