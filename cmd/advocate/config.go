@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/advocate-bot/advocate/config"
-	"github.com/advocate-bot/advocate/store"
 )
 
 // loadConfig reads and validates the file named by --config: the one check
@@ -18,12 +17,12 @@ func (e *env) loadConfig(cmd *cobra.Command) (*config.File, error) {
 }
 
 // openStore reads the configuration and opens its database for a tool command.
-func (e *env) openStore(cmd *cobra.Command) (*store.DB, *config.File, error) {
+func (e *env) openStore(cmd *cobra.Command) (appStore, *config.File, error) {
 	f, err := e.loadConfig(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(cmd.Context(), f.Store.Path, store.Options{Logger: e.logger(f)})
+	db, err := openDB(cmd.Context(), f, e.logger(f), false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
 	}

@@ -36,7 +36,7 @@ func fixture(t *testing.T) (cfgPath string) {
 	for i, p := range []bot.Person{ada, bob} {
 		ch := "case-" + string(rune('1'+i))
 		h.Say(h.Staff(), bot.Ref{Channel: ch}, "on it")
-		h.Click(h.Staff(), h.WithButton(ch, "Resolve"), "Resolve")
+		h.Click(h.Staff(), h.WithButtonIn(h.Case(int64(i+1)).Staff, "Resolve"), "Resolve")
 		score := map[string]string{"u-ada": "5", "u-bob": "1"}[p.ID]
 		h.Click(p, h.WithButton(ch, score), score)
 	}
