@@ -18,7 +18,7 @@ func (f *File) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	core := f.Config
+	core := f.Core() // what bot.New will check again
 	if f.validateSecret(bad) {
 		core.Secret = strings.Repeat("x", MinPlatformSecretLen) // reported once, here
 	}
