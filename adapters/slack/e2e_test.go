@@ -86,6 +86,7 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	fake.AddUser(samID, "Sam")
 	fake.AddChannel(supportID, "support", true)
 	fake.AddChannel(staffID, "staff", false)
+	fake.AddMembers(staffID, samID)
 	fake.AddChannel(showcaseID, "showcase", true)
 	fake.AddChannel(randomID, "random", true)
 
