@@ -95,7 +95,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	t.Cleanup(track.Close)
 
 	conf := bottest.Config()
-	conf.Staff.Discord = bot.StaffIDs{Roles: []string{staffRole}}
+	conf.Staff.Set(bot.Discord, bot.StaffIDs{Roles: []string{staffRole}})
 	conf.PublicURL = track.URL
 	if cfg.core != nil {
 		cfg.core(&conf)
