@@ -61,6 +61,8 @@ type envConfig struct {
 	core       func(*bot.Config)
 	// handler wraps the core as the adapter's handler.
 	handler func(bot.Handler) bot.Handler
+	// fake changes the community before the bot connects.
+	fake func(*discordfake.Server)
 }
 
 // newEnv starts a community: a guild with a support, a staff (only the staff
@@ -87,6 +89,9 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	f.AddMember(guildID, otherID, "Mallory")
 	f.AddMember(guildID, benID, "Ben")
 	f.AddMember(guildID, leeID, "Lee", staffRole)
+	if cfg.fake != nil {
+		cfg.fake(f)
+	}
 
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), sqlite.Options{Logger: log})
