@@ -30,9 +30,16 @@ type File struct {
 	Log        Log       `yaml:"log"`
 }
 
-// Store configures the SQLite database.
+// Store configures the database: one SQLite file (the default), or a
+// PostgreSQL database that several instances share.
 type Store struct {
+	// Driver is sqlite or postgres.
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file.
 	Path string `yaml:"path"`
+	// URL is the PostgreSQL connection URL (postgres://user:password@host:5432/db),
+	// usually ${DATABASE_URL}.
+	URL string `yaml:"url"`
 	// KeepMessageText stores message text (questions, transcripts, comments).
 	// Off by default: only metadata is kept.
 	KeepMessageText bool `yaml:"keep_message_text"`
@@ -190,7 +197,7 @@ func defaults() File {
 	core.Share.Targets = []bot.ShareTarget{DefaultShareTarget}
 	return File{
 		Config: core,
-		Store:  Store{Path: "advocate.db"},
+		Store:  Store{Driver: "sqlite", Path: "advocate.db"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
 		Sandbox: Sandbox{
 			Enabled:   true,

@@ -79,7 +79,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 		return nil, err // it names the file and the other process
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
+		return nil, fmt.Errorf("open store %s: %w", storeName(f), err)
 	}
 	a.db = db
 	if err := a.buildAdapters(); err != nil {
