@@ -82,3 +82,7 @@ func openTest(t testing.TB, opts Options) *DB {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) bot.Store { return openTest(t, Options{}) })
 }
+
+func TestConformanceReads(t *testing.T) {
+	storetest.RunReads(t, func(t *testing.T) storetest.Reads { return openTest(t, Options{}) })
+}
