@@ -66,6 +66,10 @@ type Tx interface {
 	CancelTimer(ctx context.Context, caseID int64, kind string) error
 	// DueTimers lists timers due at or before now, earliest first.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// TakeTimer deletes the timer t names if it is still as t says (same
+	// round and due time) and no other transaction is taking it, and reports
+	// whether this one took it: a timer read by several instances fires once.
+	TakeTimer(ctx context.Context, t Timer) (bool, error)
 
 	// Enqueue adds an action to the outbox (sets a.ID; NextAt defaults to Now).
 	Enqueue(ctx context.Context, a *Action) error

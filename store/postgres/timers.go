@@ -27,6 +27,21 @@ func (t *tx) CancelTimer(ctx context.Context, caseID int64, kind string) error {
 	return nil
 }
 
+// TakeTimer deletes tm if it is still as tm says and no other transaction
+// holds its row: FOR UPDATE SKIP LOCKED makes the row lock the claim of the
+// instance firing it, held until its transaction ends (and dropped with it
+// if the instance dies), and a second instance skips the timer instead of
+// waiting to fire it again.
+func (t *tx) TakeTimer(ctx context.Context, tm bot.Timer) (bool, error) {
+	tag, err := t.exec(ctx, `DELETE FROM timers WHERE (case_id, kind) IN (
+		SELECT case_id, kind FROM timers WHERE case_id = $1 AND kind = $2 AND round = $3 AND due_at = $4
+		FOR UPDATE SKIP LOCKED)`, tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt))
+	if err != nil {
+		return false, fmt.Errorf("store: take timer %s of case %d: %w", tm.Kind, tm.CaseID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // DueTimers lists timers due at or before now, earliest first; limit <= 0 means all.
 func (t *tx) DueTimers(ctx context.Context, now time.Time, n int) ([]bot.Timer, error) {
 	timers, err := collect(ctx, t, `SELECT case_id, kind, round, due_at FROM timers
