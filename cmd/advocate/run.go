@@ -234,6 +234,9 @@ func (a *app) run(ctx context.Context) error {
 		_ = a.core.Run(work)
 	}()
 	go a.purgeLoop(work)
+	if l, ok := a.db.(outboxListener); ok {
+		go func() { _ = l.Listen(work, a.core.Poke) }()
+	}
 	go func() {
 		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs <- fmt.Errorf("http: %w", err)

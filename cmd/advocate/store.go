@@ -22,6 +22,13 @@ type exportStore interface {
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
 }
 
+// outboxListener is a store several instances share that tells when any of
+// them has queued outbox actions (PostgreSQL's LISTEN/NOTIFY), so that the
+// relay holding the destination delivers them at once.
+type outboxListener interface {
+	Listen(ctx context.Context, wake func()) error
+}
+
 // appStore is the database as the binary uses it: the core's contract, the
 // dashboard's reads and the export.
 type appStore interface {

@@ -82,5 +82,8 @@ func (t *tx) Requeue(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("store: requeue %d: %w", id, err)
 	}
-	return mustAffect(tag, "requeue dead action", id)
+	if err := mustAffect(tag, "requeue dead action", id); err != nil {
+		return err
+	}
+	return t.notify(ctx)
 }

@@ -62,7 +62,7 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	if err != nil {
 		return writeErr(err, "enqueue "+a.Kind+" for case", a.CaseID)
 	}
-	return nil
+	return t.notify(ctx)
 }
 
 // PendingActions returns each lane's oldest pending action if it is due,

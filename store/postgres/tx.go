@@ -15,8 +15,9 @@ import (
 
 // tx implements bot.Tx on one PostgreSQL transaction, read-only or not.
 type tx struct {
-	tx  pgx.Tx
-	now time.Time
+	tx       pgx.Tx
+	now      time.Time
+	notified bool // the outbox notification is queued (notify.go)
 }
 
 var _ bot.Tx = (*tx)(nil)
