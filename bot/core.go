@@ -169,15 +169,7 @@ func (c *Core) committed(events []CaseEvent) {
 
 // isStaff reports whether p is staff by the configured users and roles.
 func (c *Core) isStaff(p Person) bool {
-	var ids StaffIDs
-	switch p.Platform {
-	case Slack:
-		ids = c.cfg.Staff.Slack
-	case Discord:
-		ids = c.cfg.Staff.Discord
-	case Sandbox:
-		ids = c.cfg.Staff.Sandbox
-	}
+	ids := c.cfg.Staff.Of(p.Platform)
 	if slices.Contains(ids.Users, p.ID) {
 		return true
 	}

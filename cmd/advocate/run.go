@@ -88,7 +88,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	core, err := bot.New(bot.Options{Store: db, Config: f.Config, Logger: log, Observer: web.NewMetrics(reg)})
+	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg)})
 	if err != nil {
 		db.Close()
 		return nil, err
