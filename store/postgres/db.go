@@ -128,3 +128,12 @@ func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
+
+// CopyIn runs fn in one READ COMMITTED transaction on a connection of its
+// own, for bulk loads (advocate migrate-store): it commits when fn returns
+// nil, else nothing fn wrote is kept.
+func (db *DB) CopyIn(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		return fn(ctx, tx)
+	})
+}
