@@ -19,7 +19,7 @@ import (
 // instance takes them over, treating what it finds there as possibly posted
 // already (Message.PostedSince), since the crashed one may have posted it
 // without recording it.
-const relayLease = 30 * time.Second
+const relayLease = 15 * time.Second
 
 // instanceName is this process's name in its claims: host, process ID and a
 // random suffix, so that a restarted process does not pass for the old one.
