@@ -133,6 +133,11 @@ type Discord struct {
 	ShowcaseChannel string `yaml:"showcase_channel"`
 	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
 	Interactions string `yaml:"interactions"`
+	// ShardID and ShardCount shard the gateway among several instances: each
+	// runs with its own shard_id (0 … shard_count-1). shard_count 0 or 1: no
+	// sharding.
+	ShardID    int `yaml:"shard_id"`
+	ShardCount int `yaml:"shard_count"`
 }
 
 // Log configures logging.

@@ -219,6 +219,14 @@ func (f *File) validateDiscord(bad complaint) {
 	if d.ShowcaseChannel == "" {
 		bad("discord.showcase_channel", "required when discord.enabled is true: the channel ID where testimonials are posted")
 	}
+	switch {
+	case d.ShardCount < 0:
+		bad("discord.shard_count", "%d: want 0 or 1 (no sharding) or the number of shards", d.ShardCount)
+	case d.ShardCount <= 1 && d.ShardID != 0:
+		bad("discord.shard_id", "%d without discord.shard_count above 1", d.ShardID)
+	case d.ShardCount > 1 && (d.ShardID < 0 || d.ShardID >= d.ShardCount):
+		bad("discord.shard_id", "%d: want 0 to %d (discord.shard_count %d)", d.ShardID, d.ShardCount-1, d.ShardCount)
+	}
 }
 
 // DashboardOpenOnNonLoopback reports whether the web server would listen beyond

@@ -153,6 +153,7 @@ func (a *app) buildAdapters() error {
 			APIURL: f.Discord.APIURL, Guilds: f.Discord.Guilds, SupportChannels: f.Discord.SupportChannels,
 			StaffRole: f.Discord.StaffRole, StaffChannel: f.Discord.StaffChannel, ShowcaseChannel: f.Discord.ShowcaseChannel,
 			PublicURL: f.HTTP.PublicURL, Interactions: f.Discord.Interactions, Logger: a.log,
+			ShardID: f.Discord.ShardID, ShardCount: f.Discord.ShardCount,
 		})
 		if err != nil {
 			return fmt.Errorf("discord: %w", err)
