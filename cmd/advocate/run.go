@@ -83,7 +83,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 		return nil, err // it names the file and the other process
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
+		return nil, fmt.Errorf("open store %s: %w", storeName(f), err)
 	}
 	a.db = db
 	reg := prometheus.NewRegistry()
@@ -158,6 +158,7 @@ func (a *app) buildAdapters() error {
 			APIURL: f.Discord.APIURL, Guilds: f.Discord.Guilds, SupportChannels: f.Discord.SupportChannels,
 			StaffRole: f.Discord.StaffRole, StaffChannel: f.Discord.StaffChannel, ShowcaseChannel: f.Discord.ShowcaseChannel,
 			PublicURL: f.HTTP.PublicURL, Interactions: f.Discord.Interactions, Logger: a.log,
+			ShardID: f.Discord.ShardID, ShardCount: f.Discord.ShardCount,
 		})
 		if err != nil {
 			errs = append(errs, err)
@@ -240,6 +241,9 @@ func (a *app) run(ctx context.Context) error {
 		_ = a.core.Run(work)
 	}()
 	go a.purgeLoop(work)
+	if l, ok := a.db.(outboxListener); ok {
+		go func() { _ = l.Listen(work, a.core.Poke) }()
+	}
 	go func() {
 		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs <- fmt.Errorf("http: %w", err)
