@@ -70,6 +70,22 @@ type options struct {
 	progress    time.Duration
 	dir         string
 	jsonOut     bool
+	// profiles are run's profiling flags and the files to give them
+	profiles map[string]*string
+}
+
+// profileFlags are the profiling flags passed through to `advocate run`.
+var profileFlags = []string{"cpuprofile", "trace", "blockprofile", "mutexprofile"}
+
+// runArgs are the profiling flags for `advocate run`.
+func (o options) runArgs() []string {
+	var args []string
+	for _, name := range profileFlags {
+		if p := o.profiles[name]; p != nil && *p != "" {
+			args = append(args, "--"+name, *p)
+		}
+	}
+	return args
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -89,6 +105,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print progress to stderr this often (0: never)")
 	fs.StringVar(&o.dir, "dir", "", "keep the configuration, database and log here (default: a temporary directory, removed)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	o.profiles = map[string]*string{}
+	for _, name := range profileFlags {
+		o.profiles[name] = fs.String(name, "", "the bot's -"+name+" (advocate run --"+name+"): written to this file")
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -215,7 +235,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	proc, err := sim.Start(bin, cfgPath, logf)
+	proc, err := sim.Start(bin, cfgPath, logf, o.runArgs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +272,8 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		LoadBefore: loadAvg(),
 	}
 	start := time.Now()
+	botCPU0, _ := proc.CPU()
+	toolCPU0 := selfCPU()
 	var finished atomic.Int64
 	progressDone := make(chan struct{})
 	defer close(progressDone)
@@ -292,6 +314,10 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		return rep, err
 	}
 	rep.RSSAtEndMB, rep.PeakRSSMB = mb(mem.RSS), mb(mem.Peak)
+	if cpu, err := proc.CPU(); err == nil {
+		rep.BotCPUSeconds = (cpu - botCPU0).Seconds()
+	}
+	rep.ToolCPUSeconds = (selfCPU() - toolCPU0).Seconds()
 	if o.mode == "open" && ctx.Err() == nil {
 		t := time.NewTimer(o.settle)
 		select {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
@@ -26,6 +27,11 @@ type report struct {
 	// RSSSettledMB is the open mode's resident memory after -settle.
 	RSSSettledMB float64 `json:"rss_settled_mb,omitempty"`
 	DatabaseMB   float64 `json:"database_mb"`
+	// BotCPUSeconds is the processor time the bot used from the first
+	// customer to the last (user and system); ToolCPUSeconds the load tool's
+	// own (the fakes and the simulated people), which shares the machine.
+	BotCPUSeconds  float64 `json:"bot_cpu_seconds"`
+	ToolCPUSeconds float64 `json:"tool_cpu_seconds"`
 	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end: the
 	// machine may be shared.
 	LoadBefore string            `json:"load_before"`
@@ -223,6 +229,7 @@ func (r *report) print(w io.Writer) {
 		p("  RSS after settling: %.1f MB", r.RSSSettledMB)
 	}
 	p("  database: %.1f MB", r.DatabaseMB)
+	p("  CPU during the run: bot %.1f s%s; load tool %.1f s", r.BotCPUSeconds, r.perStep(), r.ToolCPUSeconds)
 	p("machine load (1, 5, 15 min): %s at the start, %s at the end", r.LoadBefore, r.LoadAfter)
 	if r.StopError != "" {
 		p("  stop: %s", r.StopError)
@@ -230,6 +237,33 @@ func (r *report) print(w io.Writer) {
 	if strings.TrimSpace(r.Dir) != "" {
 		p("  files: %s", r.Dir)
 	}
+}
+
+// perStep is the bot's CPU time per acknowledged step and per envelope, for
+// the report ("" without steps).
+func (r *report) perStep() string {
+	var steps, envelopes int
+	for _, s := range r.Platforms {
+		steps += s.Steps
+		envelopes += s.Envelopes
+	}
+	if steps == 0 {
+		return ""
+	}
+	out := fmt.Sprintf(" (%.0f µs per step", r.BotCPUSeconds*1e6/float64(steps))
+	if envelopes > 0 {
+		out += fmt.Sprintf(", %.0f µs per envelope", r.BotCPUSeconds*1e6/float64(envelopes))
+	}
+	return out + ")"
+}
+
+// selfCPU is the processor time this process has used, user and system.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAvg reads the 1, 5 and 15 minute load averages (Linux); "" elsewhere.
