@@ -174,7 +174,12 @@ func New(opts Options) (*Adapter, error) {
 	log = log.With("component", "slack")
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		// Keep a connection per call in flight: with net/http's default of
+		// two idle connections per host, the relay's concurrent posts dialled
+		// (and for https, shook hands) anew for most calls.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	sdkLog := slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	client := slackgo.New(opts.BotToken,
@@ -193,7 +198,7 @@ func New(opts Options) (*Adapter, error) {
 		opening: map[int64]*opening{},
 		dms:     map[string]string{},
 	}
-	a.people = newDirectory(a.api, opts.UserGroups, log)
+	a.people = newDirectory(a.api, opts.UserGroups, log, a.spawn)
 	return a, nil
 }
 
@@ -260,6 +265,7 @@ func (a *Adapter) start(ctx context.Context) (err error) {
 	if a.opts.ShowcaseChannel != "" {
 		a.showcase = ids[a.opts.ShowcaseChannel]
 	}
+	a.people.loadGroups(ctx)
 	return nil
 }
 
@@ -308,12 +314,13 @@ func (a *Adapter) isReady() bool {
 }
 
 // background runs fn after an event was acknowledged, bounded in time and
-// tracked so Run returns only when it is done.
-func (a *Adapter) background(ctx context.Context, fn func(context.Context)) {
+// tracked so Run returns only when it is done. It is false when Run is
+// returning and fn will not run.
+func (a *Adapter) background(ctx context.Context, fn func(context.Context)) bool {
 	a.mu.Lock()
 	if a.closing {
 		a.mu.Unlock()
-		return
+		return false
 	}
 	a.work.Add(1)
 	a.mu.Unlock()
@@ -323,4 +330,17 @@ func (a *Adapter) background(ctx context.Context, fn func(context.Context)) {
 		defer cancel()
 		fn(cctx)
 	}()
+	return true
+}
+
+// spawn is background under Run's context (a test's adapter that was never
+// run: no deadline but apiTimeout).
+func (a *Adapter) spawn(fn func(context.Context)) bool {
+	a.mu.Lock()
+	ctx := a.runCtx
+	a.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return a.background(ctx, fn)
 }

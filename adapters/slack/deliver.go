@@ -68,6 +68,7 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 	}
 	if done.staffTS == "" {
 		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, displayName(c.Customer)), PostedSince: intro.PostedSince}
+		// displayName is the ID when the name was not known: post names it
 		if intro.Nonce != "" {
 			root.Nonce = intro.Nonce + ".root"
 		}
@@ -151,6 +152,7 @@ func (a *Adapter) channelFor(ch string) (string, error) {
 
 // post waits for the channel's pace and calls chat.postMessage.
 func (a *Adapter) post(ctx context.Context, channel, thread string, m bot.Message) (string, string, error) {
+	m.Text = a.people.named(ctx, m.Text) // before taking the channel's turn
 	done, err := a.pace.take(ctx, channel)
 	if err != nil {
 		return "", "", fmt.Errorf("slack: pacing posts to %s: %w", channel, err)
@@ -200,6 +202,7 @@ func (a *Adapter) Update(ctx context.Context, msg bot.Ref, m bot.Message) error 
 	if msg.Message == "" {
 		return fmt.Errorf("slack: update without a message ts: %w", bot.ErrUndeliverable)
 	}
+	m.Text = a.people.named(ctx, m.Text)
 	if _, _, _, err := a.api.UpdateMessageContext(ctx, channel, msg.Message, messageOptions(m)...); err != nil {
 		return deliveryError("chat.update", err)
 	}
