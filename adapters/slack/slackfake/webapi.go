@@ -128,7 +128,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	channelID := s.channelIDLocked(a.str("channel"))
-	if s.injectedRefusalLocked(w, method, channelID) {
+	if s.injectedRefusalLocked(w, method, channelID) || s.historyLimitedLocked(w, method) {
 		return
 	}
 	if ch := s.channels[channelID]; method == "chat.postMessage" && ch != nil && s.pacedLocked(w, method, ch) {
