@@ -88,6 +88,12 @@ type Options struct {
 	Logger *slog.Logger
 	// PostInterval paces chat.postMessage per channel (default 1 s).
 	PostInterval time.Duration
+	// HistoryRate is how many conversations.history (and as many
+	// conversations.replies) calls a minute the look-ups for earlier posts may
+	// make: 50 (Slack's Tier 3) when zero; 1 for an app under Slack's 2025
+	// limit for commercially distributed apps outside the Marketplace, which
+	// also reads pages of 15 messages (see posted.go and the README).
+	HistoryRate int
 	// HTTPClient makes the Web API calls; a client with a 30 s timeout when nil.
 	HTTPClient *http.Client
 }
@@ -101,6 +107,7 @@ type Adapter struct {
 	api    webAPI
 	people *directory
 	pace   *pacer
+	posts  *posts
 
 	// ready is closed once Run has resolved the workspace and channels; the
 	// fields below it are set before and read-only after.
@@ -164,6 +171,9 @@ func New(opts Options) (*Adapter, error) {
 	if opts.PostInterval < 0 {
 		problems = append(problems, "the post interval must not be negative")
 	}
+	if opts.HistoryRate < 0 {
+		problems = append(problems, "the history rate must not be negative")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("slack: %s", strings.Join(problems, "; "))
 	}
@@ -194,6 +204,7 @@ func New(opts Options) (*Adapter, error) {
 		client:  client,
 		api:     client,
 		pace:    newPacer(opts.PostInterval),
+		posts:   newPosts(opts.HistoryRate),
 		ready:   make(chan struct{}),
 		opening: map[int64]*opening{},
 		dms:     map[string]string{},

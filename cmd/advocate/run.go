@@ -135,7 +135,8 @@ func (a *app) buildAdapters() error {
 			BotToken: f.Slack.BotToken, AppToken: f.Slack.AppToken, SigningSecret: f.Slack.SigningSecret,
 			Mode: f.Slack.Mode, APIURL: f.Slack.APIURL, SupportChannels: f.Slack.SupportChannels,
 			StaffChannel: f.Slack.StaffChannel, ShowcaseChannel: f.Slack.ShowcaseChannel,
-			UserGroups: f.Staff.Slack.Roles, PostInterval: f.Slack.PostInterval.D(), Logger: a.log,
+			UserGroups: f.Staff.Slack.Roles, PostInterval: f.Slack.PostInterval.D(),
+			HistoryRate: f.Slack.HistoryRate, Logger: a.log,
 		})
 		if err != nil {
 			return fmt.Errorf("slack: %w", err)
