@@ -114,7 +114,7 @@ func TestLookUpsRespectHistoryLimit(t *testing.T) {
 	if got, want := fake.Calls("conversations.history"), 2; got != want {
 		t.Errorf("history calls: got %d, want %d", got, want)
 	}
-	if got := fake.Count429(); got != 0 {
+	if got := fake.RateLimited(); got != 0 {
 		t.Errorf("429s: got %d, want 0 (the adapter kept to the limit)", got)
 	}
 	if got, want := fake.Calls("chat.postMessage"), posted+1; got != want {
@@ -156,9 +156,9 @@ func TestLookUpsOnlyWhenAnAttemptMayHavePosted(t *testing.T) {
 		t.Errorf("a post this process made: got %q, %v; want its stored ts %q", again.Message, err, first.Message)
 	}
 
-	fake.FailMethod("chat.postMessage", 1, 503) // Slack may or may not have posted it
+	fake.LoseResponse("chat.postMessage", 1, 502) // posted, but the answer is lost
 	if _, err := a.Send(ctx, to, staffPost("adv3", time.Time{})); err == nil {
-		t.Fatal("the post that got a 503: got no error")
+		t.Fatal("the post whose answer was lost: got no error")
 	}
 	if _, err := a.Send(ctx, to, staffPost("adv3", clock.Now())); err != nil {
 		t.Fatal(err)
@@ -166,9 +166,18 @@ func TestLookUpsOnlyWhenAnAttemptMayHavePosted(t *testing.T) {
 	if got := fake.Calls("conversations.history"); got != 1 {
 		t.Errorf("history calls after an attempt without an answer: got %d, want 1", got)
 	}
+	n := 0
+	for _, m := range fake.Messages(testStaff) {
+		if m.Text == "post adv3" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("posts of adv3: got %d, want 1 (found, not posted again)", n)
+	}
 
 	// Slack's 429: this look-up and the next wait, without calling again
-	fake.FailMethod("chat.postMessage", 2, 503)
+	fake.Fail("chat.postMessage", 2, 503)
 	for _, nonce := range []string{"adv4", "adv5"} {
 		if _, err := a.Send(ctx, to, staffPost(nonce, time.Time{})); err == nil {
 			t.Fatalf("%s: got no error", nonce)

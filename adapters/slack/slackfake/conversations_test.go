@@ -126,7 +126,7 @@ func TestHistoryLimitForNonMarketplaceApps(t *testing.T) {
 	if len(replies) != 6 || next != "" || replies[0].Text != "reply 14" {
 		t.Errorf("second replies page: got %d from %q (next %q), want replies 14 to 19", len(replies), replies[0].Text, next)
 	}
-	if got := srv.Count429For("conversations.history"); got != 1 {
+	if got := srv.RateLimitedCalls("conversations.history"); got != 1 {
 		t.Errorf("429s: got %d, want 1", got)
 	}
 }
