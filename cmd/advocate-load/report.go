@@ -18,7 +18,9 @@ type report struct {
 	Platform    string `json:"platform"`
 	Customers   int    `json:"customers"`
 	Concurrency int    `json:"concurrency"`
-	Pacing      string `json:"pacing"`
+	// Rate is the customers started per second (open loop), 0 without -rate.
+	Rate   float64 `json:"rate,omitempty"`
+	Pacing string  `json:"pacing"`
 	// PostInterval is the bot's own pace per Slack channel.
 	PostInterval string  `json:"post_interval"`
 	Dir          string  `json:"dir"`
@@ -55,15 +57,18 @@ type platformSummary struct {
 	StepsPerSec float64 `json:"steps_per_sec"`
 	// Envelopes counts every Socket Mode envelope the fake sent and was
 	// acknowledged, the bot's own message echoes included (Slack only).
-	Envelopes       int        `json:"envelopes,omitempty"`
-	EnvelopesPerSec float64    `json:"envelopes_per_sec,omitempty"`
-	Redelivered     int        `json:"redelivered,omitempty"`
-	Resent          int        `json:"resent,omitempty"`
-	Ack             dist       `json:"ack"`
-	Lag             dist       `json:"lag"`
-	Lags            []kindDist `json:"lags"`
-	RateLimited     int        `json:"rate_limited"`
-	Burst           *burst     `json:"burst,omitempty"`
+	Envelopes       int     `json:"envelopes,omitempty"`
+	EnvelopesPerSec float64 `json:"envelopes_per_sec,omitempty"`
+	Redelivered     int     `json:"redelivered,omitempty"`
+	Resent          int     `json:"resent,omitempty"`
+	Ack             dist    `json:"ack"`
+	// Intake is Discord's question → case opened (open mode): a Discord
+	// message has no acknowledgement.
+	Intake      *dist      `json:"intake,omitempty"`
+	Lag         dist       `json:"lag"`
+	Lags        []kindDist `json:"lags"`
+	RateLimited int        `json:"rate_limited"`
+	Burst       *burst     `json:"burst,omitempty"`
 }
 
 // burst compares a burst's completion with what the posting limits allow.
@@ -134,6 +139,10 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 	}
 	s.StepsPerSec = per(s.Steps)
 	s.Resent = r.rec.Resends()
+	if r.intake.N > 0 {
+		d := toDist(r.intake)
+		s.Intake = &d
+	}
 	s.Ack, s.Lag = toDist(r.rec.Acks()), toDist(r.rec.AllLags())
 	lags := r.rec.Lags()
 	for _, k := range r.rec.LagKinds() {
@@ -204,6 +213,9 @@ func discordBurst(n int, pacing time.Duration) burst {
 func (r *report) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("advocate-load: mode %s, %s, %d customers per platform (%d at once), fake pacing %s per channel", r.Mode, r.Platform, r.Customers, r.Concurrency, r.Pacing)
+	if r.Rate > 0 {
+		p("  open loop: %g customers started per second", r.Rate)
+	}
 	p("  command: %s", r.Command)
 	for _, s := range r.Platforms {
 		p("%s:", s.Name)
@@ -213,6 +225,9 @@ func (r *report) print(w io.Writer) {
 			p("  envelopes:      %d acknowledged (%.2f/s), bot's own echoes included; %d redelivered; %d clicks repeated", s.Envelopes, s.EnvelopesPerSec, s.Redelivered, s.Resent)
 		}
 		p("  ack latency:    %s", s.Ack)
+		if s.Intake != nil {
+			p("  ask → case opened (no ack for a Discord message): %s", *s.Intake)
+		}
 		p("  outbox lag:     %s", s.Lag)
 		for _, k := range s.Lags {
 			p("    %-28s %s", k.Kind, k.dist)
