@@ -159,7 +159,7 @@ func TestRateLimitedSendsPostOnce(t *testing.T) {
 		switch {
 		case strings.Contains(m.Content, "private conversation with the"):
 			intros++
-		case strings.Contains(m.Content, "Case #"):
+		case strings.Contains(m.Content, "Case #1 is open"):
 			controls++
 		}
 	}

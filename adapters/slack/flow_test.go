@@ -124,14 +124,14 @@ func TestUnhappyRatingReopensAndAlertsStaff(t *testing.T) {
 			t.Errorf("alert: got a thread reply, want a top-level alert in the staff channel")
 		}
 		e.botMessage(dm, "sorry we didn't get this right")
-		e.waitFor("new staff controls in the case thread", func() bool {
+		e.waitFor("the staff controls redrawn for the reopened case", func() bool {
 			n := 0
 			for _, m := range e.threadReplies(staffID, root.TS) {
 				if hasButton(m, "Resolve") {
 					n++
 				}
 			}
-			return n == 2
+			return n == 1 && len(e.botMessages(staffID, "has been reopened")) == 1
 		})
 		e.settled()
 		if got, want := e.cases()[0].Status, bot.StatusReopened; got != want {
@@ -177,8 +177,8 @@ func TestSameEventThreeTimesIsOneCase(t *testing.T) {
 		if got := len(e.botMessages(e.fake.DMChannel(adaID), "private conversation")); got != 1 {
 			t.Errorf("DM intros: got %d, want 1", got)
 		}
-		if got := len(e.botMessages(staffID, "Case #")); got != 2 {
-			t.Errorf("staff messages naming the case: got %d, want the root and the controls", got)
+		if got := len(e.botMessages(staffID, "Case #")); got != 3 {
+			t.Errorf("staff messages naming the case: got %d, want the root, the staff intro and the controls", got)
 		}
 	})
 }
@@ -252,7 +252,7 @@ func TestRateLimitStormDeliversEverythingOnceInOrder(t *testing.T) {
 		for _, m := range e.threadReplies(staffID, root.TS) {
 			thread = append(thread, m.Text)
 		}
-		want := []string{"Case #1 from Ada", "Ada: part 1", "Ada: part 2", "Ada: part 3", "Ada: part 4"}
+		want := []string{"Case #1 from Ada", "Case #1 is open", "Ada: part 1", "Ada: part 2", "Ada: part 3", "Ada: part 4"}
 		if len(thread) != len(want) {
 			t.Fatalf("case thread: got %d messages %q, want %d", len(thread), thread, len(want))
 		}
