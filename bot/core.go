@@ -210,6 +210,13 @@ func (t *txn) send(cs *Case, place string, m Message, key string, fallback ...st
 	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m, Key: key, Fallback: fallback})
 }
 
+// sendAbout queues a message of purpose p about subject (a survey round, an
+// offer) to a place of the case, under the key its later updates name.
+func (t *txn) sendAbout(cs *Case, place string, m Message, p Purpose, subject int64, fallback ...string) error {
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m,
+		Key: p.key(subject), Purpose: p, Subject: subject, Fallback: fallback})
+}
+
 // sendTo queues a message to a fixed or named conversation, such as StaffChannel.
 func (t *txn) sendTo(cs *Case, to Ref, m Message) error {
 	to.Platform = cs.Platform
