@@ -20,7 +20,7 @@ func (f *File) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	core := f.Config
+	core := f.Core() // what bot.New will check again
 	if f.validateSecret(bad) {
 		core.Secret = strings.Repeat("x", MinPlatformSecretLen) // reported once, here
 	}
@@ -189,6 +189,10 @@ func (f *File) validateSlack(bad complaint) {
 	if d := s.PostInterval.D(); d <= 0 || d > MaxSlackPostInterval {
 		bad("slack.post_interval", "%s is out of range: want more than 0 and at most %s (Slack allows about one message per second per channel; the default is %s)",
 			d, MaxSlackPostInterval, DefaultSlackPostInterval)
+	}
+	if r := s.HistoryRate; r < 1 || r > MaxSlackHistoryRate {
+		bad("slack.history_rate", "%d is out of range: want 1 to %d calls a minute (%d, Slack's Tier 3, for an internal or Marketplace app; 1 for an app distributed outside the Marketplace)",
+			r, MaxSlackHistoryRate, DefaultSlackHistoryRate)
 	}
 }
 

@@ -47,6 +47,11 @@ func checkConfigCommand(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// What run checks next, before it opens the database: each
+			// platform's own options (a sandbox persona's name, say).
+			if err := (&app{cfg: f, log: e.logger(f)}).buildAdapters(); err != nil {
+				return err
+			}
 			var platforms []string
 			for name, on := range map[string]bool{"sandbox": f.Sandbox.Enabled, "slack": f.Slack.Enabled, "discord": f.Discord.Enabled} {
 				if on {
