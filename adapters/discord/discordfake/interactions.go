@@ -242,6 +242,9 @@ func (s *Server) canSee(c *channel, userID string) error {
 // deliverInteraction dispatches an interaction to the sessions that see its
 // guild; interactions need no intent. Callers hold s.mu.
 func (s *Server) deliverInteraction(i *interaction) error {
+	if s.postInteractionLocked(i) {
+		return nil
+	}
 	n := s.broadcastGuild("INTERACTION_CREATE", i.GuildID, 0, func(*session) any { return i.payload })
 	if n == 0 {
 		return ErrNotDelivered

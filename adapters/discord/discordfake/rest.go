@@ -191,6 +191,7 @@ func (s *Server) serve(rt routeSpec, q *request) response {
 	q.now = s.now()
 	s.requests[rt.name]++
 	resp := s.serveLocked(rt, q)
+	s.recordEffect(rt.name, q, resp)
 	switch resp.status {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
 		s.invalid++
