@@ -513,3 +513,37 @@ func (c *DiscordConversation) Full(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Decline answers the share prompt with "No thanks" and waits for the prompt
+// to say so.
+func (c *DiscordConversation) Decline(ctx context.Context) error {
+	if _, _, err := c.click(ctx, "decline", c.User, c.Prompt, "No thanks"); err != nil {
+		return err
+	}
+	return c.d.waitFor(ctx, "the declined prompt", func() bool {
+		m, ok := c.d.Fake.FindMessage(c.Prompt.ID)
+		return ok && strings.Contains(m.Content, "No problem")
+	})
+}
+
+// AwaitReminder waits for the survey reminder in the case thread.
+func (c *DiscordConversation) AwaitReminder(ctx context.Context) error {
+	_, err := c.awaitThread(ctx, "the survey reminder", func(m discordfake.Message) bool {
+		return strings.Contains(m.Content, "A quick reminder")
+	})
+	return err
+}
+
+// AwaitNudge waits for the SLA nudge about the case in the staff channel.
+func (c *DiscordConversation) AwaitNudge(ctx context.Context) error {
+	bot := c.d.Fake.BotUserID()
+	want := fmt.Sprintf("Case #%d ", c.CaseID)
+	return c.d.waitFor(ctx, fmt.Sprintf("the SLA nudge of case %d", c.CaseID), func() bool {
+		for _, m := range c.d.Fake.Messages(DiscordStaffChannel) {
+			if m.Author.ID == bot && strings.Contains(m.Content, want) && strings.Contains(m.Content, "has had no staff response") {
+				return true
+			}
+		}
+		return false
+	})
+}
