@@ -13,7 +13,7 @@ var (
 )
 
 // Store is the persistence the core needs. The SQLite implementation lives in
-// package store; a PostgreSQL one can pass the same conformance suite.
+// package store/sqlite; a PostgreSQL one can pass the same conformance suite.
 type Store interface {
 	// Update runs fn in one write transaction: everything fn writes commits together
 	// or not at all. fn may be retried, so it must not have side effects outside tx.

@@ -125,6 +125,26 @@ const (
 	MaxSlackPostInterval     = time.Minute
 )
 
+// ExampleSecret is the secret config.example.yaml publishes so that the
+// sandbox runs as it is. Validate refuses it once Slack or Discord is enabled.
+const ExampleSecret = "sandbox-only-secret-change-me"
+
+// MinPlatformSecretLen is the shortest secret, in bytes, accepted with Slack or
+// Discord enabled (openssl rand -hex 32 gives 64).
+const MinPlatformSecretLen = 32
+
+// DefaultShareTarget is what a file without share.targets offers a satisfied
+// customer: a testimonial in the platform's showcase channel, which every
+// platform has (Slack and Discord require one), so that a first setup with a
+// showcase channel does not silently offer nothing. An explicit empty list
+// turns sharing off.
+var DefaultShareTarget = bot.ShareTarget{
+	Name:  "showcase",
+	Kind:  bot.TargetCommunityPost,
+	Label: "Share in the community",
+	Text:  "{{.Brand}} support sorted out my problem quickly. Thank you!",
+}
+
 // Dashboard roles.
 const (
 	RoleAdmin  = "admin"
@@ -153,9 +173,10 @@ func parseLevel(s string) (slog.Level, bool) {
 	return slog.LevelInfo, false
 }
 
-// Default is the configuration of a file with no keys: the core's defaults, a
-// local SQLite file, the web server on the loopback interface and the sandbox
-// community, with Slack and Discord off. Only secret is missing for it to validate.
+// Default is the configuration of a file with no keys: the core's defaults, one
+// share target (DefaultShareTarget), a local SQLite file, the web server on the
+// loopback interface and the sandbox community, with Slack and Discord off.
+// Only secret is missing for it to validate.
 func Default() File {
 	f := defaults()
 	f.derive()
@@ -165,8 +186,10 @@ func Default() File {
 // defaults is Default before derived values are filled in, so that a file that
 // sets http.listen gets its public URL derived from that listen address.
 func defaults() File {
+	core := bot.DefaultConfig()
+	core.Share.Targets = []bot.ShareTarget{DefaultShareTarget}
 	return File{
-		Config: bot.DefaultConfig(),
+		Config: core,
 		Store:  Store{Path: "advocate.db"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
 		Sandbox: Sandbox{
@@ -193,17 +216,17 @@ func defaults() File {
 // store.keep_message_text.
 func (f *File) derive() {
 	if f.HTTP.PublicURL == "" {
-		f.HTTP.PublicURL = publicURLFor(f.HTTP.Listen)
+		f.HTTP.PublicURL = LocalURL(f.HTTP.Listen)
 	}
 	f.HTTP.PublicURL = strings.TrimRight(f.HTTP.PublicURL, "/")
 	f.Config.PublicURL = f.HTTP.PublicURL
 	f.Config.KeepText = f.Store.KeepMessageText
 }
 
-// publicURLFor is the URL a local browser reaches the listen address at. A
-// wildcard host (":8080", "0.0.0.0:8080") becomes localhost, since
+// LocalURL is the URL a browser on this machine reaches a listen address at. A
+// wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") becomes localhost, since
 // "http://:8080" is no URL.
-func publicURLFor(listen string) string {
+func LocalURL(listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return "http://" + listen

@@ -17,8 +17,8 @@ import (
 	"github.com/advocate-bot/advocate/config"
 )
 
-// Store is what the dashboard reads. *store.DB implements it; the methods
-// beyond bot.Store's are in store/dashboard.go. Every query takes the
+// Store is what the dashboard reads. *sqlite.DB implements it; the methods
+// beyond bot.Store's are in store/sqlite/dashboard.go. Every query takes the
 // period and filters as a bot.FunnelQuery (cases opened in [Since, Until)).
 type Store interface {
 	// View runs fn in a read-only transaction (cases, case pages, outbox depth).
@@ -48,7 +48,7 @@ type Store interface {
 
 // Options configures a Server.
 type Options struct {
-	// Store is read by every page; *store.DB implements it.
+	// Store is read by every page; *sqlite.DB implements it.
 	Store Store
 	// Users may sign in to the dashboard; PasswordHash is bcrypt, Role admin or viewer.
 	Users []config.DashboardUser

@@ -17,7 +17,7 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -44,7 +44,7 @@ type env struct {
 	fake    *discordfake.Server
 	adapter *Adapter
 	core    *bot.Core
-	db      *store.DB
+	db      *sqlite.DB
 	track   *httptest.Server
 	logs    *testkit.LogBuffer
 }
@@ -81,7 +81,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	f.AddMember(guildID, otherID, "Mallory")
 
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), store.Options{Logger: log})
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // The fake workspace: channels and people.
@@ -52,7 +52,7 @@ type env struct {
 	fake    *slackfake.Server
 	adapter *slack.Adapter
 	core    *bot.Core
-	db      *store.DB
+	db      *sqlite.DB
 	logs    *testkit.LogBuffer
 	url     string // HTTP mode: the adapter's handler
 }
@@ -89,7 +89,7 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	fake.AddChannel(showcaseID, "showcase", true)
 	fake.AddChannel(randomID, "random", true)
 
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), store.Options{Logger: log})
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

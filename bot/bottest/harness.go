@@ -13,7 +13,7 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // Clock is a controllable clock shared by the core and the store.
@@ -42,7 +42,7 @@ type Harness struct {
 	Clock    *Clock
 	Platform *Platform
 	Core     *bot.Core
-	Store    *store.DB
+	Store    *sqlite.DB
 	Config   bot.Config
 	// Logs holds everything the core logged, to check that no text leaks.
 	Logs *testkit.LogBuffer
@@ -102,7 +102,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 func (h *Harness) start() {
 	h.T.Helper()
 	log := slog.New(slog.NewTextHandler(h.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db, err := store.Open(context.Background(), h.path, store.Options{Now: h.Clock.Now, Logger: log})
+	db, err := sqlite.Open(context.Background(), h.path, sqlite.Options{Now: h.Clock.Now, Logger: log})
 	if err != nil {
 		h.T.Fatalf("open store: %v", err)
 	}

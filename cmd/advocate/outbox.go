@@ -16,7 +16,6 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
-	"github.com/advocate-bot/advocate/store"
 )
 
 // outboxFlags are the filters shared by the list and retry --all-dead.
@@ -30,8 +29,8 @@ func (o *outboxFlags) flags(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&o.caseID, "case", 0, "only actions of this case ID")
 }
 
-func (o *outboxFlags) filter() store.DeadFilter {
-	return store.DeadFilter{Platform: o.platform, CaseID: o.caseID}
+func (o *outboxFlags) filter() bot.DeadFilter {
+	return bot.DeadFilter{Platform: o.platform, CaseID: o.caseID}
 }
 
 func outboxCommand(e *env) *cobra.Command {
@@ -125,7 +124,7 @@ are retried; --all-dead reports refusals and succeeds.`,
 				return err
 			}
 			defer db.Close()
-			var results []store.DeadLetter
+			var results []bot.DeadLetter
 			if all {
 				results, err = db.RetryAllDead(cmd.Context(), of.filter())
 			} else {
@@ -177,7 +176,7 @@ func parseIDs(args []string) ([]int64, error) {
 	return ids, nil
 }
 
-func splitRetried(results []store.DeadLetter) (retried, refused []store.DeadLetter) {
+func splitRetried(results []bot.DeadLetter) (retried, refused []bot.DeadLetter) {
 	for _, d := range results {
 		if d.Refusal == "" {
 			retried = append(retried, d)
@@ -190,7 +189,7 @@ func splitRetried(results []store.DeadLetter) (retried, refused []store.DeadLett
 
 // warnDisabled warns about retried actions for a platform this configuration
 // does not run: the bot would give them up again at once.
-func warnDisabled(w io.Writer, f *config.File, retried []store.DeadLetter) {
+func warnDisabled(w io.Writer, f *config.File, retried []bot.DeadLetter) {
 	enabled := map[string]bool{bot.Sandbox: f.Sandbox.Enabled, bot.Slack: f.Slack.Enabled, bot.Discord: f.Discord.Enabled}
 	off := map[string]int{}
 	for _, d := range retried {
@@ -234,13 +233,13 @@ type deadJSON struct {
 	Reason    string `json:"reason,omitempty"`
 }
 
-func newDeadJSON(d store.DeadLetter) deadJSON {
+func newDeadJSON(d bot.DeadLetter) deadJSON {
 	return deadJSON{ID: d.ID, CaseID: d.CaseID, Platform: d.Platform, Kind: d.Kind, Key: d.Key, Place: d.Place,
 		Attempts: d.Attempts, LastError: d.LastErr, CreatedAt: stamp(d.CreatedAt), DiedAt: stamp(d.DiedAt),
 		Retryable: d.Refusal == "", Refusal: string(d.Refusal), Reason: d.Refusal.Reason()}
 }
 
-func writeOutbox(w io.Writer, pending, dead, matching int, letters []store.DeadLetter) error {
+func writeOutbox(w io.Writer, pending, dead, matching int, letters []bot.DeadLetter) error {
 	fmt.Fprintf(w, "outbox: %d pending, %d dead\n", pending, dead)
 	if len(letters) == 0 {
 		if dead > 0 {
@@ -251,7 +250,7 @@ func writeOutbox(w io.Writer, pending, dead, matching int, letters []store.DeadL
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCASE\tPLATFORM\tKIND\tKEY\tATTEMPTS\tDIED\tRETRY\tLAST ERROR")
-	var refusals []store.Refusal
+	var refusals []bot.Refusal
 	retryable := false
 	for _, d := range letters {
 		retryable = retryable || d.Refusal == ""
@@ -286,7 +285,7 @@ func writeOutbox(w io.Writer, pending, dead, matching int, letters []store.DeadL
 // maxListed bounds the IDs retry prints on its summary line; --json has all.
 const maxListed = 20
 
-func writeRetried(w io.Writer, retried, refused []store.DeadLetter) error {
+func writeRetried(w io.Writer, retried, refused []bot.DeadLetter) error {
 	for _, d := range refused {
 		fmt.Fprintf(w, "not retried %d: %s\n", d.ID, d.Refusal.Reason())
 	}

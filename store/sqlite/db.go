@@ -1,10 +1,10 @@
-// Package store is advocate's SQLite store: the implementation of bot.Store on
+// Package sqlite is advocate's SQLite store: the implementation of bot.Store on
 // one database file (modernc.org/sqlite, no cgo), with embedded migrations.
 //
 // Writes go through one connection, so transactions never contend for the
 // file; reports read through a separate read-only pool, so a long report does
 // not hold up the bot.
-package store
+package sqlite
 
 import (
 	"context"

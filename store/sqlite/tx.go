@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
-	"modernc.org/sqlite"
+	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -81,7 +81,7 @@ func (t *tx) Seen(ctx context.Context, eventID string) (bool, error) {
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint violation.
 func isUnique(err error) bool {
-	var e *sqlite.Error
+	var e *sqlitedrv.Error
 	if !errors.As(err, &e) {
 		return false
 	}
@@ -91,7 +91,7 @@ func isUnique(err error) bool {
 // writeErr wraps an INSERT's error: a reference to a case that does not exist
 // becomes bot.ErrNotFound.
 func writeErr(err error, what string, id any) error {
-	var e *sqlite.Error
+	var e *sqlitedrv.Error
 	if errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
 		return fmt.Errorf("store: %s %v: %w: %w", what, id, bot.ErrNotFound, err)
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func kill(t *testing.T, db *DB, a bot.Action, attempts int, lastErr string) int6
 // deadIDs lists the IDs of every dead action, newest first.
 func deadIDs(t *testing.T, db *DB) []int64 {
 	t.Helper()
-	dead, _, err := db.DeadLetters(t.Context(), DeadFilter{}, 0)
+	dead, _, err := db.DeadLetters(t.Context(), bot.DeadFilter{}, 0)
 	if err != nil {
 		t.Fatalf("DeadLetters: %v", err)
 	}
@@ -59,16 +59,16 @@ func TestDeadLettersListWithoutText(t *testing.T) {
 
 	tests := []struct {
 		name  string
-		f     DeadFilter
+		f     bot.DeadFilter
 		limit int
 		want  []int64
 		total int
 	}{
-		{"all, newest first", DeadFilter{}, 0, []int64{b, a}, 2},
-		{"limit keeps the total", DeadFilter{}, 1, []int64{b}, 2},
-		{"by platform", DeadFilter{Platform: bot.Slack}, 0, []int64{a}, 1},
-		{"by case", DeadFilter{CaseID: id}, 0, []int64{a}, 1},
-		{"no match", DeadFilter{Platform: bot.Sandbox}, 0, nil, 0},
+		{"all, newest first", bot.DeadFilter{}, 0, []int64{b, a}, 2},
+		{"limit keeps the total", bot.DeadFilter{}, 1, []int64{b}, 2},
+		{"by platform", bot.DeadFilter{Platform: bot.Slack}, 0, []int64{a}, 1},
+		{"by case", bot.DeadFilter{CaseID: id}, 0, []int64{a}, 1},
+		{"no match", bot.DeadFilter{Platform: bot.Sandbox}, 0, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,14 +86,14 @@ func TestDeadLettersListWithoutText(t *testing.T) {
 		})
 	}
 
-	got, _, err := db.DeadLetters(t.Context(), DeadFilter{}, 0)
+	got, _, err := db.DeadLetters(t.Context(), bot.DeadFilter{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := clock.Add(-time.Minute)
-	want := DeadLetter{ID: a, CaseID: id, Platform: bot.Slack, Kind: bot.ActSend, Key: "survey:1",
+	want := bot.DeadLetter{ID: a, CaseID: id, Platform: bot.Slack, Kind: bot.ActSend, Key: "survey:1",
 		Place: bot.PlacePrivate, Attempts: 10, LastErr: "slack: 500 internal_error", CreatedAt: start, DiedAt: start,
-		Refusal: RefuseSurveyClosed} // the case is open, not resolved
+		Refusal: bot.RefuseSurveyClosed} // the case is open, not resolved
 	if got[1] != want {
 		t.Errorf("dead letter:\n got %+v\nwant %+v", got[1], want)
 	}
@@ -122,11 +122,11 @@ func TestRetryDeadPutsBackInLaneOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var refusals []Refusal
+	var refusals []bot.Refusal
 	for _, d := range got {
 		refusals = append(refusals, d.Refusal)
 	}
-	if want := []Refusal{"", RefuseNotDead, RefuseNotFound}; !slices.Equal(refusals, want) {
+	if want := []bot.Refusal{"", bot.RefuseNotDead, bot.RefuseNotFound}; !slices.Equal(refusals, want) {
 		t.Errorf("RetryDead refusals in ID order: got %q, want %q", refusals, want)
 	}
 	if ids := deadIDs(t, db); len(ids) != 0 {
@@ -144,7 +144,7 @@ func TestRetryDeadPutsBackInLaneOrder(t *testing.T) {
 		t.Errorf("pending after retry: got %+v, want action %d, 0 attempts, due %v", pending, dead, clock)
 	}
 	again, err := db.RetryDead(t.Context(), dead)
-	if err != nil || len(again) != 1 || again[0].Refusal != RefuseNotDead {
+	if err != nil || len(again) != 1 || again[0].Refusal != bot.RefuseNotDead {
 		t.Errorf("second retry: got %+v, %v; want not_dead", again, err)
 	}
 }
@@ -183,14 +183,14 @@ func TestRetryRefusals(t *testing.T) {
 	tests := []struct {
 		name string
 		prep func(s *setup)
-		want Refusal
+		want bot.Refusal
 	}{
 		{"plain send", func(s *setup) { send(s, "") }, ""},
-		{"message to a forgotten customer", func(s *setup) { s.post = forget }, RefuseForgotten},
+		{"message to a forgotten customer", func(s *setup) { s.post = forget }, bot.RefuseForgotten},
 		{"open private for a forgotten customer", func(s *setup) {
 			s.act.Kind = bot.ActOpenPrivate
 			s.post = forget
-		}, RefuseForgotten},
+		}, bot.RefuseForgotten},
 		{"delete on a forgotten case still removes the post", func(s *setup) {
 			s.act.Kind, s.act.Key = bot.ActDelete, "testimonial:1"
 			s.post = forget
@@ -202,14 +202,14 @@ func TestRetryRefusals(t *testing.T) {
 				_, err := tx.Purge(ctx, tx.Now().Add(-time.Hour))
 				return err
 			}
-		}, RefuseTextErased},
+		}, bot.RefuseTextErased},
 		{"survey of the open round", func(s *setup) { resolved(s, 2); send(s, "survey:2") }, ""},
 		{"reminder of the open round", func(s *setup) { resolved(s, 2); send(s, "reminder:2") }, ""},
-		{"survey of an earlier round", func(s *setup) { resolved(s, 2); send(s, "survey:1") }, RefuseSurveyClosed},
+		{"survey of an earlier round", func(s *setup) { resolved(s, 2); send(s, "survey:1") }, bot.RefuseSurveyClosed},
 		{"survey of a closed case", func(s *setup) {
 			status(s, bot.StatusClosed, 1)
 			send(s, "survey:1")
-		}, RefuseSurveyClosed},
+		}, bot.RefuseSurveyClosed},
 		{"update of a survey is not a new survey", func(s *setup) {
 			s.act.Kind, s.act.Key = bot.ActUpdate, "survey:1"
 		}, ""},
@@ -220,7 +220,7 @@ func TestRetryRefusals(t *testing.T) {
 			s.post = func(ctx context.Context, tx bot.Tx) error {
 				return tx.PutPerson(ctx, bot.PersonRecord{Platform: bot.Slack, ID: "ann", OptedOut: true})
 			}
-		}, RefuseOptedOut},
+		}, bot.RefuseOptedOut},
 		{"prompt counted when queued", func(s *setup) {
 			offer(s, 1, bot.OfferOffered)
 			send(s, "prompt:1")
@@ -232,9 +232,9 @@ func TestRetryRefusals(t *testing.T) {
 			s.post = func(ctx context.Context, tx bot.Tx) error {
 				return tx.PutPerson(ctx, bot.PersonRecord{Platform: bot.Slack, ID: "ann", LastPromptAt: tx.Now().Add(time.Hour)})
 			}
-		}, RefusePromptedSince},
-		{"prompt whose offers were declined", func(s *setup) { offer(s, 1, bot.OfferDeclined); send(s, "prompt:1") }, RefuseShareClosed},
-		{"prompt of another round's offers", func(s *setup) { offer(s, 2, bot.OfferOffered); send(s, "prompt:1") }, RefuseShareClosed},
+		}, bot.RefusePromptedSince},
+		{"prompt whose offers were declined", func(s *setup) { offer(s, 1, bot.OfferDeclined); send(s, "prompt:1") }, bot.RefuseShareClosed},
+		{"prompt of another round's offers", func(s *setup) { offer(s, 2, bot.OfferOffered); send(s, "prompt:1") }, bot.RefuseShareClosed},
 		{"testimonial still shared", func(s *setup) {
 			o := offer(s, 1, bot.OfferShared)
 			send(s, fmt.Sprint("testimonial:", o.ID))
@@ -242,8 +242,8 @@ func TestRetryRefusals(t *testing.T) {
 		{"testimonial withdrawn", func(s *setup) {
 			o := offer(s, 1, bot.OfferWithdrawn)
 			send(s, fmt.Sprint("testimonial:", o.ID))
-		}, RefuseWithdrawn},
-		{"testimonial of an unknown offer", func(s *setup) { send(s, "testimonial:77") }, RefuseWithdrawn},
+		}, bot.RefuseWithdrawn},
+		{"testimonial of an unknown offer", func(s *setup) { send(s, "testimonial:77") }, bot.RefuseWithdrawn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,7 +272,7 @@ func TestRetryRefusals(t *testing.T) {
 				mustUpdate(t, db, s.post)
 			}
 
-			listed, _, err := db.DeadLetters(t.Context(), DeadFilter{}, 0)
+			listed, _, err := db.DeadLetters(t.Context(), bot.DeadFilter{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -311,7 +311,7 @@ func TestRetryRefusesActionOfDeletedCase(t *testing.T) {
 		}
 	}
 	got, err := db.RetryDead(t.Context(), act)
-	if err != nil || len(got) != 1 || got[0].Refusal != RefuseCaseMissing {
+	if err != nil || len(got) != 1 || got[0].Refusal != bot.RefuseCaseMissing {
 		t.Errorf("RetryDead: got %+v, %v; want case_missing", got, err)
 	}
 }
@@ -343,7 +343,7 @@ func TestRetryAllDeadInBatches(t *testing.T) {
 		return nil
 	})
 
-	got, err := db.RetryAllDead(t.Context(), DeadFilter{Platform: bot.Slack})
+	got, err := db.RetryAllDead(t.Context(), bot.DeadFilter{Platform: bot.Slack})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,14 +355,14 @@ func TestRetryAllDeadInBatches(t *testing.T) {
 		switch {
 		case d.Refusal == "":
 			retried++
-		case d.ID != refused || d.Refusal != RefuseSurveyClosed:
+		case d.ID != refused || d.Refusal != bot.RefuseSurveyClosed:
 			t.Errorf("unexpected refusal: %+v", d)
 		}
 	}
 	if len(got) != n+1 || retried != n {
 		t.Errorf("RetryAllDead: got %d results, %d retried; want %d, %d", len(got), retried, n+1, n)
 	}
-	dead, total, err := db.DeadLetters(t.Context(), DeadFilter{}, 0)
+	dead, total, err := db.DeadLetters(t.Context(), bot.DeadFilter{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 -- The dashboard's roll-ups, so that its pages read a few thousand rows for any
--- period instead of every case opened in it (store/dashboard.go):
+-- period instead of every case opened in it (store/sqlite/dashboard.go):
 --
 -- dashboard_daily has one row per UTC day of opening, platform and public
 -- channel; dashboard_staff one per day and assignee. Each row counts the

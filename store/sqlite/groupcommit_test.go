@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/store/storetest"
-	"modernc.org/sqlite"
+	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -267,7 +267,7 @@ func TestGroupCommitCommitFailure(t *testing.T) {
 		t.Errorf("transactions for the batch: got %d, want 1", txs)
 	}
 	for i, err := range errs {
-		var e *sqlite.Error
+		var e *sqlitedrv.Error
 		if !errors.As(err, &e) || e.Code() != sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
 			t.Errorf("Update %d: got error %v, want the COMMIT's foreign key error", i, err)
 		}
@@ -519,7 +519,7 @@ func TestGroupCommitLockedDatabase(t *testing.T) {
 	}
 
 	for i, err := range errs {
-		var e *sqlite.Error
+		var e *sqlitedrv.Error
 		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY {
 			t.Errorf("Update %d: got %v, want SQLITE_BUSY", i, err)
 		}

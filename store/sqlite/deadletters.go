@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -21,80 +20,8 @@ import (
 // joins the group commit of a bot running in this process and waits for the
 // file's write lock (busy_timeout) when the bot runs in another.
 
-// Refusal names why a dead action must not be put back in the queue; the
-// empty Refusal means it may be. Most protect a promise made to the customer
-// (erasure, consent, opt-out, the prompt cooldown, a survey that is over), so
-// nothing overrides them.
-type Refusal string
-
-// Refusals, each explained by Reason.
-const (
-	RefuseNotFound      Refusal = "not_found"
-	RefuseNotDead       Refusal = "not_dead"
-	RefuseCaseMissing   Refusal = "case_missing"
-	RefuseForgotten     Refusal = "forgotten"
-	RefuseTextErased    Refusal = "text_erased"
-	RefuseSurveyClosed  Refusal = "survey_closed"
-	RefuseOptedOut      Refusal = "opted_out"
-	RefusePromptedSince Refusal = "prompted_since"
-	RefuseShareClosed   Refusal = "share_closed"
-	RefuseWithdrawn     Refusal = "withdrawn"
-)
-
-// Reason explains r to an operator, in one line.
-func (r Refusal) Reason() string {
-	switch r {
-	case "":
-		return ""
-	case RefuseNotFound:
-		return "no such outbox action"
-	case RefuseNotDead:
-		return "not dead: it is waiting for delivery or was delivered"
-	case RefuseCaseMissing:
-		return "its case no longer exists"
-	case RefuseForgotten:
-		return "the customer was erased (advocate forget): nothing more goes out about their case"
-	case RefuseTextErased:
-		return "its message text was erased (advocate forget or store.retention); it would go out empty"
-	case RefuseSurveyClosed:
-		return "that survey is over (rated, expired, reopened or closed); its buttons would not work"
-	case RefuseOptedOut:
-		return "the customer opted out of share prompts"
-	case RefusePromptedSince:
-		return "the customer has had a share prompt since; another would break the cooldown"
-	case RefuseShareClosed:
-		return "none of that prompt's share offers is open any more (declined or expired)"
-	case RefuseWithdrawn:
-		return "the customer withdrew that testimonial; posting it would break their consent"
-	}
-	return string(r)
-}
-
-// DeadLetter is a dead outbox action as staff see it. It has no message
-// text, which may be private: only what the action was and why it failed.
-type DeadLetter struct {
-	ID        int64
-	CaseID    int64 // 0: the action belongs to no case
-	Platform  string
-	Kind      string // bot.ActSend, bot.ActOpenPrivate, bot.ActUpdate, bot.ActDelete
-	Key       string // the message's key, such as "survey:1"; "" for most
-	Place     string // bot.PlacePrivate, …
-	Attempts  int
-	LastErr   string // the last delivery error, as the relay recorded it
-	CreatedAt time.Time
-	DiedAt    time.Time
-	// Refusal is why the action may not be retried ("" if it may). From
-	// RetryDead and RetryAllDead, it is why it was not.
-	Refusal Refusal
-}
-
-// DeadFilter selects dead actions; zero fields select all.
-type DeadFilter struct {
-	Platform string
-	CaseID   int64
-}
-
-func (f DeadFilter) where() where {
+// deadWhere selects the dead actions f selects.
+func deadWhere(f bot.DeadFilter) where {
 	var w where
 	w.add("o.state = ?", stateDead)
 	w.addIf(f.Platform != "", "o.platform = ?", f.Platform)
@@ -119,7 +46,7 @@ const deadFrom = ` FROM outbox o LEFT JOIN cases c ON c.id = o.case_id`
 
 // deadRow is a dead letter with the facts its refusal depends on.
 type deadRow struct {
-	DeadLetter
+	bot.DeadLetter
 	state        string
 	erased       bool // its message was blanked by Forget or Purge
 	caseMissing  bool
@@ -178,18 +105,18 @@ func queryDead(ctx context.Context, q querier, query string, args ...any) ([]dea
 // is not. A survey, share prompt or testimonial must still be what the bot
 // would send now: the same rules as the core's own (the survey's round still
 // open, no opt-out, the cooldown, the consent not withdrawn).
-func refusal(ctx context.Context, q querier, r deadRow) (Refusal, error) {
+func refusal(ctx context.Context, q querier, r deadRow) (bot.Refusal, error) {
 	switch {
 	case r.state != stateDead:
-		return RefuseNotDead, nil
+		return bot.RefuseNotDead, nil
 	case r.caseMissing:
-		return RefuseCaseMissing, nil
+		return bot.RefuseCaseMissing, nil
 	case r.Kind == bot.ActDelete:
 		return "", nil
 	case strings.HasPrefix(r.customerID, forgottenPrefix):
-		return RefuseForgotten, nil
+		return bot.RefuseForgotten, nil
 	case r.erased:
-		return RefuseTextErased, nil
+		return bot.RefuseTextErased, nil
 	case r.Kind != bot.ActSend || r.CaseID == 0:
 		return "", nil
 	}
@@ -201,7 +128,7 @@ func refusal(ctx context.Context, q querier, r deadRow) (Refusal, error) {
 	switch name {
 	case "survey", "reminder":
 		if r.status != string(bot.StatusResolved) || int64(r.round) != n {
-			return RefuseSurveyClosed, nil
+			return bot.RefuseSurveyClosed, nil
 		}
 	case "prompt":
 		var optedOut bool
@@ -213,10 +140,10 @@ func refusal(ctx context.Context, q querier, r deadRow) (Refusal, error) {
 		}
 		switch {
 		case optedOut:
-			return RefuseOptedOut, nil
+			return bot.RefuseOptedOut, nil
 		case last.Valid && last.Int64 > ms(r.CreatedAt):
 			// the prompt was counted when it was queued: a later count is another prompt
-			return RefusePromptedSince, nil
+			return bot.RefusePromptedSince, nil
 		}
 		var open int
 		err = q.QueryRowContext(ctx, `SELECT count(*) FROM offers WHERE case_id = ? AND round = ? AND state IN (?, ?)`,
@@ -225,7 +152,7 @@ func refusal(ctx context.Context, q querier, r deadRow) (Refusal, error) {
 			return "", err
 		}
 		if open == 0 {
-			return RefuseShareClosed, nil
+			return bot.RefuseShareClosed, nil
 		}
 	case "testimonial":
 		var state string
@@ -234,22 +161,22 @@ func refusal(ctx context.Context, q querier, r deadRow) (Refusal, error) {
 			return "", err
 		}
 		if state != bot.OfferShared {
-			return RefuseWithdrawn, nil
+			return bot.RefuseWithdrawn, nil
 		}
 	}
 	return "", nil
 }
 
 // DeadLetters lists the dead actions f selects, newest first, at most limit
-// (<= 0: all), each with the Refusal a retry would meet, and the total
+// (<= 0: all), each with the bot.Refusal a retry would meet, and the total
 // matching. It reads one snapshot on the read pool.
-func (db *DB) DeadLetters(ctx context.Context, f DeadFilter, limit int) ([]DeadLetter, int, error) {
+func (db *DB) DeadLetters(ctx context.Context, f bot.DeadFilter, limit int) ([]bot.DeadLetter, int, error) {
 	t, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: dead letters: %w", err)
 	}
 	defer t.Rollback() //nolint:errcheck // read-only: nothing to keep
-	w := f.where()
+	w := deadWhere(f)
 	var total int
 	if err := t.QueryRowContext(ctx, `SELECT count(*) FROM outbox o`+w.sql(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: dead letters: %w", err)
@@ -259,7 +186,7 @@ func (db *DB) DeadLetters(ctx context.Context, f DeadFilter, limit int) ([]DeadL
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: dead letters: %w", err)
 	}
-	out := make([]DeadLetter, 0, len(rows))
+	out := make([]bot.DeadLetter, 0, len(rows))
 	for _, r := range rows {
 		if r.Refusal, err = refusal(ctx, t, r); err != nil {
 			return nil, 0, fmt.Errorf("store: dead letter %d: %w", r.ID, err)
@@ -272,14 +199,14 @@ func (db *DB) DeadLetters(ctx context.Context, f DeadFilter, limit int) ([]DeadL
 // RetryDead puts the dead actions ids back in the queue, in ID order and in
 // one transaction: pending, due now, attempts reset to zero (the last error
 // is kept until the next attempt replaces it). An action that may not be
-// retried stays as it is; its result says why (RefuseNotFound, RefuseNotDead
+// retried stays as it is; its result says why (bot.RefuseNotFound, bot.RefuseNotDead
 // or a rule of refusal). The results describe each action as it was found,
 // in ID order; repeated ids count once. Once its transaction has started,
 // ctx no longer interrupts it: a canceled statement would roll back the
 // transaction that group commit shares with the bot's own writes.
-func (db *DB) RetryDead(ctx context.Context, ids ...int64) ([]DeadLetter, error) {
+func (db *DB) RetryDead(ctx context.Context, ids ...int64) ([]bot.DeadLetter, error) {
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
-	var out []DeadLetter
+	var out []bot.DeadLetter
 	err := db.Update(ctx, func(btx bot.Tx) error {
 		out = out[:0] // Update may run fn again
 		ctx := context.WithoutCancel(ctx)
@@ -293,7 +220,7 @@ func (db *DB) RetryDead(ctx context.Context, ids ...int64) ([]DeadLetter, error)
 				return fmt.Errorf("store: retry %d: %w", id, err)
 			}
 			if len(rows) == 0 {
-				out = append(out, DeadLetter{ID: id, Refusal: RefuseNotFound})
+				out = append(out, bot.DeadLetter{ID: id, Refusal: bot.RefuseNotFound})
 				continue
 			}
 			d, err := t.retry(ctx, rows[0])
@@ -313,11 +240,11 @@ func (db *DB) RetryDead(ctx context.Context, ids ...int64) ([]DeadLetter, error)
 // RetryAllDead is RetryDead for every dead action f selects, in batches of
 // retryBatch per transaction. The results list the actions put back and
 // those refused, in ID order.
-func (db *DB) RetryAllDead(ctx context.Context, f DeadFilter) ([]DeadLetter, error) {
-	w := f.where()
-	var out []DeadLetter
+func (db *DB) RetryAllDead(ctx context.Context, f bot.DeadFilter) ([]bot.DeadLetter, error) {
+	w := deadWhere(f)
+	var out []bot.DeadLetter
 	for after := int64(0); ; {
-		var batch []DeadLetter
+		var batch []bot.DeadLetter
 		err := db.Update(ctx, func(btx bot.Tx) error {
 			// As in RetryDead: fn may run again, and ctx must not interrupt it.
 			batch = batch[:0]
@@ -362,10 +289,10 @@ func storeTx(btx bot.Tx) (*tx, error) {
 
 // retry puts r back in the queue unless a rule refuses it, and returns it
 // with the refusal.
-func (t *tx) retry(ctx context.Context, r deadRow) (DeadLetter, error) {
+func (t *tx) retry(ctx context.Context, r deadRow) (bot.DeadLetter, error) {
 	var err error
 	if r.Refusal, err = refusal(ctx, t.tx, r); err != nil {
-		return DeadLetter{}, fmt.Errorf("store: retry %d: %w", r.ID, err)
+		return bot.DeadLetter{}, fmt.Errorf("store: retry %d: %w", r.ID, err)
 	}
 	if r.Refusal != "" {
 		return r.DeadLetter, nil
@@ -373,7 +300,7 @@ func (t *tx) retry(ctx context.Context, r deadRow) (DeadLetter, error) {
 	res, err := t.tx.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = 0, next_at = ?, done_at = NULL
 		WHERE id = ? AND state = ?`, statePending, ms(t.now), r.ID, stateDead)
 	if err != nil {
-		return DeadLetter{}, fmt.Errorf("store: retry %d: %w", r.ID, err)
+		return bot.DeadLetter{}, fmt.Errorf("store: retry %d: %w", r.ID, err)
 	}
 	return r.DeadLetter, mustAffect(res, "retry", r.ID)
 }
