@@ -7,6 +7,10 @@ import (
 	"strings"
 )
 
+// ResponseMessage is the interaction response type that answers with a new
+// message (Effect.Type); 7 updates the component's message, 9 opens a modal.
+const ResponseMessage = responseMessage
+
 // effectRoutes are the routes whose success changes what people see.
 var effectRoutes = map[string]bool{
 	RouteCreateMessage: true, RouteEditMessage: true, RouteDeleteMessage: true,
@@ -38,6 +42,9 @@ type Effect struct {
 	// Interaction is the interaction a callback, follow-up or webhook edit
 	// belongs to.
 	Interaction string
+	// Type is an interaction response's type (ResponseMessage, 7 an update of
+	// the component's message, 9 a modal…), 0 for other effects.
+	Type int
 	// Content is the message content or thread name, for reading failures.
 	Content string
 	// Digest is a hash of the request body without its nonce.
@@ -84,6 +91,7 @@ func (s *Server) recordEffect(route string, q *request, resp response) {
 		}
 	}
 	var body struct {
+		Type    int    `json:"type"`
 		Content string `json:"content"`
 		Name    string `json:"name"`
 		Data    struct {
@@ -106,7 +114,7 @@ func (s *Server) recordEffect(route string, q *request, resp response) {
 		e.Target = q.path("user_id")
 	case RouteInteractionCallback:
 		e.Interaction = q.path("interaction_id")
-		e.Target, e.Created = e.Interaction, ""
+		e.Target, e.Created, e.Type = e.Interaction, "", body.Type
 		if i := s.interactions[e.Interaction]; i != nil {
 			e.Channel = i.ChannelID
 		}

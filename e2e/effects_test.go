@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
+	"github.com/advocate-bot/advocate/adapters/slack/slackfake"
+	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
+)
+
+// owed is an effect a customer's steps and timers owe them exactly once.
+type owed struct {
+	what string
+	due  bool
+	// n counts the effects that are it.
+	n int
+}
+
+// requireOwed reports every due effect not made exactly once, and every
+// effect not due that was made anyway.
+func requireOwed(t *testing.T, name string, owes []owed) {
+	t.Helper()
+	for _, o := range owes {
+		switch {
+		case o.due && o.n != 1:
+			t.Errorf("%s: %s made %d times, want once", name, o.what, o.n)
+		case !o.due && o.n > 0:
+			t.Errorf("%s: %s made %d times, want none", name, o.what, o.n)
+		}
+	}
+}
+
+// repeats counts the effects made again (same key as an earlier one), logs
+// them by kind and returns how many there were.
+func repeats(t *testing.T, keys []string, describe func(i int) string) int {
+	t.Helper()
+	first := map[string]int{}
+	var list []string
+	n := 0
+	for i, k := range keys {
+		if _, ok := first[k]; !ok {
+			first[k] = i
+			continue
+		}
+		n++
+		list = append(list, describe(i))
+	}
+	sort.Strings(list)
+	if n > 0 {
+		t.Errorf("effects made twice: %d, want none:\n  %s", n, strings.Join(list, "\n  "))
+	}
+	return n
+}
+
+// slackRepeats reports the Slack effects made twice and counts them.
+func slackRepeats(t *testing.T, all []slackfake.Effect) int {
+	t.Helper()
+	keys := make([]string, len(all))
+	for i, ef := range all {
+		keys[i] = ef.Key()
+	}
+	return repeats(t, keys, func(i int) string {
+		ef := all[i]
+		return fmt.Sprintf("%s in %s (thread %q, target %q, user %q): %.60q", ef.Kind, ef.Channel, ef.Thread, ef.Target, ef.User, ef.Text)
+	})
+}
+
+// discordRepeats reports the Discord effects made twice and counts them.
+func discordRepeats(t *testing.T, all []discordfake.Effect) int {
+	t.Helper()
+	keys := make([]string, len(all))
+	for i, ef := range all {
+		keys[i] = ef.Key()
+	}
+	return repeats(t, keys, func(i int) string {
+		ef := all[i]
+		return fmt.Sprintf("%s in %s (target %q, interaction %q): %.60q", ef.Route, ef.Channel, ef.Target, ef.Interaction, ef.Content)
+	})
+}
+
+// checkSlackEffects requires every outward effect on Slack at most once and
+// each one a customer is owed exactly once: the public reply, DM intro, staff
+// root and controls at intake; the relayed staff answer, the public
+// "resolved" reply and the survey after resolution; the reminder, share
+// prompt, preview and testimonial where due; the SLA nudge for the
+// unanswered. It returns how many effects there were and how many were made
+// twice.
+func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, dups int) {
+	t.Helper()
+	all := e.slack.Fake.Effects()
+	dups = slackRepeats(t, all)
+	posts := func(channel, thread string, match func(string) bool) int {
+		n := 0
+		for _, ef := range all {
+			if ef.Kind == "chat.postMessage" && ef.Channel == channel && (thread == "*" || ef.Thread == thread) && match(ef.Text) {
+				n++
+			}
+		}
+		return n
+	}
+	prefix := func(p string) func(string) bool { return func(s string) bool { return strings.HasPrefix(s, p) } }
+	has := func(ps ...string) func(string) bool {
+		return func(s string) bool {
+			for _, p := range ps {
+				if !strings.Contains(s, p) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	views := map[int64]int{}
+	for _, ef := range all {
+		if ef.Kind == "views.open" {
+			if v, ok := e.slack.Fake.View(ef.Created); ok {
+				views[sim.CaseOfActionID(v.PrivateMetadata)]++
+			}
+		}
+	}
+	for _, c := range custs {
+		s, r := c.slack, roleOf(c.i)
+		id := s.CaseID
+		answered := r != unanswered
+		prompted := r == declines || r == neutral || r == shares
+		requireOwed(t, s.Name, []owed{
+			{"the public reply", true, posts(sim.SupportChannel, s.Question.TS, has("taken this to a private conversation"))},
+			{"the DM intro", true, posts(s.DM, "", prefix("Hi "+s.Name+","))},
+			{"the staff root", true, posts(sim.StaffChannel, "", func(t string) bool { return t == fmt.Sprintf("Case #%d: %s", id, s.Name) })},
+			{"the staff controls", true, posts(sim.StaffChannel, "*", prefix(fmt.Sprintf("Case #%d from", id)))},
+			{"the relayed staff answer", answered, posts(s.DM, "*", has(fmt.Sprintf("%s: Fixed case %d for you", sim.StaffName, id)))},
+			{"the public resolved reply", answered, posts(sim.SupportChannel, s.Question.TS, has("Resolved privately"))},
+			{"the survey", answered, posts(s.DM, "*", prefix("This case has been marked as resolved."))},
+			{"the survey reminder", r == unrated, posts(s.DM, "*", prefix("A quick reminder"))},
+			{"the share prompt", prompted, posts(s.DM, "*", prefix("Would you like to share"))},
+			{"the testimonial", r == shares, posts(sim.ShowcaseChannel, "*", has("💬 “"+s.Testimonial()))},
+			{"the SLA nudge", r == unanswered, posts(sim.StaffChannel, "*", has(fmt.Sprintf("Case #%d ", id), "has had no staff response"))},
+		})
+		shareClicks := 0
+		for _, st := range s.Steps {
+			if st.Kind == "share" {
+				shareClicks += len(st.Envelopes)
+			}
+		}
+		if r == shares && (views[id] < 1 || views[id] > shareClicks) {
+			t.Errorf("%s: %d previews opened for %d share clicks, want one for each click the bot answered", s.Name, views[id], shareClicks)
+		}
+	}
+	byKind := map[string]int{}
+	for _, ef := range all {
+		byKind[ef.Kind]++
+	}
+	t.Logf("Slack effects by kind: %v; %d response_url posts refused", byKind, refusedResponsePosts(e.slack.Fake))
+	return len(all), dups
+}
+
+func refusedResponsePosts(f *slackfake.Server) int {
+	n := 0
+	for _, p := range f.ResponsePosts() {
+		if p.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// checkDiscordEffects requires every outward effect on Discord at most once
+// and each one a customer is owed exactly once: the case thread and the
+// customer in it, the public reply, the intro and the staff controls at
+// intake; the public "resolved" reply and the survey after resolution; the
+// reminder, share prompt and testimonial where due; the SLA nudge for the
+// unanswered. It returns how many effects there were and how many were made
+// twice.
+func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, dups int) {
+	t.Helper()
+	f := e.discord.Fake
+	all := f.Effects()
+	dups = discordRepeats(t, all)
+	// messages counts the bot's messages, wherever they were made (a message,
+	// an interaction's response or follow-up), in channel ("*": any).
+	messages := func(channel string, match func(string) bool) int {
+		n := 0
+		for _, ef := range all {
+			switch {
+			case ef.Route == discordfake.RouteCreateMessage, ef.Route == discordfake.RouteCreateFollowup:
+			case ef.Route == discordfake.RouteInteractionCallback && ef.Type == discordfake.ResponseMessage:
+			default:
+				continue
+			}
+			if (channel == "*" || ef.Channel == channel) && match(ef.Content) {
+				n++
+			}
+		}
+		return n
+	}
+	has := func(ps ...string) func(string) bool {
+		return func(s string) bool {
+			for _, p := range ps {
+				if !strings.Contains(s, p) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	for _, c := range custs {
+		d, r := c.discord, roleOf(c.i)
+		id := d.CaseID
+		answered := r != unanswered
+		prompted := r == declines || r == neutral || r == shares
+		threads, joined := 0, 0
+		for _, ef := range all {
+			if (ef.Route == discordfake.RouteStartThread || ef.Route == discordfake.RouteStartThreadFromMessage) &&
+				ef.Content == fmt.Sprintf("Case #%d · %s", id, d.Name) {
+				threads++
+			}
+			if ef.Route == discordfake.RouteAddThreadMember && ef.Channel == d.Thread.ID && ef.Target == d.User {
+				joined++
+			}
+		}
+		in := d.Thread.ID
+		mine := func(ps ...string) func(string) bool {
+			return func(s string) bool {
+				return has(ps...)(s) && (strings.Contains(s, d.Name) || strings.Contains(s, "<@"+d.User+">"))
+			}
+		}
+		requireOwed(t, d.Name, []owed{
+			{"the case thread", true, threads},
+			{"the customer's place in the thread", true, joined},
+			{"the public reply", true, messages(sim.DiscordSupport, mine("taken this to a private conversation"))},
+			{"the intro", true, messages(in, has("Hi ", "private conversation with the"))},
+			{"the staff controls", true, messages("*", func(s string) bool { return strings.HasPrefix(s, fmt.Sprintf("Case #%d from", id)) })},
+			{"the public resolved reply", answered, messages(sim.DiscordSupport, mine("Resolved privately"))},
+			{"the survey", answered, messages(in, has("This case has been marked as resolved."))},
+			{"the survey reminder", r == unrated, messages(in, has("A quick reminder"))},
+			{"the share prompt", prompted, messages(in, has("Would you like to share"))},
+			{"the testimonial", r == shares, messages(sim.DiscordShowcase, has(d.Testimonial()))},
+			{"the SLA nudge", r == unanswered, messages("*", has(fmt.Sprintf("Case #%d ", id), "has had no staff response"))},
+		})
+	}
+	byRoute := map[string]int{}
+	for _, ef := range all {
+		byRoute[ef.Route]++
+	}
+	asked := 0
+	for _, c := range custs {
+		asked += c.discord.Asked - 1
+	}
+	t.Logf("Discord effects by route: %v; %d questions asked again (the bot never saw them)", byRoute, asked)
+	return len(all), dups
+}
