@@ -21,13 +21,37 @@ import (
 // File is the whole configuration file.
 type File struct {
 	bot.Config `yaml:",inline"`
-	Store      Store     `yaml:"store"`
-	HTTP       HTTP      `yaml:"http"`
-	Dashboard  Dashboard `yaml:"dashboard"`
-	Sandbox    Sandbox   `yaml:"sandbox"`
-	Slack      Slack     `yaml:"slack"`
-	Discord    Discord   `yaml:"discord"`
-	Log        Log       `yaml:"log"`
+	// Staff is the staff section as written; Core translates it into the
+	// core's configuration, so change it before calling Core.
+	Staff     Staff     `yaml:"staff"`
+	Store     Store     `yaml:"store"`
+	HTTP      HTTP      `yaml:"http"`
+	Dashboard Dashboard `yaml:"dashboard"`
+	Sandbox   Sandbox   `yaml:"sandbox"`
+	Slack     Slack     `yaml:"slack"`
+	Discord   Discord   `yaml:"discord"`
+	Log       Log       `yaml:"log"`
+}
+
+// Staff says who is staff on each platform: user IDs, and the roles (Discord)
+// or user groups (Slack) whose members are staff.
+type Staff struct {
+	Slack   bot.StaffIDs `yaml:"slack"`
+	Discord bot.StaffIDs `yaml:"discord"`
+	Sandbox bot.StaffIDs `yaml:"sandbox"`
+	// NotePrefix marks a staff message as an internal note, never shown to the customer.
+	NotePrefix string `yaml:"note_prefix"`
+}
+
+// Core is the core's configuration: the file's core settings with the staff
+// section keyed by platform name.
+func (f *File) Core() bot.Config {
+	c := f.Config
+	c.Staff = bot.StaffConfig{NotePrefix: f.Staff.NotePrefix}
+	c.Staff.Set(bot.Slack, f.Staff.Slack)
+	c.Staff.Set(bot.Discord, f.Staff.Discord)
+	c.Staff.Set(bot.Sandbox, f.Staff.Sandbox)
+	return c
 }
 
 // Store configures the SQLite database.
@@ -96,8 +120,10 @@ type Discord struct {
 	Guilds          []string `yaml:"guilds"`
 	SupportChannels []string `yaml:"support_channels"`
 	StaffRole       string   `yaml:"staff_role"`
-	StaffChannel    string   `yaml:"staff_channel"`
-	ShowcaseChannel string   `yaml:"showcase_channel"`
+	// StaffChannel is a channel only staff can see: each case's staff thread
+	// (intro, notes, controls, relayed customer messages) and alerts go there.
+	StaffChannel    string `yaml:"staff_channel"`
+	ShowcaseChannel string `yaml:"showcase_channel"`
 	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
 	Interactions string `yaml:"interactions"`
 }
@@ -190,6 +216,7 @@ func defaults() File {
 	core.Share.Targets = []bot.ShareTarget{DefaultShareTarget}
 	return File{
 		Config: core,
+		Staff:  Staff{NotePrefix: core.Staff.NotePrefix},
 		Store:  Store{Path: "advocate.db"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
 		Sandbox: Sandbox{

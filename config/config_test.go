@@ -492,7 +492,7 @@ const validBase = "secret: \"" + platformSecret + "\"\n"
 
 func TestValidate(t *testing.T) {
 	slackOn := "slack:\n  enabled: true\n  bot_token: xoxb-1\n  app_token: xapp-1\n  staff_channel: C1\n  showcase_channel: C2\n"
-	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  showcase_channel: \"2\"\n"
+	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  staff_channel: \"3\"\n  showcase_channel: \"2\"\n"
 	tests := []struct {
 		name     string
 		yaml     string
@@ -533,7 +533,9 @@ func TestValidate(t *testing.T) {
 		{name: "disabled slack is not checked", yaml: "slack:\n  enabled: false\n  mode: rtm\n  api_url: nonsense\n  post_interval: 0s\n"},
 
 		{name: "discord without settings", yaml: "discord:\n  enabled: true\n",
-			prefixes: []string{"discord.token: ", "discord.application_id: ", "discord.showcase_channel: "}},
+			prefixes: []string{"discord.token: ", "discord.application_id: ", "discord.staff_channel: ", "discord.showcase_channel: "}},
+		{name: "discord without a staff channel", yaml: strings.Replace(discordOn, "  staff_channel: \"3\"\n", "", 1),
+			prefixes: []string{"discord.staff_channel: "}, contains: []string{"only staff can see"}},
 		{name: "discord http interactions bad key", yaml: discordOn + "  interactions: http\n  public_key: abc\n", prefixes: []string{"discord.public_key: "}},
 		{name: "discord bad interactions", yaml: discordOn + "  interactions: webhook\n", prefixes: []string{"discord.interactions: "}},
 		{name: "discord bad api url", yaml: discordOn + "  api_url: https://discord.com\n", prefixes: []string{"discord.api_url: "}},

@@ -212,6 +212,10 @@ func (f *File) validateDiscord(bad complaint) {
 	if err := checkAPIURL(d.APIURL); err != nil {
 		bad("discord.api_url", "%v", err)
 	}
+	if d.StaffChannel == "" {
+		bad("discord.staff_channel", "required when discord.enabled is true: the ID of a channel only staff can see, "+
+			"where each case gets a staff thread for the intro, notes and controls (without it they would land in the customer's thread)")
+	}
 	if d.ShowcaseChannel == "" {
 		bad("discord.showcase_channel", "required when discord.enabled is true: the channel ID where testimonials are posted")
 	}

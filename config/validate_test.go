@@ -12,7 +12,7 @@ import (
 
 func TestValidateSecret(t *testing.T) {
 	slackOn := "slack:\n  enabled: true\n  bot_token: xoxb-1\n  app_token: xapp-1\n  staff_channel: C1\n  showcase_channel: C2\n"
-	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  showcase_channel: \"2\"\n"
+	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  staff_channel: \"3\"\n  showcase_channel: \"2\"\n"
 	tests := []struct {
 		name     string
 		secret   string

@@ -152,7 +152,8 @@ func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, dups i
 	for _, ef := range all {
 		byKind[ef.Kind]++
 	}
-	t.Logf("Slack effects by kind: %v; %d response_url posts refused", byKind, refusedResponsePosts(e.slack.Fake))
+	t.Logf("Slack effects by kind: %v; %d response_url posts refused; %d of %d posts refused with 429", byKind,
+		refusedResponsePosts(e.slack.Fake), e.slack.Fake.RateLimitedCalls("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"))
 	return len(all), dups
 }
 

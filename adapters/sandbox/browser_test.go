@@ -66,7 +66,7 @@ func newWorld(t *testing.T) *world {
 	cfg := bot.DefaultConfig()
 	cfg.Brand = "Acme"
 	cfg.Secret = "browser-test-secret-0123456789"
-	cfg.Staff.Sandbox.Users = sb.StaffIDs()
+	cfg.Staff.Set(bot.Sandbox, bot.StaffIDs{Users: sb.StaffIDs()})
 	cfg.Share.Targets = []bot.ShareTarget{
 		{Name: "showcase", Kind: bot.TargetCommunityPost, Label: "Post in #showcase", Text: "{{.Brand}} support sorted me out quickly."},
 		{Name: "x", Kind: bot.TargetXPost, Label: "Post on X", Text: "Great help from {{.Brand}} support!"},

@@ -94,7 +94,7 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	cfg := bottest.Config()
-	cfg.Staff.Slack = bot.StaffIDs{Users: []string{samID}}
+	cfg.Staff.Set(bot.Slack, bot.StaffIDs{Users: []string{samID}})
 	core, err := bot.New(bot.Options{Store: db, Config: cfg, Logger: log})
 	if err != nil {
 		t.Fatalf("new core: %v", err)

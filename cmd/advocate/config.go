@@ -22,7 +22,7 @@ func (e *env) openStore(cmd *cobra.Command) (appStore, *config.File, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := openDB(cmd.Context(), f, e.logger(f))
+	db, err := openDB(cmd.Context(), f, e.logger(f), false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
 	}

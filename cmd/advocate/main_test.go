@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
@@ -35,7 +36,7 @@ func fixture(t *testing.T) (cfgPath string) {
 	for i, p := range []bot.Person{ada, bob} {
 		ch := "case-" + string(rune('1'+i))
 		h.Say(h.Staff(), bot.Ref{Channel: ch}, "on it")
-		h.Click(h.Staff(), h.WithButton(ch, "Resolve"), "Resolve")
+		h.Click(h.Staff(), h.WithButtonIn(h.Case(int64(i+1)).Staff, "Resolve"), "Resolve")
 		score := map[string]string{"u-ada": "5", "u-bob": "1"}[p.ID]
 		h.Click(p, h.WithButton(ch, score), score)
 	}
@@ -274,8 +275,10 @@ slack:
 // TestRunRefusesWhatCheckConfigRefuses runs both commands on each file: the
 // same refusal, from the same check, before run opens anything.
 func TestRunRefusesWhatCheckConfigRefuses(t *testing.T) {
-	slackOn := "slack:\n  enabled: true\n  bot_token: xoxb-1\n  app_token: xapp-1\n  staff_channel: C1\n  showcase_channel: C2\n"
-	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  staff_channel: \"3\"\n  showcase_channel: \"2\"\n"
+	// Platform APIs on a closed loopback port: a run that wrongly starts
+	// reaches nothing beyond this machine, and stops at the deadline below.
+	slackOn := "slack:\n  enabled: true\n  bot_token: xoxb-1\n  app_token: xapp-1\n  staff_channel: C1\n  showcase_channel: C2\n  api_url: http://127.0.0.1:1/api/\n"
+	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  staff_channel: \"3\"\n  showcase_channel: \"2\"\n  api_url: http://127.0.0.1:1/\n"
 	tests := []struct{ name, yaml, want string }{
 		{"open dashboard on the network", "secret: test-secret-0123456789abcdef\nhttp:\n  listen: \"0.0.0.0:0\"\n", "not a loopback address"},
 		{"example secret on slack", "secret: sandbox-only-secret-change-me\n" + slackOn, "published example value"},
@@ -287,9 +290,12 @@ func TestRunRefusesWhatCheckConfigRefuses(t *testing.T) {
 			dir := t.TempDir()
 			cfg := writeConfig(t, tt.yaml+"store:\n  path: "+filepath.Join(dir, "advocate.db")+"\n")
 			for _, cmd := range []string{"check-config", "run"} {
-				out, errOut, code := cli(t, nil, cmd, "--config", cfg)
-				if code == 0 || !strings.Contains(errOut, tt.want) {
-					t.Errorf("%s: exit %d, got %q %q, want a refusal with %q", cmd, code, out, errOut, tt.want)
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				var out, errOut bytes.Buffer
+				code := execute(ctx, []string{cmd, "--config", cfg}, func(string) string { return "" }, &out, &errOut)
+				cancel()
+				if code == 0 || !strings.Contains(errOut.String(), tt.want) {
+					t.Errorf("%s: exit %d, got %q %q, want a refusal with %q", cmd, code, out.String(), errOut.String(), tt.want)
 				}
 			}
 			if _, err := os.Stat(filepath.Join(dir, "advocate.db")); err == nil {

@@ -49,7 +49,7 @@ counts the actions still pending and those dead.
 next pass, within seconds. It is safe while the bot runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := e.openStore(cmd)
+			db, f, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,11 @@ next pass, within seconds. It is safe while the bot runs.`,
 			if err != nil {
 				return fmt.Errorf("outbox: %w", err)
 			}
-			letters, total, err := db.DeadLetters(cmd.Context(), of.filter(), limit)
+			core, err := outboxCore(db, f)
+			if err != nil {
+				return err
+			}
+			letters, total, err := core.DeadLetters(cmd.Context(), of.filter(), limit)
 			if err != nil {
 				return fmt.Errorf("outbox: %w", err)
 			}
@@ -124,11 +128,15 @@ are retried; --all-dead reports refusals and succeeds.`,
 				return err
 			}
 			defer db.Close()
+			core, err := outboxCore(db, f)
+			if err != nil {
+				return err
+			}
 			var results []bot.DeadLetter
 			if all {
-				results, err = db.RetryAllDead(cmd.Context(), of.filter())
+				results, err = core.RetryAllDead(cmd.Context(), of.filter())
 			} else {
-				results, err = db.RetryDead(cmd.Context(), ids...)
+				results, err = core.RetryDead(cmd.Context(), ids...)
 			}
 			if err != nil {
 				return fmt.Errorf("outbox retry: %w", err)
@@ -161,6 +169,17 @@ are retried; --all-dead reports refusals and succeeds.`,
 	cmd.Flags().BoolVar(&all, "all-dead", false, "retry every dead action that may be retried")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
 	return cmd
+}
+
+// outboxCore is the core that decides which dead actions may go out again,
+// by the rules a running bot applies. It runs no adapter: the running bot's
+// relay delivers what it puts back.
+func outboxCore(db bot.Store, f *config.File) (*bot.Core, error) {
+	core, err := bot.New(bot.Options{Store: db, Config: f.Config})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return core, nil
 }
 
 // parseIDs reads action IDs.

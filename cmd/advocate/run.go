@@ -22,6 +22,7 @@ import (
 	slackadapter "github.com/advocate-bot/advocate/adapters/slack"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -72,7 +73,11 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	for _, note := range f.Notes() {
 		log.Warn(note)
 	}
-	db, err := openDB(ctx, f, log)
+	db, err := openDB(ctx, f, log, true)
+	var locked *sqlite.LockedError
+	if errors.As(err, &locked) {
+		return nil, err // it names the file and the other process
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
 	}
@@ -83,7 +88,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	core, err := bot.New(bot.Options{Store: db, Config: f.Config, Logger: log, Observer: web.NewMetrics(reg)})
+	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg)})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -18,29 +18,17 @@ type exportStore interface {
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
 }
 
-// deadLetterStore lists the outbox actions the relay gave up on and puts
-// them back in the queue, for advocate outbox.
-type deadLetterStore interface {
-	// DeadLetters lists the dead actions f selects, newest first, at most
-	// limit (<= 0: all), and the total matching.
-	DeadLetters(ctx context.Context, f bot.DeadFilter, limit int) ([]bot.DeadLetter, int, error)
-	// RetryDead puts the dead actions ids back in the queue, refusing those
-	// that may not go out any more; the results say which and why.
-	RetryDead(ctx context.Context, ids ...int64) ([]bot.DeadLetter, error)
-	// RetryAllDead is RetryDead for every dead action f selects.
-	RetryAllDead(ctx context.Context, f bot.DeadFilter) ([]bot.DeadLetter, error)
-}
-
 // appStore is the database as the binary uses it: the core's contract, the
-// dashboard's reads and the tool commands' needs.
+// dashboard's reads and the export.
 type appStore interface {
 	bot.Store
 	web.Store
 	exportStore
-	deadLetterStore
 }
 
-// openDB opens the configured database.
-func openDB(ctx context.Context, f *config.File, log *slog.Logger) (appStore, error) {
-	return sqlite.Open(ctx, f.Store.Path, sqlite.Options{Logger: log})
+// openDB opens the configured database. A running bot opens it exclusive:
+// one SQLite file serves one bot, and a second fails at once (the tool
+// commands open it beside a running bot).
+func openDB(ctx context.Context, f *config.File, log *slog.Logger, exclusive bool) (appStore, error) {
+	return sqlite.Open(ctx, f.Store.Path, sqlite.Options{Logger: log, Exclusive: exclusive})
 }

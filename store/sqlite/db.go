@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/advocate-bot/advocate/bot"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -34,6 +36,11 @@ type Options struct {
 	// writer goroutine (see groupcommit.go). It is the baseline of the
 	// benchmarks; nothing else needs it.
 	NoGroupCommit bool
+	// Exclusive makes Open take the database's lock (lock.go) and hold it
+	// until Close: what a running bot does, so that a second bot on the same
+	// file fails at once with a *LockedError instead of posting everything
+	// twice.
+	Exclusive bool
 }
 
 // DB is an open SQLite store. It implements bot.Store and is safe for
@@ -44,6 +51,7 @@ type DB struct {
 	now   func() time.Time
 	log   *slog.Logger
 	gc    *groupCommit // nil with Options.NoGroupCommit
+	lock  *flock.Flock // held with Options.Exclusive
 
 	// The tx methods' statements, prepared on write and on read (stmts.go).
 	writeStmts, readStmts stmtCache
@@ -68,14 +76,19 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.log = db.log.With("component", "store")
 
 	var err error
+	if opts.Exclusive {
+		if db.lock, err = lockFile(path); err != nil {
+			return nil, err
+		}
+	}
 	if db.write, err = openPool(writeDSN(path), 1); err != nil {
-		return nil, err
+		return nil, errors.Join(err, db.unlock())
 	}
 	if err := db.migrate(ctx); err != nil {
-		return nil, errors.Join(err, db.write.Close())
+		return nil, errors.Join(err, db.write.Close(), db.unlock())
 	}
 	if db.read, err = openPool(readDSN(path), readConns); err != nil {
-		return nil, errors.Join(err, db.write.Close())
+		return nil, errors.Join(err, db.write.Close(), db.unlock())
 	}
 	if err := db.read.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open read pool: %w", err), db.Close())
@@ -130,11 +143,19 @@ func (db *DB) Close() error {
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
-	errs = append(errs, db.write.Close())
+	errs = append(errs, db.write.Close(), db.unlock())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
+}
+
+// unlock releases the lock taken with Options.Exclusive, if any.
+func (db *DB) unlock() error {
+	if db.lock == nil {
+		return nil
+	}
+	return db.lock.Close()
 }
 
 // Update runs fn in a write transaction and commits when fn returns nil. fn's

@@ -13,7 +13,9 @@ import (
 var migrationFiles embed.FS
 
 // migrate applies the embedded migrations the database lacks, in order, each in
-// its own transaction, recorded in goose's version table. A database migrated
+// its own transaction, recorded in goose's version table. A migration the
+// database lacks below its latest one is applied too: each migration stands
+// alone, and they are written on parallel branches. A database migrated
 // by a newer binary is refused rather than used with a schema we do not know.
 func (db *DB) migrate(ctx context.Context) error {
 	files, err := fs.Sub(migrationFiles, "migrations")
@@ -21,7 +23,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, files,
-		goose.WithDisableGlobalRegistry(true))
+		goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}

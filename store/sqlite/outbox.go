@@ -17,7 +17,7 @@ const (
 
 // actionCols are the columns scanAction reads, in its order.
 const actionCols = `id, coalesce(case_id, 0), platform, lane, kind, place, to_ref, fallback, msg,
-	msg_key, attempts, next_at, last_err, created_at`
+	msg_key, purpose, subject, attempts, next_at, last_err, created_at`
 
 func scanAction(s scanner) (bot.Action, error) {
 	var (
@@ -27,7 +27,7 @@ func scanAction(s scanner) (bot.Action, error) {
 		next, made   int64
 	)
 	err := s.Scan(&a.ID, &a.CaseID, &a.Platform, &a.Lane, &a.Kind, &a.Place, &to, &fallback, &msg,
-		&a.Key, &a.Attempts, &next, &a.LastErr, &made)
+		&a.Key, &a.Purpose, &a.Subject, &a.Attempts, &next, &a.LastErr, &made)
 	if err != nil {
 		return bot.Action{}, err
 	}
@@ -45,8 +45,8 @@ func scanAction(s scanner) (bot.Action, error) {
 }
 
 const enqueueSQL = `INSERT INTO outbox (case_id, platform, lane, kind, place,
-	to_ref, fallback, msg, msg_key, attempts, next_at, last_err, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	to_ref, fallback, msg, msg_key, purpose, subject, attempts, next_at, last_err, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // Enqueue adds a to the outbox and sets a.ID; a zero NextAt becomes now.
 func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
@@ -65,7 +65,7 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	}
 	res, err := t.exec(ctx, enqueueSQL,
 		nullID(a.CaseID), a.Platform, a.Lane, a.Kind, a.Place, to, fallback, msg, a.Key,
-		a.Attempts, ms(a.NextAt), a.LastErr, ms(t.now))
+		a.Purpose, a.Subject, a.Attempts, ms(a.NextAt), a.LastErr, ms(t.now))
 	if err != nil {
 		return writeErr(err, "enqueue "+a.Kind+" for case", a.CaseID)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/advocate-bot/advocate/bot"
 )
 
 // stripDetail is case_events.detail without the keys that may hold message
@@ -28,7 +30,7 @@ func (t *tx) Forget(ctx context.Context, platform, id string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: forget: %w", err)
 	}
-	token := "forgotten:" + strconv.FormatInt(n, 10)
+	token := bot.ForgottenPrefix + strconv.FormatInt(n, 10)
 	res, err = t.tx.ExecContext(ctx, `UPDATE cases
 		SET customer = json_object('platform', platform, 'id', ?), question = ''
 		WHERE platform = ? AND customer_id = ?`, token, platform, id)

@@ -38,7 +38,7 @@ func writeSQL() []string {
 	return append(readSQL(),
 		seenSQL, createCaseSQL, updateCaseSQL, recordSQL, markStagesSQL,
 		createOfferSQL, updateOfferSQL,
-		enqueueSQL, markDeliveredSQL, forgetDeliverySQL, rememberDeliverySQL, markFailedSQL,
+		enqueueSQL, requeueSQL, markDeliveredSQL, forgetDeliverySQL, rememberDeliverySQL, markFailedSQL,
 		putPersonSQL, putRatingSQL, ratingCommentSQL, setTimerSQL, cancelTimerSQL,
 		savepointSQL, releaseSQL, rollbackToSQL,
 	)

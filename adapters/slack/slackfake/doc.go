@@ -10,7 +10,10 @@
 // (Messages, Thread, Ephemerals, Views, WaitAck, and Effects: every outward
 // effect in order). WaitUntil waits for any condition on that state without
 // sleeping. DeliverOverHTTP sends the same envelopes to an app in HTTP mode
-// instead, as signed POSTs with Slack's retries.
+// instead, as signed POSTs with Slack's retries. Tests disturb it with the
+// fault vocabulary discordfake shares (RateLimit, Fail, LoseResponse, Hold per
+// Web API method; DropConnections, RequestReconnect) and Slack's own
+// RateLimitChannel, Disconnect with a reason, PausePings, FailDM and FailPosts.
 //
 // It is faithful where an adapter depends on Slack's behaviour: token kinds and
 // their errors (in HTTP 200 bodies), 429 responses with Retry-After in whole
