@@ -93,7 +93,7 @@ type customer struct {
 	discord *sim.DiscordConversation
 
 	ask, awaitStaff, staffReply, resolve, decline, share, awaitReminder, awaitNudge func(context.Context) error
-	rate                                                                         func(context.Context, int) error
+	rate                                                                            func(context.Context, int) error
 }
 
 func slackCustomer(i int, c *sim.Conversation) *customer {

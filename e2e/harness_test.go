@@ -29,12 +29,12 @@ type env struct {
 	// http) and Discord sends interactions over HTTP (discord.interactions http):
 	// the fakes are pointed at the bot's address after every start.
 	slackHTTP, discordHTTP bool
-	bin     string
-	cfg     string // configuration file
-	db      string // database file
-	logs    *testkit.LogBuffer
-	cred    *syscall.Credential // run the bot as this user; nil: as the test
-	proc    *sim.Process
+	bin                    string
+	cfg                    string // configuration file
+	db                     string // database file
+	logs                   *testkit.LogBuffer
+	cred                   *syscall.Credential // run the bot as this user; nil: as the test
+	proc                   *sim.Process
 	// starts counts processes started, restarts included.
 	starts int
 }
