@@ -42,26 +42,45 @@ func requireNudge(t *testing.T, name string, r role, n int) {
 	}
 }
 
-// repeats counts the effects made again (same key as an earlier one), logs
-// them by kind and returns how many there were.
-func repeats(t *testing.T, keys []string, describe func(i int) string) int {
+// repeats counts the effects made again (same key as an earlier one): it
+// reports those that a person would see twice (a second post, ephemeral,
+// view or interaction response) as errors, and logs the replays of an
+// idempotent effect (the same edit of the same message again, a member added
+// to a thread again), which an at-least-once outbox makes after a crash and
+// which leave nothing different to see, unless the replay came after a
+// different change of the same thing (target(i)), which it then undid: an
+// error too. It returns how many effects were made twice, replays included.
+func repeats(t *testing.T, keys []string, idempotent func(i int) bool, target func(i int) string, describe func(i int) string) int {
 	t.Helper()
-	first := map[string]int{}
-	var list []string
-	n := 0
+	seen := map[string]bool{}
+	last := map[string]string{} // target → key of the latest change
+	var twice, replays []string
 	for i, k := range keys {
-		if _, ok := first[k]; !ok {
-			first[k] = i
+		tg := target(i)
+		prev := last[tg]
+		last[tg] = k
+		if !seen[k] {
+			seen[k] = true
 			continue
 		}
-		n++
-		list = append(list, describe(i))
+		switch {
+		case !idempotent(i):
+			twice = append(twice, describe(i))
+		case prev != k:
+			twice = append(twice, describe(i)+" (undoing a later change)")
+		default:
+			replays = append(replays, describe(i))
+		}
 	}
-	sort.Strings(list)
-	if n > 0 {
-		t.Errorf("effects made twice: %d, want none:\n  %s", n, strings.Join(list, "\n  "))
+	sort.Strings(twice)
+	sort.Strings(replays)
+	if len(replays) > 0 {
+		t.Logf("idempotent effects replayed: %d:\n  %s", len(replays), strings.Join(replays, "\n  "))
 	}
-	return n
+	if len(twice) > 0 {
+		t.Errorf("effects made twice: %d, want none:\n  %s", len(twice), strings.Join(twice, "\n  "))
+	}
+	return len(twice) + len(replays)
 }
 
 // slackRepeats reports the Slack effects made twice and counts them.
@@ -71,7 +90,12 @@ func slackRepeats(t *testing.T, all []slackfake.Effect) int {
 	for i, ef := range all {
 		keys[i] = ef.Key()
 	}
-	return repeats(t, keys, func(i int) string {
+	idempotent := func(i int) bool {
+		k := all[i].Kind
+		return k == "chat.update" || k == "chat.delete" || k == "views.update"
+	}
+	target := func(i int) string { return all[i].Channel + "/" + all[i].Target }
+	return repeats(t, keys, idempotent, target, func(i int) string {
 		ef := all[i]
 		return fmt.Sprintf("%s in %s (thread %q, target %q, user %q): %.60q", ef.Kind, ef.Channel, ef.Thread, ef.Target, ef.User, ef.Text)
 	})
@@ -84,7 +108,16 @@ func discordRepeats(t *testing.T, all []discordfake.Effect) int {
 	for i, ef := range all {
 		keys[i] = ef.Key()
 	}
-	return repeats(t, keys, func(i int) string {
+	idempotent := func(i int) bool {
+		switch all[i].Route {
+		case discordfake.RouteEditMessage, discordfake.RouteDeleteMessage, discordfake.RouteAddThreadMember,
+			discordfake.RouteRemoveThreadMember, discordfake.RouteEditWebhookMessage, discordfake.RouteDeleteWebhookMessage:
+			return true
+		}
+		return false
+	}
+	target := func(i int) string { return all[i].Channel + "/" + all[i].Target }
+	return repeats(t, keys, idempotent, target, func(i int) string {
 		ef := all[i]
 		return fmt.Sprintf("%s in %s (target %q, interaction %q): %.60q", ef.Route, ef.Channel, ef.Target, ef.Interaction, ef.Content)
 	})
@@ -243,7 +276,7 @@ func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, dups
 		requireOwed(t, d.Name, []owed{
 			{"the private thread", true, threads},
 			{"the staff thread", true, staffThreads},
-			{"the customer's place in the thread", true, joined},
+			{"the customer's place in the thread", true, min(joined, 1)}, // a PUT: replays are logged above
 			{"the public reply", true, messages(sim.DiscordSupport, mine("taken this to a private conversation"))},
 			{"the intro", true, messages(in, has("Hi ", "private conversation with the"))},
 			{"the staff controls", true, messages("*", func(s string) bool { return strings.HasPrefix(s, fmt.Sprintf("Case #%d from", id)) })},

@@ -55,7 +55,6 @@ type Discord struct {
 	pulse       chan struct{}
 	threadsSeen int
 	threads     map[string]discordfake.Channel // private case threads by customer name
-	staffSeen   int
 	staff       map[string]discordfake.Channel // staff case threads by customer name
 	supportSeen int
 	replies     map[string][]discordfake.Message // bot replies by the ID of the message they answer
@@ -161,12 +160,15 @@ func (d *Discord) refresh() {
 		}
 	}
 	d.threadsSeen = len(threads)
-	for _, th := range staff[min(d.staffSeen, len(staff)):] {
+	// a staff thread's ID is its starter message's: one started late (the
+	// bot restarted between the two) sorts among the earlier ones
+	for _, th := range staff {
 		if _, name, ok := strings.Cut(th.Name, " · "); ok {
-			d.staff[name] = th
+			if _, seen := d.staff[name]; !seen {
+				d.staff[name] = th
+			}
 		}
 	}
-	d.staffSeen = len(staff)
 	for _, m := range support[min(d.supportSeen, len(support)):] {
 		if m.Author.ID == bot && m.Reference != nil {
 			d.replies[m.Reference.MessageID] = append(d.replies[m.Reference.MessageID], m)
