@@ -350,18 +350,18 @@ func crashRun(t *testing.T, p crashPath, n, kills int, seed uint64) {
 
 	checkAckedEffects(t, custs, logs, pl.acked)
 	checkTimers(t, custs, logs)
-	var effects, dups int
+	var effects, replays int
 	if p.discord {
-		effects, dups = checkDiscordEffects(t, e, custs)
+		effects, replays = checkDiscordEffects(t, e, custs)
 	} else {
 		checkEnvelopes(t, e)
-		effects, dups = checkSlackEffects(t, e, custs)
+		effects, replays = checkSlackEffects(t, e, custs)
 	}
 	if pending, dead := outbox(t, ctx, db); pending != 0 || dead != 0 {
 		t.Errorf("outbox after the run: got %d pending and %d dead, want none", pending, dead)
 	}
-	t.Logf("%s: %d conversations, %d kills, %d starts, %d steps, %d repeated by the people after a crash, %d effects, %d made twice; %s",
-		p.name, n, len(killedAt), e.starts, pl.queued(), pl.resends(), effects, dups, time.Since(start).Round(time.Second))
+	t.Logf("%s: %d conversations, %d kills, %d starts, %d steps, %d repeated by the people after a crash, %d effects (%d idempotent replays); %s",
+		p.name, n, len(killedAt), e.starts, pl.queued(), pl.resends(), effects, replays, time.Since(start).Round(time.Second))
 }
 
 func slackPlatform(e *env) platform {

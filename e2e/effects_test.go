@@ -50,7 +50,7 @@ func requireTimer(t *testing.T, name, what string, due bool, n int) {
 // to a thread again), which an at-least-once outbox makes after a crash and
 // which leave nothing different to see, unless the replay came after a
 // different change of the same thing (target(i)), which it then undid: an
-// error too. It returns how many effects were made twice, replays included.
+// error too. It returns how many replays there were.
 func repeats(t *testing.T, keys []string, idempotent func(i int) bool, target func(i int) string, describe func(i int) string) int {
 	t.Helper()
 	seen := map[string]bool{}
@@ -81,10 +81,10 @@ func repeats(t *testing.T, keys []string, idempotent func(i int) bool, target fu
 	if len(twice) > 0 {
 		t.Errorf("effects made twice: %d, want none:\n  %s", len(twice), strings.Join(twice, "\n  "))
 	}
-	return len(twice) + len(replays)
+	return len(replays)
 }
 
-// slackRepeats reports the Slack effects made twice and counts them.
+// slackRepeats reports the Slack effects made twice and counts the replays.
 func slackRepeats(t *testing.T, all []slackfake.Effect) int {
 	t.Helper()
 	keys := make([]string, len(all))
@@ -102,7 +102,7 @@ func slackRepeats(t *testing.T, all []slackfake.Effect) int {
 	})
 }
 
-// discordRepeats reports the Discord effects made twice and counts them.
+// discordRepeats reports the Discord effects made twice and counts the replays.
 func discordRepeats(t *testing.T, all []discordfake.Effect) int {
 	t.Helper()
 	keys := make([]string, len(all))
@@ -129,12 +129,12 @@ func discordRepeats(t *testing.T, all []discordfake.Effect) int {
 // root and controls at intake; the relayed staff answer, the public
 // "resolved" reply and the survey after resolution; the reminder, share
 // prompt, preview and testimonial where due; the SLA nudge for the
-// unanswered. It returns how many effects there were and how many were made
-// twice.
-func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, dups int) {
+// unanswered. It returns how many effects there were and how many were
+// idempotent replays.
+func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, replays int) {
 	t.Helper()
 	all := e.slack.Fake.Effects()
-	dups = slackRepeats(t, all)
+	replays = slackRepeats(t, all)
 	posts := func(channel, thread string, match func(string) bool) int {
 		n := 0
 		for _, ef := range all {
@@ -197,7 +197,7 @@ func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, dups i
 	}
 	t.Logf("Slack effects by kind: %v; %d response_url posts refused; %d of %d posts refused with 429", byKind,
 		refusedResponsePosts(e.slack.Fake), e.slack.Fake.RateLimitedCalls("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"))
-	return len(all), dups
+	return len(all), replays
 }
 
 func refusedResponsePosts(f *slackfake.Server) int {
@@ -215,13 +215,13 @@ func refusedResponsePosts(f *slackfake.Server) int {
 // customer in it, the staff thread, the public reply, the intro and the staff controls at
 // intake; the public "resolved" reply and the survey after resolution; the
 // reminder, share prompt and testimonial where due; the SLA nudge for the
-// unanswered. It returns how many effects there were and how many were made
-// twice.
-func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, dups int) {
+// unanswered. It returns how many effects there were and how many were
+// idempotent replays.
+func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, replays int) {
 	t.Helper()
 	f := e.discord.Fake
 	all := f.Effects()
-	dups = discordRepeats(t, all)
+	replays = discordRepeats(t, all)
 	// messages counts the bot's messages, wherever they were made (a message,
 	// an interaction's response or follow-up), in channel ("*": any).
 	messages := func(channel string, match func(string) bool) int {
@@ -298,5 +298,5 @@ func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, dups
 		asked += c.discord.Asked - 1
 	}
 	t.Logf("Discord effects by route: %v; %d questions asked again (the bot never saw them)", byRoute, asked)
-	return len(all), dups
+	return len(all), replays
 }
