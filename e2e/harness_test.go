@@ -298,30 +298,15 @@ type post struct {
 	Channel, Thread, Text string
 }
 
-// botPosts reads every message the bot posted from the message events the
-// fake echoes back: the original text, before any chat.update.
+// botPosts reads every message the bot posted, in order, from the fake's
+// effects: the original text, before any chat.update.
 func botPosts(t *testing.T, e *env) []post {
 	t.Helper()
 	var out []post
-	for _, env := range e.slack.Fake.Envelopes() {
-		if env.Type != "events_api" {
-			continue
+	for _, ef := range e.slack.Fake.Effects() {
+		if ef.Kind == "chat.postMessage" {
+			out = append(out, post{Channel: ef.Channel, Thread: ef.Thread, Text: ef.Text})
 		}
-		var p struct {
-			Event struct {
-				BotID    string `json:"bot_id"`
-				Channel  string `json:"channel"`
-				ThreadTS string `json:"thread_ts"`
-				Text     string `json:"text"`
-			} `json:"event"`
-		}
-		if err := json.Unmarshal(env.Payload, &p); err != nil {
-			t.Fatalf("envelope %s: %v", env.ID, err)
-		}
-		if p.Event.BotID == "" {
-			continue
-		}
-		out = append(out, post{Channel: p.Event.Channel, Thread: p.Event.ThreadTS, Text: p.Event.Text})
 	}
 	return out
 }

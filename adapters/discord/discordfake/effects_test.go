@@ -158,3 +158,64 @@ func TestInteractionsOverHTTP(t *testing.T) {
 		t.Errorf("POSTs to the endpoint: got %d, want 2 (a failed interaction is not sent again)", seen)
 	}
 }
+
+// TestModalStaysOpenUntilSubmissionAnswered: a submission the bot did not
+// answer leaves the modal open for another try, as on Discord; an answered
+// one closes it.
+func TestModalStaysOpenUntilSubmissionAnswered(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, Options{InteractionDeadline: time.Second})
+	s := newSession(t, f, clientOpts{})
+	var mu sync.Mutex
+	submits := 0
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Type int `json:"type"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		w.Header().Set("Content-Type", "application/json")
+		if in.Type == InteractionMessageComponent {
+			_, _ = w.Write([]byte(`{"type":9,"data":{"custom_id":"m1","title":"Preview","components":[{"type":1,"components":[{"type":4,"custom_id":"text","label":"Text","style":2}]}]}}`))
+			return
+		}
+		mu.Lock()
+		submits++
+		first := submits == 1
+		mu.Unlock()
+		if first {
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte(`{"type":4,"data":{"content":"Posted.","flags":64}}`))
+	}))
+	t.Cleanup(hs.Close)
+	f.DeliverInteractionsOverHTTP(hs.URL)
+
+	m, err := s.ChannelMessageSendComplex(testChannel, &discordgo.MessageSend{Content: "share?", Components: []discordgo.MessageComponent{
+		discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.Button{Label: "Share", CustomID: "share", Style: discordgo.PrimaryButton}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	click, err := f.ClickButton(testAlice, testChannel, m.ID, "share")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFake(t, f, "the modal", func() bool { return len(f.InteractionResponses(click.ID)) > 0 })
+	first, err := f.SubmitModal(testAlice, "m1", map[string]string{"text": "great"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFake(t, f, "the failed submission", func() bool { return len(f.InteractionResponses(first.ID)) > 0 })
+	if id, _, ok := f.OpenModal(testAlice); !ok || id != "m1" {
+		t.Fatalf("after an unanswered submission: open modal %q %v, want m1 still open", id, ok)
+	}
+	second, err := f.SubmitModal(testAlice, "m1", map[string]string{"text": "great"})
+	if err != nil {
+		t.Fatalf("second submission: %v", err)
+	}
+	waitFake(t, f, "the answer", func() bool { return len(f.InteractionResponses(second.ID)) > 0 })
+	if _, _, ok := f.OpenModal(testAlice); ok {
+		t.Error("the modal is still open after its submission was answered")
+	}
+}

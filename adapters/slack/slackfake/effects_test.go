@@ -195,3 +195,50 @@ func TestEnvelopesOverHTTP(t *testing.T) {
 		t.Errorf("ack effects: got %d, want 1 (the response_action)", got)
 	}
 }
+
+// TestResponseURLAndCommandAckAreEffects: a slash command's HTTP response body
+// shown by Slack and an accepted response_url post are effects; a refused
+// response_url post is none.
+func TestResponseURLAndCommandAckAreEffects(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	srv := slackfake.New(t)
+	srv.AddChannel("C1", "support", true)
+	srv.AddUser("U1", "ada")
+	form, err := srv.SlashCommandForm("U1", "C1", "/advocate", "help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("Working on it"))
+	}))
+	t.Cleanup(app.Close)
+	if _, err := srv.Deliver(ctx, app.URL, []byte(form.Encode()), slackfake.FormContentType); err != nil {
+		t.Fatal(err)
+	}
+	post := func(body string) int {
+		resp, err := http.Post(form.Get("response_url"), "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(`{"text":"Done"}`); got != http.StatusOK {
+		t.Fatalf("response_url post: status %d", got)
+	}
+	if got := post(`not json`); got == http.StatusOK {
+		t.Fatalf("a malformed response_url post was accepted")
+	}
+	var kinds []string
+	for _, e := range srv.Effects() {
+		kinds = append(kinds, e.Kind)
+	}
+	if got, want := strings.Join(kinds, " "), slackfake.EffectAck+" "+slackfake.EffectResponseURL; got != want {
+		t.Errorf("effects: got %q, want %q", got, want)
+	}
+	if es := srv.Effects(); len(es) == 2 && (es[1].User != "U1" || es[1].Channel != "C1" || es[1].Text != "Done") {
+		t.Errorf("response_url effect: got %+v, want Done to U1 in C1", es[1])
+	}
+}
