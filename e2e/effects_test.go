@@ -295,7 +295,7 @@ func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, repl
 	}
 	asked := 0
 	for _, c := range custs {
-		asked += c.discord.Asked - 1
+		asked += c.discord.Questions - 1
 	}
 	t.Logf("Discord effects by route: %v; %d questions asked again (the bot never saw them)", byRoute, asked)
 	return len(all), replays

@@ -216,12 +216,12 @@ type DiscordConversation struct {
 	// Controls is the staff message with the case's buttons in StaffThread;
 	// Survey and Prompt are the bot's messages in Thread.
 	Controls, Survey, Prompt discordfake.Message
-	// Steps are the answered (or superseded) interactions, in order; Asked
-	// counts the questions posted (more than one when the bot, down, never
-	// opened the case for the first).
-	Steps []Sent
-	Asked int
-	asked time.Time
+	// Steps are the answered (or superseded) interactions, in order;
+	// Questions counts the questions posted (more than one when the bot, down,
+	// never opened the case for the first).
+	Steps     []Sent
+	Questions int
+	asked     time.Time
 }
 
 // Conversation adds member number i to the guild and returns their
@@ -387,7 +387,7 @@ func (c *DiscordConversation) Ask(ctx context.Context) error {
 		if err == nil {
 			break
 		}
-		if ctx.Err() != nil || c.Asked >= maxTries {
+		if ctx.Err() != nil || c.Questions >= maxTries {
 			return err
 		}
 	}
@@ -422,7 +422,7 @@ func (c *DiscordConversation) PostQuestion(context.Context) error {
 		return fmt.Errorf("sim: discord ask by %s: %w", c.Name, err)
 	}
 	c.d.queued.Add(1)
-	c.Asked++
+	c.Questions++
 	c.Question = m
 	return nil
 }
