@@ -82,7 +82,7 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 	delete(a.opening, c.ID)
 	a.mu.Unlock()
 	a.log.Info("private conversation opened", "case", c.ID)
-	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: done.dm},
+	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: done.dm, Message: done.introTS},
 		bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: a.staff, Thread: done.staffTS}, nil
 }
 
