@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -24,7 +25,7 @@ import (
 
 // stepTimeout bounds each browser step: patience for a slow machine, not a
 // speed assertion.
-const stepTimeout = 20 * time.Second
+const stepTimeout = 60 * time.Second
 
 // TestBrowser plays the sandbox in headless Chromium against the real core and
 // SQLite store. The subtests share one browser, each in its own tabs.
@@ -240,12 +241,35 @@ func openChannel(name string) chromedp.Action[chromedp.Void] {
 	)
 }
 
-// say types a line in the composer and sends it.
+// say writes a line in the composer, sends it, and waits until the page took
+// it (it empties the composer when it sends).
 func say(text string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.SendKeys(chromedp.ID("input"), text),
+		typeIn(chromedp.ID("input"), text),
 		chromedp.Click(chromedp.ID("send")),
+		void(chromedp.Poll[bool](`document.getElementById('input').value === ''`)),
 	)
+}
+
+// typeIn enters text in a field at once, as a paste or an input method does.
+// Typing it key by key (SendKeys) costs the renderer a round trip per key,
+// which on a loaded machine can outlast a step.
+func typeIn(sel chromedp.ID, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Focus(sel),
+		func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text})
+			return chromedp.Void{}, err
+		},
+	)
+}
+
+// void drops an action's result.
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
 }
 
 // screenshot saves the tab's viewport to docs/ when ADVOCATE_SCREENSHOTS=1.
@@ -387,7 +411,7 @@ func testHappyPath(t *testing.T, browser context.Context) {
 		chromedp.WaitVisible(shown("You rated 5 out of 5")),
 		chromedp.Click(button("Add a comment")),
 		chromedp.WaitVisible(chromedp.CSS(`#modal[open] textarea`)),
-		chromedp.SendKeys(chromedp.ID("modal-field-0"), comment),
+		typeIn(chromedp.ID("modal-field-0"), comment),
 		chromedp.Click(chromedp.ID("modal-submit")),
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
 		chromedp.WaitVisible(note("Thanks for your comment")),
@@ -407,7 +431,7 @@ func testHappyPath(t *testing.T, browser context.Context) {
 	testimonial := "Acme fixed my invoice in minutes. Thank you, Sam!"
 	do(t, ada,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('modal-field-0').select()`),
-		chromedp.SendKeys(chromedp.ID("modal-field-0"), testimonial),
+		typeIn(chromedp.ID("modal-field-0"), testimonial),
 		chromedp.Click(chromedp.ID("modal-submit")),
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
 		chromedp.WaitVisible(shown("Your post is live")),
