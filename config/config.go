@@ -54,9 +54,16 @@ func (f *File) Core() bot.Config {
 	return c
 }
 
-// Store configures the SQLite database.
+// Store configures the database: one SQLite file (the default), or a
+// PostgreSQL database that several instances share.
 type Store struct {
+	// Driver is sqlite or postgres.
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file.
 	Path string `yaml:"path"`
+	// URL is the PostgreSQL connection URL (postgres://user:password@host:5432/db),
+	// usually ${DATABASE_URL}.
+	URL string `yaml:"url"`
 	// KeepMessageText stores message text (questions, transcripts, comments).
 	// Off by default: only metadata is kept.
 	KeepMessageText bool `yaml:"keep_message_text"`
@@ -108,6 +115,13 @@ type Slack struct {
 	// pass, then it answers 429), so the default is 1s; a shorter interval
 	// suits Enterprise Grid arrangements or a test against a fake Slack.
 	PostInterval bot.Duration `yaml:"post_interval"`
+	// HistoryRate is how many conversations.history (and as many
+	// conversations.replies) calls a minute the bot may make to look for a
+	// post an interrupted attempt may have made. Slack's Tier 3, 50, suits an
+	// app made for its own workspace (an internal app) or one in the Slack
+	// Marketplace; an app distributed to other workspaces outside the
+	// Marketplace is allowed 1 since 2025 (pages of 15 messages).
+	HistoryRate int `yaml:"history_rate"`
 }
 
 // Discord configures the Discord adapter.
@@ -126,6 +140,11 @@ type Discord struct {
 	ShowcaseChannel string `yaml:"showcase_channel"`
 	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
 	Interactions string `yaml:"interactions"`
+	// ShardID and ShardCount shard the gateway among several instances: each
+	// runs with its own shard_id (0 … shard_count-1). shard_count 0 or 1: no
+	// sharding.
+	ShardID    int `yaml:"shard_id"`
+	ShardCount int `yaml:"shard_count"`
 }
 
 // Log configures logging.
@@ -149,6 +168,12 @@ const (
 const (
 	DefaultSlackPostInterval = time.Second
 	MaxSlackPostInterval     = time.Minute
+)
+
+// slack.history_rate's default (Slack's Tier 3) and its upper bound (Tier 4).
+const (
+	DefaultSlackHistoryRate = 50
+	MaxSlackHistoryRate     = 100
 )
 
 // ExampleSecret is the secret config.example.yaml publishes so that the
@@ -217,7 +242,7 @@ func defaults() File {
 	return File{
 		Config: core,
 		Staff:  Staff{NotePrefix: core.Staff.NotePrefix},
-		Store:  Store{Path: "advocate.db"},
+		Store:  Store{Driver: "sqlite", Path: "advocate.db"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
 		Sandbox: Sandbox{
 			Enabled:   true,
@@ -228,6 +253,7 @@ func defaults() File {
 			Mode:         SlackSocket,
 			APIURL:       "https://slack.com/api/",
 			PostInterval: bot.Duration(DefaultSlackPostInterval),
+			HistoryRate:  DefaultSlackHistoryRate,
 		},
 		Discord: Discord{
 			APIURL:       "https://discord.com/",
