@@ -11,6 +11,9 @@ import (
 // keys; an identity forgotten after it opted out is still opted out.
 func (t *tx) Person(ctx context.Context, platform, id string) (bot.PersonRecord, error) {
 	p := bot.PersonRecord{Platform: platform, ID: id}
+	if err := t.lockPerson(ctx, platform, id); err != nil {
+		return p, err
+	}
 	var last *int64
 	err := t.queryRow(ctx, `SELECT
 		coalesce((SELECT opted_out FROM people WHERE platform = $1 AND id = $2), false)
