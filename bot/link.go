@@ -230,7 +230,9 @@ func (c *Core) checkIdentity(i Identity) error {
 // personOf returns what is known of the person an identity belongs to,
 // across every identity linked with it: opted out if any of them opted out
 // (or was forgotten after opting out), and the latest share prompt of any.
-// The record keeps the keys of the identity asked about.
+// The record keeps the keys of the identity asked about. The records are
+// read in Identities' order, so that a store that locks a record it reads
+// (PostgreSQL) takes one person's locks in one order.
 func personOf(ctx context.Context, tx Tx, platform, id string) (PersonRecord, error) {
 	all := PersonRecord{Platform: platform, ID: id}
 	ids, err := tx.Identities(ctx, Identity{Platform: platform, ID: id})
