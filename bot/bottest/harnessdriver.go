@@ -66,7 +66,7 @@ func (d *harnessDriver) place(ctx context.Context, at Where) (bot.Ref, error) {
 		ref = cs.Staff
 	}
 	if ref.IsZero() {
-		return bot.Ref{}, fmt.Errorf("case %d has no %s conversation yet", cs.ID, at.Place)
+		return bot.Ref{}, fmt.Errorf("case %d has no %s conversation: %w", cs.ID, at.Place, ErrNotYet)
 	}
 	return ref, nil
 }

@@ -117,7 +117,7 @@ func (s *S) Click(who string, at Where, label string) Answer {
 	s.wait(fmt.Sprintf("%s to see a button %q %s", who, label, at), func() (bool, error) {
 		var err error
 		a, err = s.D.Click(s.ctx, who, at, label)
-		if errors.Is(err, ErrNoButton) {
+		if errors.Is(err, ErrNoButton) || errors.Is(err, ErrNotYet) {
 			return false, nil
 		}
 		return err == nil, err
@@ -347,7 +347,7 @@ func (s *S) caseOf(tx bot.Tx, customer string) (*bot.Case, error) {
 }
 
 // CaseOf finds the newest case whose customer has the display name customer,
-// for drivers resolving a Where.
+// for drivers resolving a Where (ErrNotYet when there is none).
 func CaseOf(ctx context.Context, tx bot.Tx, customer string) (*bot.Case, error) {
 	cases, _, err := tx.FindCases(ctx, bot.CaseFilter{})
 	if err != nil {
@@ -358,7 +358,7 @@ func CaseOf(ctx context.Context, tx bot.Tx, customer string) (*bot.Case, error) 
 			return cs, nil
 		}
 	}
-	return nil, fmt.Errorf("no case of %s: %w", customer, bot.ErrNotFound)
+	return nil, fmt.Errorf("no case of %s: %w", customer, ErrNotYet)
 }
 
 // wait polls cond until it holds, failing with what describe says after
@@ -371,6 +371,9 @@ func (s *S) wait(what string, cond func() (bool, error), describe func() string)
 	defer tick.Stop()
 	for {
 		ok, err := cond()
+		if errors.Is(err, ErrNotYet) {
+			ok, err = false, nil
+		}
 		if err != nil {
 			s.Fatalf("waiting for %s: %v", what, err)
 		}
