@@ -83,7 +83,8 @@ func (s *Server) breakdownPage(w http.ResponseWriter, r *http.Request, a account
 				Clicked: count(row.Counts, "clicked"), Shared: count(row.Counts, "shared")})
 		}
 		if wantsCSV(r) {
-			c := s.startCSV(w, "by-target", "target", "offered", "clicked", "shared", "click_rate_pct", "share_rate_pct")
+			header := []string{"target", "offered", "clicked", "shared", "click_rate_pct", "share_rate_pct"}
+			c := s.startCSV(w, "by-target", header, header[1:]...)
 			for _, t := range d.Targets {
 				c.row(t.Target, strconv.Itoa(t.Offered), strconv.Itoa(t.Clicked), strconv.Itoa(t.Shared),
 					pctCell(t.ClickRate()), pctCell(t.ShareRate()))
@@ -103,7 +104,7 @@ func (s *Server) breakdownPage(w http.ResponseWriter, r *http.Request, a account
 		header := append(append([]string{}, dim.GroupBy...), bot.Stages...)
 		header = append(header, "recoveries", "csat_satisfied_pct", "ces_average", "nps",
 			"first_response_median_s", "first_response_p90_s", "resolution_median_s", "resolution_p90_s")
-		c := s.startCSV(w, "by-"+dim.Name, header...)
+		c := s.startCSV(w, "by-"+dim.Name, header, header[len(dim.GroupBy):]...)
 		for _, g := range d.Groups {
 			row := append([]string{}, g.Keys...)
 			for _, n := range g.Counts {

@@ -120,8 +120,8 @@ func (s *Server) testimonialsPage(w http.ResponseWriter, r *http.Request, a acco
 		return
 	}
 	if wantsCSV(r) {
-		c := s.startCSV(w, "testimonials", "shared_at", "case", "platform", "target", "kind", "text",
-			"consented_at", "channel", "message", "link", "withdrawn")
+		c := s.startCSV(w, "testimonials", []string{"shared_at", "case", "platform", "target", "kind", "text",
+			"consented_at", "channel", "message", "link", "withdrawn"}, "case")
 		_, err := s.store.Testimonials(ctx, f.query(), 0, 0, func(e bot.CaseEvent, o bot.Offer) error {
 			t := newTestimonial(e, o, s.slackURL)
 			c.row(t.SharedAt.UTC().Format(time.RFC3339), strconv.FormatInt(t.CaseID, 10), t.Platform, t.Target,
@@ -166,8 +166,8 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, a account) {
 		p.Filter.Statuses = append(p.Filter.Statuses, option{string(st), statusLabel(st), f.Status == string(st)})
 	}
 	if wantsCSV(r) {
-		c := s.startCSV(w, "cases", "case", "platform", "channel", "customer_id", "customer_name", "status",
-			"assignee", "round", "opened_at", "first_response_at", "resolved_at", "closed_at")
+		c := s.startCSV(w, "cases", []string{"case", "platform", "channel", "customer_id", "customer_name", "status",
+			"assignee", "round", "opened_at", "first_response_at", "resolved_at", "closed_at"}, "case", "round")
 		err := s.store.ExportCases(ctx, f.query(), func(cs bot.Case) error {
 			if f.Status != "" && string(cs.Status) != f.Status {
 				return nil
@@ -290,7 +290,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, a account) {
 			Actor: e.Actor, Detail: details(e.Detail)})
 	}
 	if wantsCSV(r) {
-		c := s.startCSV(w, "case-"+strconv.FormatInt(id, 10), "at", "kind", "actor", "platform", "detail")
+		c := s.startCSV(w, "case-"+strconv.FormatInt(id, 10), []string{"at", "kind", "actor", "platform", "detail"})
 		for _, e := range events {
 			c.row(timeCell(e.At), e.Kind, e.Actor, e.Platform, string(e.Detail))
 		}

@@ -55,7 +55,13 @@ func hash(t testing.TB, password string) string {
 // newFixture starts a dashboard; edit may change its options.
 func newFixture(t testing.TB, edit ...func(*web.Options)) *fixture {
 	t.Helper()
-	f := &fixture{t: t, h: bottest.New(t), reg: prometheus.NewRegistry(), logs: &testkit.LogBuffer{}}
+	return newFixtureOn(t, bottest.New(t), edit...)
+}
+
+// newFixtureOn starts a dashboard on h's store.
+func newFixtureOn(t testing.TB, h *bottest.Harness, edit ...func(*web.Options)) *fixture {
+	t.Helper()
+	f := &fixture{t: t, h: h, reg: prometheus.NewRegistry(), logs: &testkit.LogBuffer{}}
 	f.metrics = web.NewMetrics(f.reg)
 	opts := web.Options{
 		Store: f.h.Store,

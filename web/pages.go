@@ -87,7 +87,7 @@ func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, a account) {
 	counts := rows[0].Counts
 	stages := funnelRows(counts)
 	if wantsCSV(r) {
-		c := s.startCSV(w, "funnel", "stage", "cases", "step_pct", "from_asked_pct")
+		c := s.startCSV(w, "funnel", []string{"stage", "cases", "step_pct", "from_asked_pct"}, "cases", "step_pct", "from_asked_pct")
 		for _, st := range stages {
 			c.row(st.Stage, strconv.Itoa(st.Count), pctCell(st.Step), pctCell(st.Overall))
 		}
@@ -379,7 +379,7 @@ func (s *Server) weeksCSV(w http.ResponseWriter, r *http.Request, d trendsData) 
 	header := append([]string{"week"}, bot.Stages...)
 	header = append(header, "recoveries", "csat_satisfied_pct", "ces_average", "nps",
 		"first_response_median_s", "first_response_p90_s", "resolution_median_s", "resolution_p90_s", "first_response_within_sla_pct")
-	c := s.startCSV(w, "trends", header...)
+	c := s.startCSV(w, "trends", header, header[1:]...)
 	for _, g := range d.Weeks {
 		row := []string{g.Name}
 		for _, n := range g.Counts {
@@ -430,7 +430,7 @@ func quantileCell(h histogram, q float64) string {
 }
 
 func (s *Server) scoresCSV(w http.ResponseWriter, r *http.Request, all *group) {
-	c := s.startCSV(w, "scores", "scale", "score", "ratings")
+	c := s.startCSV(w, "scores", []string{"scale", "score", "ratings"}, "score", "ratings")
 	for _, set := range all.Scores.List() {
 		for i, n := range set.Counts {
 			c.row(string(set.Scale), strconv.Itoa(set.Lo+i), strconv.Itoa(n))

@@ -1,15 +1,16 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/web"
 )
 
 func exportCommand(e *env) *cobra.Command {
@@ -38,10 +39,10 @@ func exportCommand(e *env) *cobra.Command {
 			defer db.Close()
 			out := newRecordWriter(e, format)
 			if args[0] == "cases" {
-				out.header(caseHeader)
+				out.header(caseHeader, caseNumeric...)
 				err = db.ExportCases(cmd.Context(), q, func(c bot.Case) error { return out.write(caseRecord(c), c) })
 			} else {
-				out.header(eventHeader)
+				out.header(eventHeader, eventNumeric...)
 				err = db.ExportEvents(cmd.Context(), q, func(ev bot.CaseEvent) error { return out.write(eventRecord(ev), ev) })
 			}
 			if err != nil {
@@ -59,6 +60,13 @@ func exportCommand(e *env) *cobra.Command {
 
 var caseHeader = []string{"id", "platform", "customer_id", "customer_name", "status", "public_channel", "public_message",
 	"assignee", "round", "opened_at", "first_response_at", "resolved_at", "closed_at"}
+
+// caseNumeric and eventNumeric are the columns that hold numbers; every other
+// cell is text, neutralised against spreadsheet formulas (web.CSVWriter).
+var (
+	caseNumeric  = []string{"id", "round"}
+	eventNumeric = []string{"id", "case_id"}
+)
 
 func caseRecord(c bot.Case) []string {
 	return []string{strconv.FormatInt(c.ID, 10), c.Platform, c.Customer.ID, c.Customer.Name, string(c.Status),
@@ -82,34 +90,39 @@ func stamp(t time.Time) string {
 
 // recordWriter streams CSV rows or JSON lines.
 type recordWriter struct {
-	csv *csv.Writer
+	out io.Writer
+	csv *web.CSVWriter
 	enc *json.Encoder
+	err error // of the CSV header, returned by write and flush
 }
 
 func newRecordWriter(e *env, format string) *recordWriter {
 	if format == "json" {
 		return &recordWriter{enc: json.NewEncoder(e.stdout)}
 	}
-	return &recordWriter{csv: csv.NewWriter(e.stdout)}
+	return &recordWriter{out: e.stdout}
 }
 
-func (w *recordWriter) header(h []string) {
-	if w.csv != nil {
-		_ = w.csv.Write(h)
+// header starts a CSV with its header row (numeric: the number columns); JSON has none.
+func (w *recordWriter) header(h []string, numeric ...string) {
+	if w.enc == nil {
+		w.csv, w.err = web.NewCSVWriter(w.out, h, numeric...)
 	}
 }
 
 func (w *recordWriter) write(rec []string, v any) error {
-	if w.csv != nil {
+	switch {
+	case w.err != nil:
+		return w.err
+	case w.csv != nil:
 		return w.csv.Write(rec)
 	}
 	return w.enc.Encode(v)
 }
 
 func (w *recordWriter) flush() error {
-	if w.csv == nil {
-		return nil
+	if w.err != nil || w.csv == nil {
+		return w.err
 	}
-	w.csv.Flush()
-	return w.csv.Error()
+	return w.csv.Flush()
 }
