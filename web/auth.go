@@ -153,15 +153,23 @@ func (e *endedSessions) has(id string) bool {
 // bearer checks an Authorization: Bearer header against the configured token.
 // present is false when there is no such header; valid says whether it matched.
 func (s *Server) bearer(r *http.Request) (present, valid bool) {
+	tok, present := bearerToken(r)
+	return present, present && tokenMatches(tok, s.token)
+}
+
+// bearerToken reads an Authorization: Bearer header; ok is false without one.
+func bearerToken(r *http.Request) (token string, ok bool) {
 	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return false, false
+		return "", false
 	}
-	tok = strings.TrimSpace(tok)
-	if s.token == "" || tok == "" {
-		return true, false
-	}
-	return true, subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+	return strings.TrimSpace(tok), true
+}
+
+// tokenMatches compares a presented token with the configured one in
+// constant time; nothing matches an unconfigured (empty) token.
+func tokenMatches(got, want string) bool {
+	return want != "" && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // authenticate finds who is asking: the bearer token (admin-level, read only)

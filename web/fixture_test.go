@@ -73,8 +73,10 @@ func newFixtureOn(t testing.TB, h *bottest.Harness, edit ...func(*web.Options)) 
 		Logger:   slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:      f.h.Clock.Now,
 		Registry: f.reg,
-		Ready:    func(context.Context) error { return f.ready },
-		SLA:      time.Hour,
+		// the test server listens on 127.0.0.1
+		MetricsOpen: true,
+		Ready:       func(context.Context) error { return f.ready },
+		SLA:         time.Hour,
 	}
 	for _, e := range edit {
 		e(&opts)

@@ -114,13 +114,18 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, a account, wha
 	s.render(w, r, http.StatusNotFound, "message", page{Title: "Not found", Account: a}, what)
 }
 
-// static serves the embedded stylesheet.
+// static serves the embedded files (the stylesheet), and nothing else: a
+// directory is not listed, it is not found.
 func (s *Server) static() http.Handler {
 	sub, _ := fs.Sub(assets, "static") // the directory is embedded: this cannot fail
-	files := http.StripPrefix("/dashboard/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/dashboard/static/")
+		if st, err := fs.Stat(sub, name); err != nil || !st.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
+		http.ServeFileFS(w, r, sub, name)
 	})
 }
 

@@ -65,6 +65,14 @@ type Options struct {
 	// Registry is served at /metrics, with the outbox depth added to it. Give
 	// the same registry to NewMetrics. Nil: /metrics is not served.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is required on /metrics as "Authorization:
+	// Bearer <token>" (the dashboard's token does not open it, nor it the
+	// dashboard).
+	MetricsToken string
+	// MetricsOpen serves /metrics without a token when MetricsToken is empty.
+	// Set it only for a loopback listen address (config.File.MetricsOpen);
+	// otherwise /metrics without a configured token answers 403.
+	MetricsOpen bool
 	// Ready is checked by /readyz after the store's write check (for example
 	// "the adapters are connected"). Nil: only the store is checked.
 	Ready func(ctx context.Context) error
@@ -97,6 +105,7 @@ type Server struct {
 	secure    bool
 	now       func() time.Time
 	reg       *prometheus.Registry
+	metrics   metricsAccess
 	ready     func(ctx context.Context) error
 	sla       time.Duration
 	keys      keys
@@ -126,6 +135,7 @@ func New(opts Options) (*Server, error) {
 		secure:   opts.Secure,
 		now:      opts.Now,
 		reg:      opts.Registry,
+		metrics:  metricsAccess{token: opts.MetricsToken, open: opts.MetricsOpen},
 		ready:    opts.Ready,
 		sla:      opts.SLA,
 		ttl:      opts.SessionTTL,
@@ -185,7 +195,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.reg != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+		mux.Handle("GET /metrics", s.metricsGuard(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	}
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)

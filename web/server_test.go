@@ -613,3 +613,57 @@ func TestFailedLoginsAreThrottled(t *testing.T) {
 		t.Errorf("no log line for the throttled login")
 	}
 }
+
+func TestMetricsAccess(t *testing.T) {
+	const metricsToken = "metrics-token-0123456789"
+	for _, tt := range []struct {
+		name   string
+		opts   func(*web.Options)
+		header string
+		want   int
+	}{
+		{"open, no token", func(o *web.Options) {}, "", http.StatusOK},
+		{"not open, no token configured", func(o *web.Options) { o.MetricsOpen = false }, "", http.StatusForbidden},
+		{"not open, a token sent anyway", func(o *web.Options) { o.MetricsOpen = false }, "Bearer " + token, http.StatusForbidden},
+		{"token configured, none sent", func(o *web.Options) { o.MetricsToken = metricsToken }, "", http.StatusUnauthorized},
+		{"token configured, open too", func(o *web.Options) { o.MetricsToken, o.MetricsOpen = metricsToken, true }, "", http.StatusUnauthorized},
+		{"token configured, wrong one", func(o *web.Options) { o.MetricsToken = metricsToken }, "Bearer nope", http.StatusUnauthorized},
+		{"token configured, the dashboard's", func(o *web.Options) { o.MetricsToken = metricsToken }, "Bearer " + token, http.StatusUnauthorized},
+		{"token configured, sent", func(o *web.Options) { o.MetricsToken = metricsToken }, "Bearer " + metricsToken, http.StatusOK},
+	} {
+		f := newFixture(t, tt.opts)
+		var header []string
+		if tt.header != "" {
+			header = []string{"Authorization", tt.header}
+		}
+		resp, body := f.do(f.client(), "GET", "/metrics", nil, header...)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, resp.StatusCode, tt.want)
+		}
+		if tt.want == http.StatusOK && !strings.Contains(body, "advocate_store_up 1") {
+			t.Errorf("%s: no metrics in the answer", tt.name)
+		}
+		if strings.Contains(f.logs.String(), metricsToken) || strings.Contains(f.logs.String(), token) {
+			t.Errorf("%s: a token is in the log", tt.name)
+		}
+	}
+	// The metrics token opens nothing else.
+	f := newFixture(t, func(o *web.Options) { o.MetricsToken = metricsToken })
+	if resp, _ := f.do(f.client(), "GET", "/dashboard/", nil, "Authorization", "Bearer "+metricsToken); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("dashboard with the metrics token: got %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestStaticDirectoryNotListed(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/dashboard/static/", "/dashboard/static/.", "/dashboard/static/missing.css", "/dashboard/static/../templates/layout.html"} {
+		resp, body := f.do(&http.Client{}, "GET", path, nil) // following the mux's redirects to clean paths
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "style.css") {
+			t.Errorf("%s: got %d %q, want 404 without a listing", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := f.do(f.client(), "GET", "/dashboard/static/style.css", nil); resp.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(body, "font") {
+		t.Errorf("stylesheet: got %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}

@@ -181,9 +181,13 @@ func (a *app) routes(dash *web.Server) {
 func (a *app) dashboard(reg *prometheus.Registry) (*web.Server, error) {
 	f := a.cfg
 	key := sha256.Sum256([]byte("advocate dashboard sessions\x00" + f.Secret))
+	if f.Metrics.Token == "" && !f.MetricsOpen() {
+		a.log.Warn("/metrics answers 403: http.listen is not a loopback address and metrics.token is not set")
+	}
 	return web.New(web.Options{
 		Store: a.db, Users: f.Dashboard.Users, Token: f.Dashboard.Token, Logger: a.log,
 		Secure: strings.HasPrefix(f.HTTP.PublicURL, "https://"), Registry: reg,
+		MetricsToken: f.Metrics.Token, MetricsOpen: f.MetricsOpen(),
 		SLA: f.SLA.FirstResponse.D(), SessionKey: key[:], Ready: a.adaptersConnected,
 		Open: len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 	})
