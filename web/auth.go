@@ -13,9 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/time/rate"
-
 	"github.com/advocate-bot/advocate/config"
 )
 
@@ -244,7 +241,7 @@ func (s *Server) checkPassword(name, password string) (account, error) {
 	if !ok {
 		hash = s.dummyHash // as slow as a real comparison: names cannot be probed by timing
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !ok {
+	if err := s.compare(hash, []byte(password)); err != nil || !ok {
 		return account{}, errBadLogin
 	}
 	return account{Name: name, Role: u.role}, nil
@@ -282,15 +279,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("name")
-	key := remoteIP(r) + "\x00" + name
-	if !s.failures.allowed(key, s.now()) {
-		s.log.Warn("dashboard: login refused: too many failed attempts", "remote", remoteIP(r))
-		s.renderLogin(w, r, "Too many failed attempts. Wait a minute and try again.", http.StatusTooManyRequests)
+	try, wait := s.failures.begin(remoteIP(r), name, s.now())
+	if try == nil {
+		s.log.Warn("dashboard: login refused: too many failed attempts", "remote", remoteIP(r), "retry_after", retryAfter(wait))
+		s.tooMany(w, r, wait, "Too many failed attempts. Wait a minute and try again.")
+		return
+	}
+	if !s.hashes.enter(r.Context()) {
+		try.succeeded(s.now()) // not this address's fault: its tokens back
+		s.log.Warn("dashboard: login refused: too many sign-ins at once", "remote", remoteIP(r))
+		s.tooMany(w, r, time.Second, "Too many sign-ins at once. Try again in a moment.")
 		return
 	}
 	a, err := s.checkPassword(name, r.PostFormValue("password"))
+	s.hashes.leave()
 	if err != nil {
-		s.failures.failed(key, s.now())
 		_, known := s.users[name]
 		attrs := []any{"remote", remoteIP(r), "known_user", known}
 		if known {
@@ -300,10 +303,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, "Wrong name or password.", http.StatusUnauthorized)
 		return
 	}
+	try.succeeded(s.now())
 	s.log.Info("dashboard: signed in", "user", a.Name, "role", a.Role, "remote", remoteIP(r))
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.signSession(a.Name, s.now().Add(s.ttl)),
 		Path: "/", MaxAge: int(s.ttl.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// tooMany answers 429 with Retry-After and the login form saying msg.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+	s.renderLogin(w, r, msg, http.StatusTooManyRequests)
 }
 
 // logout ends the session (a POST with the CSRF token, so a link cannot).
@@ -337,54 +347,4 @@ func remoteIP(r *http.Request) string {
 		host = host[:i]
 	}
 	return host
-}
-
-// Failed sign-ins are limited per client address and name: a burst of
-// failBurst, then one per failEvery. Successful ones are not counted.
-const (
-	failBurst     = 10
-	failEvery     = 6 * time.Second
-	maxFailLimits = 10000 // remembered address+name pairs
-)
-
-// loginFailures throttles password guessing.
-type loginFailures struct {
-	mu sync.Mutex
-	by map[string]*rate.Limiter
-}
-
-// allowed reports whether key may try to sign in now.
-func (f *loginFailures) allowed(key string, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l := f.by[key]
-	return l == nil || l.TokensAt(now) >= 1
-}
-
-// failed counts a failed sign-in of key.
-func (f *loginFailures) failed(key string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.by == nil {
-		f.by = map[string]*rate.Limiter{}
-	}
-	l := f.by[key]
-	if l == nil {
-		if len(f.by) >= maxFailLimits {
-			for k, old := range f.by {
-				if old.TokensAt(now) >= failBurst {
-					delete(f.by, k) // recovered: the same as never seen
-				}
-			}
-			for k := range f.by { // still full: forget one, at random
-				if len(f.by) < maxFailLimits {
-					break
-				}
-				delete(f.by, k)
-			}
-		}
-		l = rate.NewLimiter(rate.Every(failEvery), failBurst)
-		f.by[key] = l
-	}
-	l.AllowN(now, 1)
 }

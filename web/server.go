@@ -112,6 +112,8 @@ type Server struct {
 	ttl       time.Duration
 	ended     endedSessions
 	failures  loginFailures
+	hashes    *hashGate
+	compare   func(hash, password []byte) error // bcrypt's; tests slow it down
 	tpl       *templates
 	slackURL  string
 	open      bool
@@ -141,6 +143,8 @@ func New(opts Options) (*Server, error) {
 		ttl:      opts.SessionTTL,
 		slackURL: opts.SlackURL,
 		open:     opts.Open,
+		hashes:   defaultHashGate(),
+		compare:  bcrypt.CompareHashAndPassword,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -594,23 +595,60 @@ func TestOpenDashboard(t *testing.T) {
 func TestFailedLoginsAreThrottled(t *testing.T) {
 	f := newFixture(t)
 	c := f.client()
-	for i := range 10 {
+	for i := range 5 {
 		if resp := f.login(c, adminName, "wrong"); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failed login %d: got %d, want 401", i+1, resp.StatusCode)
 		}
 	}
-	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("login after 10 failures, right password: got %d, want 429", resp.StatusCode)
+	resp := f.login(c, adminName, adminPassword)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("login after 5 failures, right password: got %d, want 429", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Retry-After"); got != "30" {
+		t.Errorf("Retry-After: got %q, want 30 (one more try every 30 s)", got)
 	}
 	if resp := f.login(c, viewerName, viewerPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("another name from the same address: got %d, want 303", resp.StatusCode)
 	}
-	f.h.Clock.Advance(7 * time.Second)
+	f.h.Clock.Advance(31 * time.Second)
 	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("login after waiting: got %d, want 303", resp.StatusCode)
 	}
 	if !strings.Contains(f.logs.String(), "too many failed attempts") {
 		t.Errorf("no log line for the throttled login")
+	}
+}
+
+func TestFailedLoginsThrottledPerAddress(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	for i := range 12 {
+		resp := f.login(c, fmt.Sprintf("guess-%d", i), "wrong")
+		want := http.StatusUnauthorized
+		if i >= 10 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Errorf("name %d of 12 from one address: got %d, want %d", i+1, resp.StatusCode, want)
+		}
+		if want == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "6" {
+			t.Errorf("name %d: Retry-After %q, want 6", i+1, resp.Header.Get("Retry-After"))
+		}
+	}
+	if got := f.logs.Count("login failed"); got != 10 {
+		t.Errorf("passwords checked: got %d, want 10 (then refused before bcrypt)", got)
+	}
+	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a real user from the throttled address: got %d, want 429", resp.StatusCode)
+	}
+	f.h.Clock.Advance(7 * time.Second)
+	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a real user after waiting: got %d, want 303", resp.StatusCode)
+	}
+	for _, secret := range []string{"wrong", "guess-"} {
+		if strings.Contains(f.logs.String(), secret) {
+			t.Errorf("the log holds %q: a password or an unknown name", secret)
+		}
 	}
 }
 
