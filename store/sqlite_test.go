@@ -67,7 +67,7 @@ func TestOpenSchemaVersion(t *testing.T) {
 		wantErr []string
 	}{
 		{"current version reopens", 0, nil},
-		{"newer version refused", 7, []string{"version 7", "(2)"}},
+		{"newer version refused", 7, []string{"version 7", "(3)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,18 +1,21 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
 )
 
@@ -45,6 +48,9 @@ type user struct {
 	role string
 }
 
+// minSessionKey is the shortest session key accepted, in bytes.
+const minSessionKey = 32
+
 // keys signs sessions and CSRF tokens with separate derived keys.
 type keys struct {
 	session, csrf []byte
@@ -68,28 +74,40 @@ func mac(key []byte, parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-// signSession makes the session cookie value: name, expiry, a random session
-// ID (so that logging out can end this session alone) and a MAC. The role is
-// not in it: it is looked up on every request, so removing a user or changing
-// a role takes effect at once.
-func (s *Server) signSession(name string, expires time.Time) string {
+// startSession records a new session of name in the session store and
+// returns its cookie value: name, expiry, the random session ID and a MAC.
+// The role is not in it: it is looked up on every request, so removing a user
+// or changing a role takes effect at once.
+func (s *Server) startSession(ctx context.Context, name string, expires time.Time) (string, error) {
+	id := rand.Text()
+	if err := s.sessions.StartSession(ctx, id, name, expires); err != nil {
+		return "", fmt.Errorf("start session: %w", err)
+	}
 	exp := strconv.FormatInt(expires.Unix(), 10)
-	claim := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + exp + "." + rand.Text()
-	return claim + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys.session, claim))
+	claim := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + exp + "." + id
+	return claim + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys.session, claim)), nil
 }
 
-// session checks the session cookie: signature, expiry, that it was not
-// logged out, and that the user still exists.
-func (s *Server) session(r *http.Request) (account, bool) {
+// session checks the session cookie: signature, expiry, that the session
+// store still has it (it was not logged out) for that user, and that the
+// user still exists. err is for a store that could not answer.
+func (s *Server) session(r *http.Request) (a account, ok bool, err error) {
 	name, id, _, ok := s.sessionClaim(r)
-	if !ok || s.ended.has(id) {
-		return account{}, false
+	if !ok || s.sessions == nil {
+		return account{}, false, nil
 	}
-	u, ok := s.users[name]
-	if !ok {
-		return account{}, false
+	u, known := s.users[name]
+	if !known {
+		return account{}, false, nil
 	}
-	return account{Name: name, Role: u.role}, true
+	user, _, err := s.sessions.Session(r.Context(), id)
+	if errors.Is(err, bot.ErrNotFound) || (err == nil && user != name) {
+		return account{}, false, nil
+	}
+	if err != nil {
+		return account{}, false, fmt.Errorf("session: %w", err)
+	}
+	return account{Name: name, Role: u.role}, true, nil
 }
 
 // sessionClaim reads a validly signed, unexpired session cookie.
@@ -116,35 +134,6 @@ func (s *Server) sessionClaim(r *http.Request) (name, id string, expires time.Ti
 		return "", "", time.Time{}, false
 	}
 	return string(raw), parts[2], time.Unix(exp, 0), true
-}
-
-// endedSessions are the sessions logged out before their expiry. They are
-// kept in memory until they expire: a restart forgets them (a copied cookie
-// of a logged-out session works again until its expiry, at most SessionTTL).
-type endedSessions struct {
-	mu  sync.Mutex
-	ids map[string]time.Time // session ID → its expiry
-}
-
-func (e *endedSessions) add(id string, expires, now time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.ids == nil {
-		e.ids = map[string]time.Time{}
-	}
-	for k, exp := range e.ids {
-		if !now.Before(exp) {
-			delete(e.ids, k)
-		}
-	}
-	e.ids[id] = expires
-}
-
-func (e *endedSessions) has(id string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, ok := e.ids[id]
-	return ok
 }
 
 // bearer checks an Authorization: Bearer header against the configured token.
@@ -189,7 +178,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (account, 
 		}
 		return account{Name: "token", Role: roleAdmin}, true
 	}
-	if a, ok := s.session(r); ok {
+	a, ok, err := s.session(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return account{}, false
+	}
+	if ok {
 		return a, true
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -304,8 +298,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	try.succeeded(s.now())
+	cookie, err := s.startSession(r.Context(), a.Name, s.now().Add(s.ttl))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.log.Info("dashboard: signed in", "user", a.Name, "role", a.Role, "remote", remoteIP(r))
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.signSession(a.Name, s.now().Add(s.ttl)),
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie,
 		Path: "/", MaxAge: int(s.ttl.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
@@ -323,8 +322,11 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "This form has expired: reload the page and try again.", http.StatusForbidden)
 		return
 	}
-	if name, id, exp, ok := s.sessionClaim(r); ok {
-		s.ended.add(id, exp, s.now())
+	if name, id, _, ok := s.sessionClaim(r); ok && s.sessions != nil {
+		if err := s.sessions.EndSession(r.Context(), id); err != nil {
+			s.fail(w, r, err) // the session goes on: say so rather than pretend
+			return
+		}
 		s.log.Info("dashboard: signed out", "user", name, "remote", remoteIP(r))
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,

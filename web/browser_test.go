@@ -190,7 +190,11 @@ func testScreenshot(t *testing.T, browser context.Context) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	s, err := web.New(web.Options{Store: db, SLA: time.Hour, Now: func() time.Time { return end.Add(-time.Minute) },
+	key, err := db.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Options{Store: db, Sessions: db, SessionKey: key, SLA: time.Hour, Now: func() time.Time { return end.Add(-time.Minute) },
 		Users: []config.DashboardUser{{Name: "dana", PasswordHash: hash(t, "pw"), Role: config.RoleAdmin}}})
 	if err != nil {
 		t.Fatal(err)

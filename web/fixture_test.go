@@ -63,8 +63,14 @@ func newFixtureOn(t testing.TB, h *bottest.Harness, edit ...func(*web.Options)) 
 	t.Helper()
 	f := &fixture{t: t, h: h, reg: prometheus.NewRegistry(), logs: &testkit.LogBuffer{}}
 	f.metrics = web.NewMetrics(f.reg)
+	key, err := h.Store.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := web.Options{
-		Store: f.h.Store,
+		Store:      f.h.Store,
+		Sessions:   f.h.Store,
+		SessionKey: key,
 		Users: []config.DashboardUser{
 			{Name: adminName, PasswordHash: hash(t, adminPassword), Role: config.RoleAdmin},
 			{Name: viewerName, PasswordHash: hash(t, viewerPassword), Role: config.RoleViewer},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,14 +19,19 @@ import (
 )
 
 // Store is what the dashboard reads. *store.DB implements it; the methods
-// beyond bot.Store's are in store/dashboard.go. Every query takes the
-// period and filters as a bot.FunnelQuery (cases opened in [Since, Until)).
+// beyond bot.Store's are in store/dashboard.go, store/dashboard_access.go
+// and store/health.go. Every query takes the period and filters as a
+// bot.FunnelQuery (cases opened in [Since, Until)).
 type Store interface {
 	// View runs fn in a read-only transaction (cases, case pages, outbox depth).
 	View(ctx context.Context, fn func(bot.Tx) error) error
-	// Update runs fn in a write transaction; /readyz uses it to prove the
-	// store is writable.
-	Update(ctx context.Context, fn func(bot.Tx) error) error
+	// Probe proves the store takes a committed write now and that no write
+	// failed on storage (a full disk, a read-only or damaged file) lately;
+	// its error says which. /readyz calls it.
+	Probe(ctx context.Context) error
+	// StaffNames returns display names of staff members by platform user ID,
+	// leaving out those with none recorded.
+	StaffNames(ctx context.Context, ids []string) (map[string]string, error)
 	// DashboardFunnel returns what bot.Store.Funnel returns, from roll-ups
 	// where it can.
 	DashboardFunnel(ctx context.Context, q bot.FunnelQuery) ([]bot.FunnelRow, error)
@@ -46,10 +52,24 @@ type Store interface {
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 }
 
+// Sessions keeps the dashboard's sign-ins, so that a logout holds across
+// restarts and instances. *store.DB implements it.
+type Sessions interface {
+	// StartSession records a sign-in of user until expires (and may forget
+	// expired ones).
+	StartSession(ctx context.Context, id, user string, expires time.Time) error
+	// Session returns a live session's user and expiry, or bot.ErrNotFound.
+	Session(ctx context.Context, id string) (user string, expires time.Time, err error)
+	// EndSession ends a session; ending one that is not there is no error.
+	EndSession(ctx context.Context, id string) error
+}
+
 // Options configures a Server.
 type Options struct {
 	// Store is read by every page; *store.DB implements it.
 	Store Store
+	// Sessions keeps the sign-ins; required with Users. *store.DB implements it.
+	Sessions Sessions
 	// Users may sign in to the dashboard; PasswordHash is bcrypt, Role admin or viewer.
 	Users []config.DashboardUser
 	// Token, when set, lets scripts read everything an admin can with
@@ -78,8 +98,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// SLA is the first-response target drawn on the trends page; 0 draws none.
 	SLA time.Duration
-	// SessionKey signs session cookies and CSRF tokens. Empty: a random key,
-	// so sessions end when the process restarts.
+	// SessionKey signs session cookies and CSRF tokens: a random key kept in
+	// the database (store.DB.SessionKey), never one derived from a configured
+	// secret. At least 32 bytes; required with Users or a Token.
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts; default 12 hours.
 	SessionTTL time.Duration
@@ -110,7 +131,7 @@ type Server struct {
 	sla       time.Duration
 	keys      keys
 	ttl       time.Duration
-	ended     endedSessions
+	sessions  Sessions
 	failures  loginFailures
 	hashes    *hashGate
 	compare   func(hash, password []byte) error // bcrypt's; tests slow it down
@@ -129,8 +150,15 @@ func New(opts Options) (*Server, error) {
 	if opts.Open && (len(opts.Users) > 0 || opts.Token != "") {
 		return nil, errors.New("web: an open dashboard cannot also have users or a token")
 	}
+	if len(opts.Users) > 0 && opts.Sessions == nil {
+		return nil, errors.New("web: dashboard users need a session store")
+	}
+	if (len(opts.Users) > 0 || opts.Token != "") && len(opts.SessionKey) < minSessionKey {
+		return nil, fmt.Errorf("web: the session key has %d bytes, want at least %d", len(opts.SessionKey), minSessionKey)
+	}
 	s := &Server{
 		store:    opts.Store,
+		sessions: opts.Sessions,
 		users:    map[string]user{},
 		token:    opts.Token,
 		log:      opts.Logger,
@@ -177,7 +205,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.dummyHash = dummy
 	key := opts.SessionKey
-	if len(key) == 0 {
+	if len(key) == 0 { // an open dashboard: only the CSRF tokens of its forms
 		key = []byte(rand.Text() + rand.Text())
 	}
 	s.keys = deriveKeys(key)
@@ -251,26 +279,14 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// errProbe rolls back the readiness probe's write.
-const errProbe = constError("readiness probe: roll back")
-
-// readyz answers 200 when the store takes a write (made and rolled back) and
-// the Ready callback agrees, else 503.
+// readyz answers 200 when the store takes a committed write and no write
+// failed on storage lately (Store.Probe), and the Ready callback agrees; else
+// 503 with the reason, which names no file and holds no secret.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	err := s.store.Update(ctx, func(tx bot.Tx) error {
-		if _, err := tx.Seen(ctx, "advocate:readyz"); err != nil {
-			return err
-		}
-		return errProbe
-	})
-	if errors.Is(err, errProbe) {
-		err = nil
-	}
-	if err != nil {
-		err = fmt.Errorf("store not writable: %w", err)
-	} else if s.ready != nil {
+	err := s.store.Probe(ctx)
+	if err == nil && s.ready != nil {
 		err = s.ready(ctx)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -278,7 +294,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("not ready\n"))
+		reason, _, _ := strings.Cut(err.Error(), "\n")
+		_, _ = fmt.Fprintf(w, "not ready: %s\n", reason)
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))

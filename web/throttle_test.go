@@ -52,7 +52,11 @@ func TestSignInsBoundedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Store: h.Store, Now: h.Clock.Now,
+	key, err := h.Store.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Store: h.Store, Sessions: h.Store, SessionKey: key, Now: h.Clock.Now,
 		Users: []config.DashboardUser{{Name: "ada", PasswordHash: string(pw), Role: config.RoleAdmin}}})
 	if err != nil {
 		t.Fatal(err)
