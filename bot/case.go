@@ -2,6 +2,7 @@ package bot
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -205,12 +206,32 @@ type Action struct {
 	Msg      Message
 	// Key names the delivered message so later actions can update or delete it
 	// (for example "survey:2"); for ActUpdate and ActDelete it names the target.
-	Key      string
+	Key string
+	// Purpose says what a send delivers (a survey, a reminder, a share
+	// prompt, a testimonial), for what its delivery records and whether a
+	// dead one may go out again; "" for any other message. Subject is what it
+	// is about: the survey round, or the testimonial's offer ID.
+	Purpose  Purpose
+	Subject  int64
 	Attempts int
 	NextAt   time.Time
 	LastErr  string
 	Created  time.Time // when it was queued (set by the store)
 }
+
+// Purpose is what a send delivers, when the core needs to know it later.
+type Purpose string
+
+// Purposes of a send.
+const (
+	PurposeSurvey      Purpose = "survey"
+	PurposeReminder    Purpose = "reminder"
+	PurposePrompt      Purpose = "prompt"
+	PurposeTestimonial Purpose = "testimonial"
+)
+
+// key is the Key of the message a send of purpose p about subject posts.
+func (p Purpose) key(subject int64) string { return string(p) + ":" + strconv.FormatInt(subject, 10) }
 
 // Delivery is a delivered action's result.
 type Delivery struct {

@@ -16,24 +16,38 @@ type Config struct {
 	// Secret signs button IDs and tracking links (set it from the environment).
 	Secret string `yaml:"secret"`
 	// PublicURL is where advocate's HTTP server is reachable, for tracking links.
-	PublicURL string        `yaml:"-"`
-	KeepText  bool          `yaml:"-"` // copied from store.keep_message_text
-	Staff     StaffConfig   `yaml:"staff"`
-	SLA       SLAConfig     `yaml:"sla"`
-	Survey    SurveyConfig  `yaml:"survey"`
-	Unhappy   UnhappyConfig `yaml:"unhappy"`
-	Share     ShareConfig   `yaml:"share"`
-	Texts     Texts         `yaml:"texts"`
+	PublicURL string `yaml:"-"`
+	KeepText  bool   `yaml:"-"` // copied from store.keep_message_text
+	// Staff is filled in by the configuration loader (the YAML shape is the
+	// loader's: one section per platform).
+	Staff   StaffConfig   `yaml:"-"`
+	SLA     SLAConfig     `yaml:"sla"`
+	Survey  SurveyConfig  `yaml:"survey"`
+	Unhappy UnhappyConfig `yaml:"unhappy"`
+	Share   ShareConfig   `yaml:"share"`
+	Texts   Texts         `yaml:"texts"`
 }
 
-// StaffConfig says who is staff on each platform.
+// StaffConfig says who is staff on each platform and how staff mark a note.
 type StaffConfig struct {
-	Slack   StaffIDs `yaml:"slack"`
-	Discord StaffIDs `yaml:"discord"`
-	Sandbox StaffIDs `yaml:"sandbox"`
+	// ByPlatform lists each platform's staff, keyed by the platform's name as
+	// its adapter's Platform() returns it, so the core needs no list of
+	// platforms.
+	ByPlatform map[string]StaffIDs
 	// NotePrefix marks a staff message as an internal note, never shown to the customer.
-	NotePrefix string `yaml:"note_prefix"`
+	NotePrefix string
 }
+
+// Set makes ids the staff of platform.
+func (s *StaffConfig) Set(platform string, ids StaffIDs) {
+	if s.ByPlatform == nil {
+		s.ByPlatform = map[string]StaffIDs{}
+	}
+	s.ByPlatform[platform] = ids
+}
+
+// Of returns the staff of platform (none for a platform not configured).
+func (s StaffConfig) Of(platform string) StaffIDs { return s.ByPlatform[platform] }
 
 // StaffIDs lists staff user IDs and the roles or user groups whose members are staff.
 type StaffIDs struct {

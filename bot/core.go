@@ -165,15 +165,7 @@ func (c *Core) committed(events []CaseEvent) {
 
 // isStaff reports whether p is staff by the configured users and roles.
 func (c *Core) isStaff(p Person) bool {
-	var ids StaffIDs
-	switch p.Platform {
-	case Slack:
-		ids = c.cfg.Staff.Slack
-	case Discord:
-		ids = c.cfg.Staff.Discord
-	case Sandbox:
-		ids = c.cfg.Staff.Sandbox
-	}
+	ids := c.cfg.Staff.Of(p.Platform)
 	if slices.Contains(ids.Users, p.ID) {
 		return true
 	}
@@ -216,6 +208,13 @@ func (t *txn) record(cs *Case, kind, actor string, detail map[string]any) error 
 // send queues a message to a place of the case.
 func (t *txn) send(cs *Case, place string, m Message, key string, fallback ...string) error {
 	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m, Key: key, Fallback: fallback})
+}
+
+// sendAbout queues a message of purpose p about subject (a survey round, an
+// offer) to a place of the case, under the key its later updates name.
+func (t *txn) sendAbout(cs *Case, place string, m Message, p Purpose, subject int64, fallback ...string) error {
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m,
+		Key: p.key(subject), Purpose: p, Subject: subject, Fallback: fallback})
 }
 
 // sendTo queues a message to a fixed or named conversation, such as StaffChannel.

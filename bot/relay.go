@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -496,12 +495,12 @@ func (t *txn) afterDelivery(a Action, d Delivery) error {
 		return t.record(cs, KindTakenPrivate, "", map[string]any{"channel": cs.Private.Channel})
 	case a.Kind != ActSend:
 		return nil
-	case strings.HasPrefix(a.Key, "survey:"):
-		return t.record(cs, KindSurveySent, "", map[string]any{"round": keyNumber(a.Key), "place": d.Place})
-	case strings.HasPrefix(a.Key, "reminder:"):
-		return t.record(cs, KindSurveyReminded, "", map[string]any{"round": keyNumber(a.Key)})
-	case strings.HasPrefix(a.Key, "testimonial:"):
-		o, err := t.tx.Offer(t.ctx, keyNumber(a.Key))
+	case a.Purpose == PurposeSurvey:
+		return t.record(cs, KindSurveySent, "", map[string]any{"round": a.Subject, "place": d.Place})
+	case a.Purpose == PurposeReminder:
+		return t.record(cs, KindSurveyReminded, "", map[string]any{"round": a.Subject})
+	case a.Purpose == PurposeTestimonial:
+		o, err := t.tx.Offer(t.ctx, a.Subject)
 		if err != nil {
 			return err
 		}
@@ -520,16 +519,10 @@ func (t *txn) afterDeadLetter(a Action) error {
 		return err
 	}
 	switch {
-	case strings.HasPrefix(a.Key, "survey:"):
-		return t.record(cs, KindSurveyUndeliverable, "", map[string]any{"round": keyNumber(a.Key)})
+	case a.Kind == ActSend && a.Purpose == PurposeSurvey:
+		return t.record(cs, KindSurveyUndeliverable, "", map[string]any{"round": a.Subject})
 	case a.Kind == ActOpenPrivate:
 		return t.record(cs, KindPrivateFailed, "", nil)
 	}
 	return nil
-}
-
-func keyNumber(key string) int64 {
-	_, n, _ := strings.Cut(key, ":")
-	v, _ := strconv.ParseInt(n, 10, 64)
-	return v
 }

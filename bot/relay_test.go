@@ -136,7 +136,7 @@ func outbox(t *testing.T, h *bottest.Harness) (pending, dead int) {
 // queues the older case behind every newer case's posts.
 func TestSurveyNotHeldBehindBusyChannels(t *testing.T) {
 	const burst = 60 // each posts three times in the paced channels
-	h := bottest.New(t, bottest.TwoSided())
+	h := bottest.New(t, bottest.DMs())
 	ada := h.Person("u-ada", "Ada")
 	h.Ask(ada, "My invoice shows the wrong amount")
 	cs := activeCase(t, h, ada)
@@ -206,7 +206,7 @@ func TestSurveyNotHeldBehindBusyChannels(t *testing.T) {
 // when the core stops are neither counted as failed attempts nor lost; they
 // stay due for the next start.
 func TestShutdownLeavesWaitingDeliveriesPending(t *testing.T) {
-	h := bottest.New(t, bottest.TwoSided())
+	h := bottest.New(t, bottest.DMs())
 	p := newPacedPlatform(h.Platform, "")
 	h.Core.Register(p)
 	cancel, wait := runCore(t, h)

@@ -8,8 +8,8 @@ import (
 	"text/template"
 )
 
-func promptKey(round int) string     { return "prompt:" + strconv.Itoa(round) }
-func postKey(offer int64) string     { return "testimonial:" + strconv.FormatInt(offer, 10) }
+func promptKey(round int) string     { return PurposePrompt.key(int64(round)) }
+func postKey(offer int64) string     { return PurposeTestimonial.key(offer) }
 func withdrawKey(offer int64) string { return "withdraw:" + strconv.FormatInt(offer, 10) }
 
 // offer sends the share prompt with every target the rating qualifies for, unless
@@ -45,7 +45,7 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	if err != nil {
 		return err
 	}
-	if err := t.send(cs, PlacePrivate, prompt, promptKey(cs.Round)); err != nil {
+	if err := t.sendAbout(cs, PlacePrivate, prompt, PurposePrompt, int64(cs.Round)); err != nil {
 		return err
 	}
 	p.LastPromptAt = now
@@ -212,7 +212,7 @@ func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
 	}
 	post := Message{Text: t.say("Testimonial", cs, TextData{Text: text})}
 	if err := t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: PlaceRef,
-		To: Ref{Platform: cs.Platform, Channel: ShowcaseChannel}, Msg: post, Key: postKey(o.ID)}); err != nil {
+		To: Ref{Platform: cs.Platform, Channel: ShowcaseChannel}, Msg: post, Key: postKey(o.ID), Purpose: PurposeTestimonial, Subject: o.ID}); err != nil {
 		return err
 	}
 	prompt, err := t.promptMessage(cs, o.Round, t.say("ShareDone", cs, TextData{}))

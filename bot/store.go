@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -13,7 +14,7 @@ var (
 )
 
 // Store is the persistence the core needs. The SQLite implementation lives in
-// package store; a PostgreSQL one can pass the same conformance suite.
+// package store/sqlite; a PostgreSQL one can pass the same conformance suite.
 type Store interface {
 	// Update runs fn in one write transaction: everything fn writes commits together
 	// or not at all. fn may be retried, so it must not have side effects outside tx.
@@ -81,12 +82,29 @@ type Tx interface {
 	// OutboxStats counts pending and dead actions.
 	OutboxStats(ctx context.Context) (pending, dead int, err error)
 
+	// DeadLetters lists the dead actions f selects, newest first, at most
+	// limit (<= 0: all), without their message text, and the total matching.
+	DeadLetters(ctx context.Context, f DeadFilter, limit int) ([]DeadLetter, int, error)
+	// DeadLetter returns action id without its text: ErrNotFound if there is
+	// none, ErrConflict (with the action) if it is not dead.
+	DeadLetter(ctx context.Context, id int64) (DeadLetter, error)
+	// Requeue puts dead action id back in the queue: pending, due now,
+	// attempts reset, the last error kept. ErrNotFound unless it is dead.
+	Requeue(ctx context.Context, id int64) error
+
 	// Forget erases a person's identity and message texts on every case of theirs,
-	// keeping the anonymous funnel rows.
+	// keeping the anonymous funnel rows: the customer ID becomes a token that
+	// starts with ForgottenPrefix.
 	Forget(ctx context.Context, platform, id string) (cases int, err error)
 	// Purge blanks message texts and offer texts of cases closed before cutoff.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 }
+
+// ForgottenPrefix starts the anonymous ID that Tx.Forget gives a person.
+const ForgottenPrefix = "forgotten:"
+
+// IsForgotten reports whether id is the anonymous ID of a forgotten person.
+func IsForgotten(id string) bool { return strings.HasPrefix(id, ForgottenPrefix) }
 
 // CaseFilter selects cases.
 type CaseFilter struct {

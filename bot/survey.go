@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-func surveyKey(round int) string   { return "survey:" + strconv.Itoa(round) }
-func reminderKey(round int) string { return "reminder:" + strconv.Itoa(round) }
+func surveyKey(round int) string   { return PurposeSurvey.key(int64(round)) }
+func reminderKey(round int) string { return PurposeReminder.key(int64(round)) }
 
 // surveyMessage is the one-click survey: a button per score and "not fixed".
 func (t *txn) surveyMessage(cs *Case, text string) Message {
@@ -36,7 +36,7 @@ func (t *txn) surveyQuestion(cs *Case) string {
 // recorded when it is delivered.
 func (t *txn) sendSurvey(cs *Case) error {
 	text := t.say("ResolvedPrivate", cs, TextData{}) + "\n" + t.surveyQuestion(cs)
-	if err := t.send(cs, PlacePrivate, t.surveyMessage(cs, text), surveyKey(cs.Round), PlacePublic); err != nil {
+	if err := t.sendAbout(cs, PlacePrivate, t.surveyMessage(cs, text), PurposeSurvey, int64(cs.Round), PlacePublic); err != nil {
 		return err
 	}
 	now := t.tx.Now()
@@ -231,7 +231,7 @@ func (t *txn) remind(cs *Case, tm Timer) error {
 		return nil
 	}
 	text := t.say("SurveyReminder", cs, TextData{}) + "\n" + t.surveyQuestion(cs)
-	return t.send(cs, PlacePrivate, t.surveyMessage(cs, text), reminderKey(cs.Round))
+	return t.sendAbout(cs, PlacePrivate, t.surveyMessage(cs, text), PurposeReminder, int64(cs.Round))
 }
 
 // expire closes an unanswered survey and its case.

@@ -21,14 +21,38 @@ import (
 // File is the whole configuration file.
 type File struct {
 	bot.Config `yaml:",inline"`
-	Store      Store     `yaml:"store"`
-	HTTP       HTTP      `yaml:"http"`
-	Dashboard  Dashboard `yaml:"dashboard"`
-	Metrics    Metrics   `yaml:"metrics"`
-	Sandbox    Sandbox   `yaml:"sandbox"`
-	Slack      Slack     `yaml:"slack"`
-	Discord    Discord   `yaml:"discord"`
-	Log        Log       `yaml:"log"`
+	// Staff is the staff section as written; Core translates it into the
+	// core's configuration, so change it before calling Core.
+	Staff     Staff     `yaml:"staff"`
+	Store     Store     `yaml:"store"`
+	HTTP      HTTP      `yaml:"http"`
+	Dashboard Dashboard `yaml:"dashboard"`
+	Metrics   Metrics   `yaml:"metrics"`
+	Sandbox   Sandbox   `yaml:"sandbox"`
+	Slack     Slack     `yaml:"slack"`
+	Discord   Discord   `yaml:"discord"`
+	Log       Log       `yaml:"log"`
+}
+
+// Staff says who is staff on each platform: user IDs, and the roles (Discord)
+// or user groups (Slack) whose members are staff.
+type Staff struct {
+	Slack   bot.StaffIDs `yaml:"slack"`
+	Discord bot.StaffIDs `yaml:"discord"`
+	Sandbox bot.StaffIDs `yaml:"sandbox"`
+	// NotePrefix marks a staff message as an internal note, never shown to the customer.
+	NotePrefix string `yaml:"note_prefix"`
+}
+
+// Core is the core's configuration: the file's core settings with the staff
+// section keyed by platform name.
+func (f *File) Core() bot.Config {
+	c := f.Config
+	c.Staff = bot.StaffConfig{NotePrefix: f.Staff.NotePrefix}
+	c.Staff.Set(bot.Slack, f.Staff.Slack)
+	c.Staff.Set(bot.Discord, f.Staff.Discord)
+	c.Staff.Set(bot.Sandbox, f.Staff.Sandbox)
+	return c
 }
 
 // Store configures the SQLite database.
@@ -105,8 +129,10 @@ type Discord struct {
 	Guilds          []string `yaml:"guilds"`
 	SupportChannels []string `yaml:"support_channels"`
 	StaffRole       string   `yaml:"staff_role"`
-	StaffChannel    string   `yaml:"staff_channel"`
-	ShowcaseChannel string   `yaml:"showcase_channel"`
+	// StaffChannel is a channel only staff can see: each case's staff thread
+	// (intro, notes, controls, relayed customer messages) and alerts go there.
+	StaffChannel    string `yaml:"staff_channel"`
+	ShowcaseChannel string `yaml:"showcase_channel"`
 	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
 	Interactions string `yaml:"interactions"`
 }
@@ -133,6 +159,26 @@ const (
 	DefaultSlackPostInterval = time.Second
 	MaxSlackPostInterval     = time.Minute
 )
+
+// ExampleSecret is the secret config.example.yaml publishes so that the
+// sandbox runs as it is. Validate refuses it once Slack or Discord is enabled.
+const ExampleSecret = "sandbox-only-secret-change-me"
+
+// MinPlatformSecretLen is the shortest secret, in bytes, accepted with Slack or
+// Discord enabled (openssl rand -hex 32 gives 64).
+const MinPlatformSecretLen = 32
+
+// DefaultShareTarget is what a file without share.targets offers a satisfied
+// customer: a testimonial in the platform's showcase channel, which every
+// platform has (Slack and Discord require one), so that a first setup with a
+// showcase channel does not silently offer nothing. An explicit empty list
+// turns sharing off.
+var DefaultShareTarget = bot.ShareTarget{
+	Name:  "showcase",
+	Kind:  bot.TargetCommunityPost,
+	Label: "Share in the community",
+	Text:  "{{.Brand}} support sorted out my problem quickly. Thank you!",
+}
 
 // Dashboard roles.
 const (
@@ -162,9 +208,10 @@ func parseLevel(s string) (slog.Level, bool) {
 	return slog.LevelInfo, false
 }
 
-// Default is the configuration of a file with no keys: the core's defaults, a
-// local SQLite file, the web server on the loopback interface and the sandbox
-// community, with Slack and Discord off. Only secret is missing for it to validate.
+// Default is the configuration of a file with no keys: the core's defaults, one
+// share target (DefaultShareTarget), a local SQLite file, the web server on the
+// loopback interface and the sandbox community, with Slack and Discord off.
+// Only secret is missing for it to validate.
 func Default() File {
 	f := defaults()
 	f.derive()
@@ -174,8 +221,11 @@ func Default() File {
 // defaults is Default before derived values are filled in, so that a file that
 // sets http.listen gets its public URL derived from that listen address.
 func defaults() File {
+	core := bot.DefaultConfig()
+	core.Share.Targets = []bot.ShareTarget{DefaultShareTarget}
 	return File{
-		Config: bot.DefaultConfig(),
+		Config: core,
+		Staff:  Staff{NotePrefix: core.Staff.NotePrefix},
 		Store:  Store{Path: "advocate.db"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
 		Sandbox: Sandbox{
@@ -202,17 +252,17 @@ func defaults() File {
 // store.keep_message_text.
 func (f *File) derive() {
 	if f.HTTP.PublicURL == "" {
-		f.HTTP.PublicURL = publicURLFor(f.HTTP.Listen)
+		f.HTTP.PublicURL = LocalURL(f.HTTP.Listen)
 	}
 	f.HTTP.PublicURL = strings.TrimRight(f.HTTP.PublicURL, "/")
 	f.Config.PublicURL = f.HTTP.PublicURL
 	f.Config.KeepText = f.Store.KeepMessageText
 }
 
-// publicURLFor is the URL a local browser reaches the listen address at. A
-// wildcard host (":8080", "0.0.0.0:8080") becomes localhost, since
+// LocalURL is the URL a browser on this machine reaches a listen address at. A
+// wildcard host (":8080", "0.0.0.0:8080", "[::]:8080") becomes localhost, since
 // "http://:8080" is no URL.
-func publicURLFor(listen string) string {
+func LocalURL(listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return "http://" + listen

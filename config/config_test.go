@@ -433,6 +433,9 @@ func TestParseErrors(t *testing.T) {
 		contains []string // more text the error must hold
 	}{
 		{name: "unknown top-level key", yaml: "brand: x\ncolour: red\n", prefix: "colour: line 2: unknown key"},
+		{name: "misspelt key", yaml: "sla:\n  first_responce: 2h\n", prefix: "sla.first_responce: line 2: unknown key (did you mean first_response?)"},
+		{name: "misspelt key in capitals", yaml: "Brand: Acme\n", prefix: "Brand: line 1: unknown key (did you mean brand?)"},
+		{name: "misspelt key in a list item", yaml: "share:\n  targets:\n    - nme: a\n", prefix: "share.targets[0].nme: line 3: unknown key (did you mean name?)"},
 		{name: "unknown nested key", yaml: "slack:\n  enabled: false\n  bot_tokn: x\n", prefix: "slack.bot_tokn: line 3: unknown key"},
 		{name: "derived key is not a key", yaml: "public_url: http://x/\n", prefix: "public_url: line 1: unknown key"},
 		{name: "unknown key in a list item", yaml: "share:\n  targets:\n    - name: a\n      colour: red\n", prefix: "share.targets[0].colour: line 4: unknown key"},
@@ -461,6 +464,9 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, err := Parse([]byte(tt.yaml), env(tt.env))
+			if strings.Contains(err.Error(), "colour") && strings.Contains(err.Error(), "did you mean") {
+				t.Errorf("got a suggestion for a word like no key:\n%v", err)
+			}
 			if f != nil {
 				t.Errorf("got a File with the error, want nil")
 			}
@@ -478,12 +484,15 @@ func TestParseReportsAnAliasedProblemOnce(t *testing.T) {
 	}
 }
 
+// platformSecret is a secret long enough for Slack and Discord.
+const platformSecret = "0123456789abcdef0123456789abcdef"
+
 // validBase is a minimal valid file; validation cases append to it.
-const validBase = "secret: \"0123456789abcdef\"\n"
+const validBase = "secret: \"" + platformSecret + "\"\n"
 
 func TestValidate(t *testing.T) {
 	slackOn := "slack:\n  enabled: true\n  bot_token: xoxb-1\n  app_token: xapp-1\n  staff_channel: C1\n  showcase_channel: C2\n"
-	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  showcase_channel: \"2\"\n"
+	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  staff_channel: \"3\"\n  showcase_channel: \"2\"\n"
 	tests := []struct {
 		name     string
 		yaml     string
@@ -498,6 +507,8 @@ func TestValidate(t *testing.T) {
 		{name: "dashboard user", yaml: "dashboard:\n  users:\n    - name: alice\n      role: admin\n      password_hash: \"" + validHash + "\"\n"},
 		{name: "review gating allowed", yaml: "share:\n  allow_review_gating: true\n  targets:\n    - name: tp\n      kind: review_link\n      label: Review\n      url: https://example.com/review\n      policy: satisfied\n"},
 		{name: "port 0", yaml: "http:\n  listen: 127.0.0.1:0\n"},
+		{name: "network listen with a token", yaml: "http:\n  listen: \":8080\"\ndashboard:\n  token: 0123456789abcdef\n"},
+		{name: "open dashboard on the network", yaml: "http:\n  listen: \":8080\"\n", prefixes: []string{"http.listen: "}, contains: []string{"not a loopback address", "dashboard.token"}},
 
 		{name: "bad scale", yaml: "survey:\n  scale: stars\n", prefixes: []string{"survey.scale: "}},
 		{name: "review gating", yaml: "share:\n  targets:\n    - name: tp\n      kind: review_link\n      label: Review\n      url: https://example.com/review\n      policy: satisfied\n",
@@ -522,7 +533,9 @@ func TestValidate(t *testing.T) {
 		{name: "disabled slack is not checked", yaml: "slack:\n  enabled: false\n  mode: rtm\n  api_url: nonsense\n  post_interval: 0s\n"},
 
 		{name: "discord without settings", yaml: "discord:\n  enabled: true\n",
-			prefixes: []string{"discord.token: ", "discord.application_id: ", "discord.showcase_channel: "}},
+			prefixes: []string{"discord.token: ", "discord.application_id: ", "discord.staff_channel: ", "discord.showcase_channel: "}},
+		{name: "discord without a staff channel", yaml: strings.Replace(discordOn, "  staff_channel: \"3\"\n", "", 1),
+			prefixes: []string{"discord.staff_channel: "}, contains: []string{"only staff can see"}},
 		{name: "discord http interactions bad key", yaml: discordOn + "  interactions: http\n  public_key: abc\n", prefixes: []string{"discord.public_key: "}},
 		{name: "discord bad interactions", yaml: discordOn + "  interactions: webhook\n", prefixes: []string{"discord.interactions: "}},
 		{name: "discord bad api url", yaml: discordOn + "  api_url: https://discord.com\n", prefixes: []string{"discord.api_url: "}},

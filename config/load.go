@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/agnivade/levenshtein"
 	"gopkg.in/yaml.v3"
 )
 
@@ -32,33 +33,133 @@ func Load(path string, getenv func(string) string) (*File, error) {
 // Expansion happens on the parsed YAML's scalar values, never on the raw text,
 // so a variable's value is always one plain value, whatever characters it holds.
 // A variable that is unset or empty is an error naming the key and the
-// variable, except inside a section whose enabled key is false. Unknown keys,
-// keys set twice and values of the wrong type are errors naming the key and the
-// line; Parse reports all of them at once. Parse does not validate: call
-// File.Validate.
+// variable, except inside a section whose enabled key is false. Unknown keys
+// (with the nearest known key, when one is close), keys set twice and values of
+// the wrong type are errors naming the key and the line; Parse reports all of
+// them at once. Parse does not validate: call File.Validate, or use LoadValid
+// for both at once.
 func Parse(data []byte, getenv func(string) string) (*File, error) {
+	r, err := parse(data, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.problems) > 0 {
+		return nil, errors.Join(r.problems...)
+	}
+	return &r.file, nil
+}
+
+// LoadValid reads the file at path and validates it: the one check that both
+// run and check-config make. It reports every problem at once: those Parse
+// finds and, with each faulty value left at its default, those Validate finds
+// in the rest of the file.
+func LoadValid(path string, getenv func(string) string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	f, err := parseValid(data, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not valid:\n%w", path, err)
+	}
+	return f, nil
+}
+
+// parseValid is Parse then Validate, reporting the problems of both; a key
+// that Parse found wrong is not reported again by Validate.
+func parseValid(data []byte, getenv func(string) string) (*File, error) {
+	r, err := parse(data, getenv)
+	if err != nil {
+		return nil, err
+	}
+	problems := r.problems
+	if r.decoded {
+		for _, p := range flatten(r.file.Validate()) {
+			if !r.failed(p) {
+				problems = append(problems, p)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return &r.file, nil
+}
+
+// reading is the result of parse: the file as far as it could be read, and
+// what was wrong in it.
+type reading struct {
+	file File
+	// problems are the faults Parse reports; keys holds their key paths.
+	problems []error
+	keys     []string
+	// decoded is false when the tree could not be decoded at all (a problem
+	// yaml.v3 stops at), so the file is not worth validating.
+	decoded bool
+}
+
+// failed reports whether a Validate problem is about a key (or under a key)
+// that already has a parse problem.
+func (r *reading) failed(problem error) bool {
+	key, _, _ := strings.Cut(problem.Error(), ": ")
+	for _, k := range r.keys {
+		if key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// parse reads data over the defaults. A value with a problem is reset to null
+// before decoding, so it keeps its default and the rest of the file is still
+// read. err is a file that is not YAML or not one mapping.
+func parse(data []byte, getenv func(string) string) (*reading, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	f := defaults()
+	r := &reading{file: defaults(), decoded: true}
 	root, err := parseDocument(data)
 	if err != nil {
 		return nil, err
 	}
 	if root != nil {
 		w := walker{getenv: getenv, orig: map[*yaml.Node]string{}, seen: map[visit]bool{}}
-		w.walk(root, reflect.ValueOf(&f).Elem(), "", true)
-		if len(w.errs) > 0 {
-			return nil, errors.Join(w.errs...)
+		w.walk(root, reflect.ValueOf(&r.file).Elem(), "", true)
+		r.problems, r.keys = w.errs, w.paths
+		for _, n := range w.bad {
+			*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 		}
-		// The walk has checked every key and value, so this only fails if the
-		// walk and yaml.v3 disagree about a type.
-		if err := root.Decode(&f); err != nil {
-			return nil, fmt.Errorf("decode: %w", err)
+		// With no problems the walk has checked every key and value, so this
+		// only fails if the walk and yaml.v3 disagree about a type. With
+		// problems, unknown keys and keys set twice still reach yaml.v3.
+		if err := root.Decode(&r.file); err != nil {
+			var te *yaml.TypeError
+			switch {
+			case len(r.problems) == 0:
+				return nil, fmt.Errorf("decode: %w", err)
+			case !errors.As(err, &te):
+				r.decoded = false
+			}
 		}
 	}
-	f.derive()
-	return &f, nil
+	r.file.derive()
+	return r, nil
+}
+
+// flatten lists the problems in an error made by errors.Join, however nested.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // parseDocument returns the file's top-level mapping, or nil for a file with no
@@ -103,8 +204,11 @@ type walker struct {
 	orig map[*yaml.Node]string
 	// seen walks a node reached through aliases once per type and strictness,
 	// so a problem in it is reported once and alias fan-out stays cheap.
-	seen map[visit]bool
-	errs []error
+	seen  map[visit]bool
+	errs  []error
+	paths []string // the key path of each problem in errs
+	// bad holds the values with a problem, reset to null before decoding.
+	bad []*yaml.Node
 }
 
 // visit is one node walked as one Go type.
@@ -114,9 +218,17 @@ type visit struct {
 	strict bool
 }
 
-// fail records a problem with the key at path, found on n's line.
+// fail records a problem with the value n of the key at path.
 func (w *walker) fail(path string, n *yaml.Node, format string, args ...any) {
+	w.failKey(path, n, format, args...)
+	w.bad = append(w.bad, n)
+}
+
+// failKey records a problem with the key at path, found on n's line, leaving
+// the value alone (an unknown key, which yaml.v3 skips, or a misplaced merge).
+func (w *walker) failKey(path string, n *yaml.Node, format string, args ...any) {
 	w.errs = append(w.errs, fmt.Errorf("%s: line %d: %s", path, n.Line, fmt.Sprintf(format, args...)))
+	w.paths = append(w.paths, path)
 }
 
 // walk checks n against v's type. v holds the default value, from which a
@@ -186,18 +298,18 @@ func (w *walker) keys(n *yaml.Node, v reflect.Value, fields map[string][]int, pa
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			w.fail(join(path, "?"), k, "a key must be a name, got %s", kindName(k))
+			w.failKey(join(path, "?"), k, "a key must be a name, got %s", kindName(k))
 			continue
 		}
 		p := join(path, k.Value)
 		if line, dup := firstLine[k.Value]; dup {
-			w.fail(p, k, "set twice (first on line %d)", line)
+			w.failKey(p, k, "set twice (first on line %d)", line)
 			continue
 		}
 		firstLine[k.Value] = k.Line
 		idx, ok := fields[k.Value]
 		if !ok {
-			w.fail(p, k, "unknown key")
+			w.failKey(p, k, "unknown key%s", suggest(k.Value, fields))
 			continue
 		}
 		if gated && k.Value == "enabled" {
@@ -220,7 +332,7 @@ func (w *walker) merge(n *yaml.Node, v reflect.Value, fields map[string][]int, p
 			w.merge(e, v, fields, path, strict)
 		}
 	default:
-		w.fail(join(path, "<<"), n, "a merge key needs a mapping, got %s", kindName(n))
+		w.failKey(join(path, "<<"), n, "a merge key needs a mapping, got %s", kindName(n))
 	}
 }
 
@@ -320,6 +432,24 @@ func yamlFields(t reflect.Type) map[string][]int {
 		fields[name] = []int{i}
 	}
 	return fields
+}
+
+// suggest is " (did you mean …?)" naming the known key nearest to an unknown
+// one, or "" when none is close: at most a third of the key's letters (one to
+// three) away, so a typo finds its key and a foreign word finds nothing.
+func suggest(unknown string, fields map[string][]int) string {
+	limit := min(max(len(unknown)/3, 1), 3)
+	best, bestDist := "", limit+1
+	for name := range fields {
+		d := levenshtein.ComputeDistance(strings.ToLower(unknown), name)
+		if d < bestDist || d == bestDist && name < best {
+			best, bestDist = name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
 }
 
 // decodeMessage is a yaml.v3 decoding error without its "yaml: unmarshal

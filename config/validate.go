@@ -15,11 +15,15 @@ import (
 // A disabled platform's section is not checked.
 func (f *File) Validate() error {
 	var errs []error
-	if err := f.Config.Validate(); err != nil {
-		errs = append(errs, err)
-	}
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	core := f.Config
+	if f.validateSecret(bad) {
+		core.Secret = strings.Repeat("x", MinPlatformSecretLen) // reported once, here
+	}
+	if err := core.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 
 	if !f.Sandbox.Enabled && !f.Slack.Enabled && !f.Discord.Enabled {
@@ -33,6 +37,9 @@ func (f *File) Validate() error {
 	}
 	if err := checkURL(f.HTTP.PublicURL); err != nil {
 		bad("http.public_url", "%v", err)
+	}
+	if f.DashboardOpenOnNonLoopback() {
+		bad("http.listen", "%s is not a loopback address and no dashboard.users or dashboard.token is set: anyone who can reach it could read every report. Add a dashboard user or a token, or listen on 127.0.0.1", f.HTTP.Listen)
 	}
 	f.validateDashboard(bad)
 	if _, ok := parseLevel(f.Log.Level); !ok {
@@ -55,11 +62,53 @@ func (f *File) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Notes lists what is valid but likely not meant, for check-config and the
+// start-up log to say.
+func (f *File) Notes() []string {
+	var notes []string
+	if len(f.Share.Targets) == 0 {
+		notes = append(notes, "sharing is off: share.targets is empty, so a satisfied customer is offered no way to share; leave the key out for a post in the showcase channel")
+	}
+	return notes
+}
+
 // complaint records one problem with a key.
 type complaint func(key, format string, args ...any)
 
 // minTokenLen is the shortest dashboard token accepted.
 const minTokenLen = 16
+
+// validateSecret checks the secret for the platforms enabled and reports
+// whether it found a problem. The secret signs buttons and tracking links and
+// keys the dashboard's sessions, so on Slack or Discord, where anyone may
+// click, the published example value or a short one would let a stranger forge
+// them; the sandbox, on this machine only, may keep the example. A sandbox-only
+// secret is left to the core's own check.
+func (f *File) validateSecret(bad complaint) bool {
+	var real []string
+	if f.Slack.Enabled {
+		real = append(real, "slack")
+	}
+	if f.Discord.Enabled {
+		real = append(real, "discord")
+	}
+	if len(real) == 0 {
+		return false
+	}
+	const howTo = "write secret: ${ADVOCATE_SECRET} and set ADVOCATE_SECRET to a random value of 32 bytes or more, e.g. export ADVOCATE_SECRET=$(openssl rand -hex 32)"
+	on := strings.Join(real, " and ") + " enabled"
+	switch s := f.Secret; {
+	case s == ExampleSecret:
+		bad("secret", "the published example value, with %s: anyone who has read config.example.yaml could forge buttons and dashboard sessions; %s", on, howTo)
+	case s == "":
+		bad("secret", "required with %s: %s", on, howTo)
+	case len(s) < MinPlatformSecretLen:
+		bad("secret", "too short (%d bytes) with %s: use at least %d; %s", len(s), on, MinPlatformSecretLen, howTo)
+	default:
+		return false
+	}
+	return true
+}
 
 func (f *File) validateDashboard(bad complaint) {
 	names := map[string]bool{}
@@ -166,6 +215,10 @@ func (f *File) validateDiscord(bad complaint) {
 	if err := checkAPIURL(d.APIURL); err != nil {
 		bad("discord.api_url", "%v", err)
 	}
+	if d.StaffChannel == "" {
+		bad("discord.staff_channel", "required when discord.enabled is true: the ID of a channel only staff can see, "+
+			"where each case gets a staff thread for the intro, notes and controls (without it they would land in the customer's thread)")
+	}
 	if d.ShowcaseChannel == "" {
 		bad("discord.showcase_channel", "required when discord.enabled is true: the channel ID where testimonials are posted")
 	}
@@ -174,7 +227,7 @@ func (f *File) validateDiscord(bad complaint) {
 // DashboardOpenOnNonLoopback reports whether the web server would listen beyond
 // this machine (a wildcard, a non-loopback address or a host name) with no
 // dashboard user and no token: anyone who can reach it could read the reports.
-// The runner refuses to serve in that case.
+// Validate refuses such a file.
 func (f *File) DashboardOpenOnNonLoopback() bool {
 	return !isLoopback(f.HTTP.Listen) && len(f.Dashboard.Users) == 0 && f.Dashboard.Token == ""
 }

@@ -289,7 +289,7 @@ func TestCrashLosesNothing(t *testing.T) {
 	}
 	t.Logf("%d conversations, %d kills, %d starts, %d envelopes, %d clicks repeated after a crash, %d duplicated posts, %d of %d posts refused with 429; %s",
 		n, len(killedAt), e.starts, len(e.slack.Fake.Envelopes()), e.slack.Rec.Resends(), dups,
-		e.slack.Fake.Count429For("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"), time.Since(start).Round(time.Second))
+		e.slack.Fake.RateLimitedCalls("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"), time.Since(start).Round(time.Second))
 }
 
 func isClosed(ch <-chan struct{}) bool {

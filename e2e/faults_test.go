@@ -27,7 +27,7 @@ import (
 type fault string
 
 const (
-	// fault500 and fault503 are Slack server errors (slackfake.FailMethod).
+	// fault500 and fault503 are Slack server errors (slackfake.Server.Fail).
 	fault500 fault = "500"
 	fault503 fault = "503"
 	// faultReset drops the connection before the call reaches Slack.
@@ -110,10 +110,10 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch f {
 	case fault500:
-		e.slack.Fake.FailMethod("chat.postMessage", 1, http.StatusInternalServerError)
+		e.slack.Fake.Fail("chat.postMessage", 1, http.StatusInternalServerError)
 		rp.ServeHTTP(w, r)
 	case fault503:
-		e.slack.Fake.FailMethod("chat.postMessage", 1, http.StatusServiceUnavailable)
+		e.slack.Fake.Fail("chat.postMessage", 1, http.StatusServiceUnavailable)
 		rp.ServeHTTP(w, r)
 	case faultReset:
 		hangUp(w)
@@ -340,7 +340,7 @@ func TestSocketDropDuringBurst(t *testing.T) {
 		err := e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Rec.Steps()[w.step] >= 1 || isClosed(done) })
 		if err == nil && !isClosed(done) {
 			before := e.slack.Fake.Connections()
-			drops = append(drops, e.slack.Fake.KillConnections())
+			drops = append(drops, e.slack.Fake.DropConnections())
 			if err := e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Fake.Connections() > before }); err != nil {
 				t.Errorf("no reconnection after the drop: %v", err)
 			}

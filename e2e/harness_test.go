@@ -14,7 +14,7 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // env is the advocate binary running against a loopback Slack, with the
@@ -156,9 +156,9 @@ func (e *env) stop() {
 }
 
 // openStore opens the database after the bot has stopped.
-func (e *env) openStore() *store.DB {
+func (e *env) openStore() *sqlite.DB {
 	e.t.Helper()
-	db, err := store.Open(e.ctx, e.db, store.Options{})
+	db, err := sqlite.Open(e.ctx, e.db, sqlite.Options{})
 	if err != nil {
 		e.t.Fatalf("open the bot's database: %v", err)
 	}
@@ -196,7 +196,7 @@ func (l caseLog) first(kind string) (bot.CaseEvent, bool) {
 }
 
 // cases reads every case and its log, by case ID.
-func cases(t *testing.T, ctx context.Context, db *store.DB) map[int64]caseLog {
+func cases(t *testing.T, ctx context.Context, db *sqlite.DB) map[int64]caseLog {
 	t.Helper()
 	out := map[int64]caseLog{}
 	err := db.View(ctx, func(tx bot.Tx) error {
@@ -220,7 +220,7 @@ func cases(t *testing.T, ctx context.Context, db *store.DB) map[int64]caseLog {
 }
 
 // outbox counts the actions still pending and the dead ones.
-func outbox(t *testing.T, ctx context.Context, db *store.DB) (pending, dead int) {
+func outbox(t *testing.T, ctx context.Context, db *sqlite.DB) (pending, dead int) {
 	t.Helper()
 	err := db.View(ctx, func(tx bot.Tx) (err error) {
 		pending, dead, err = tx.OutboxStats(ctx)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
-	"github.com/advocate-bot/advocate/store"
 	"github.com/advocate-bot/advocate/store/seed"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -32,7 +32,7 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Fatalf("seed: %v", err)
 	}
 	b.Logf("database %s ready in %v", path, time.Since(start).Round(time.Millisecond))
-	db, err := store.Open(ctx, path, store.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func BenchmarkDashboard(b *testing.B) {
 	})
 }
 
-func setAssignee(b *testing.B, ctx context.Context, db *store.DB, cs *bot.Case, who string) {
+func setAssignee(b *testing.B, ctx context.Context, db *sqlite.DB, cs *bot.Case, who string) {
 	b.Helper()
 	cs.Assignee = who
 	if err := db.Update(ctx, func(tx bot.Tx) error { return tx.UpdateCase(ctx, cs) }); err != nil {

@@ -15,8 +15,8 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
 	"github.com/advocate-bot/advocate/store/seed"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -185,7 +185,7 @@ func testScreenshot(t *testing.T, browser context.Context) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(t.Context(), path, store.Options{})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,9 @@ func TestEveryCSVDownloadIsNeutralised(t *testing.T) {
 		testimonial  = `=HYPERLINK("http://evil.example","Great")`
 	)
 	h := bottest.New(t, bottest.Configure(func(c *bot.Config) {
-		c.Staff.Sandbox.Users = append(c.Staff.Sandbox.Users, staffID)
+		ids := c.Staff.Of(bot.Sandbox)
+		ids.Users = append(ids.Users, staffID)
+		c.Staff.Set(bot.Sandbox, ids)
 	}))
 	f := newFixtureOn(t, h)
 	who := h.Person(customerID, customerName)

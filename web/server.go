@@ -18,9 +18,9 @@ import (
 	"github.com/advocate-bot/advocate/config"
 )
 
-// Store is what the dashboard reads. *store.DB implements it; the methods
-// beyond bot.Store's are in store/dashboard.go, store/dashboard_access.go
-// and store/health.go. Every query takes the period and filters as a
+// Store is what the dashboard reads. *sqlite.DB implements it; the methods
+// beyond bot.Store's are in store/sqlite/dashboard.go, dashboard_access.go
+// and health.go. Every query takes the period and filters as a
 // bot.FunnelQuery (cases opened in [Since, Until)).
 type Store interface {
 	// View runs fn in a read-only transaction (cases, case pages, outbox depth).
@@ -66,7 +66,7 @@ type Sessions interface {
 
 // Options configures a Server.
 type Options struct {
-	// Store is read by every page; *store.DB implements it.
+	// Store is read by every page; *sqlite.DB implements it.
 	Store Store
 	// Sessions keeps the sign-ins; required with Users. *store.DB implements it.
 	Sessions Sessions

@@ -16,7 +16,7 @@ func TestTrackCountsAndRedirects(t *testing.T) {
 	ada := h.Person("u-ada", "Ada")
 	h.Ask(ada, "help")
 	h.Say(h.Staff(), bot.Ref{Channel: "case-1"}, "done")
-	h.Click(h.Staff(), h.WithButton("case-1", "Resolve"), "Resolve")
+	h.Click(h.Staff(), h.WithButton("staff", "Resolve"), "Resolve")
 	h.Click(ada, h.WithButton("case-1", "5"), "5")
 	cs := h.Case(1)
 	link := h.WithButton("case-1", "Review us on Trustpilot").Button("Review us on Trustpilot")

@@ -63,11 +63,13 @@ type Options struct {
 	// SupportChannels are the public channels whose questions open cases. The
 	// first one also hosts the private threads of cases opened from DMs.
 	SupportChannels []string
-	// StaffRole is mentioned in every new private thread.
+	// StaffRole is mentioned in every new staff thread.
 	StaffRole string
-	// StaffChannel and ShowcaseChannel are the channel IDs behind
-	// bot.StaffChannel and bot.ShowcaseChannel.
-	StaffChannel    string
+	// StaffChannel is a channel only staff can see: each case gets a thread
+	// there, the staff side of the case (intro, notes, controls, the
+	// customer's messages relayed); it is also bot.StaffChannel, for alerts.
+	StaffChannel string
+	// ShowcaseChannel is the channel ID behind bot.ShowcaseChannel.
 	ShowcaseChannel string
 	// PublicURL is where advocate's web server is reachable: link buttons point
 	// at its tracking redirect so that a click on a share link is counted.
@@ -102,9 +104,9 @@ type Adapter struct {
 	botID      string
 	appID      string
 	pauseUntil time.Time
-	// threads remembers private threads created for a case whose OpenPrivate
-	// failed after creating it, so that the relay's retry reuses the thread.
-	threads map[int64]string
+	// opening remembers how far a case's OpenPrivate got before it failed,
+	// so that the relay's retry goes on from there.
+	opening map[int64]*opening
 }
 
 var (
@@ -132,6 +134,9 @@ func New(opts Options) (*Adapter, error) {
 	case InteractionsGateway, InteractionsHTTP:
 	default:
 		return nil, fmt.Errorf("discord: interactions %q: want %q or %q", opts.Interactions, InteractionsGateway, InteractionsHTTP)
+	}
+	if strings.TrimSpace(opts.StaffChannel) == "" {
+		return nil, errors.New("discord: no staff channel: set discord.staff_channel to a channel only staff can see (each case's staff side lives there)")
 	}
 	if opts.APIURL == "" {
 		opts.APIURL = DefaultAPIURL
@@ -189,7 +194,7 @@ func New(opts Options) (*Adapter, error) {
 		policy:       defaultPolicy(),
 		disconnected: make(chan struct{}, 1),
 		appID:        opts.ApplicationID,
-		threads:      map[int64]string{},
+		opening:      map[int64]*opening{},
 	}
 	a.budget = rate.NewLimiter(rate.Every(a.policy.identifyEvery), a.policy.identifyBurst)
 	for _, id := range opts.SupportChannels {

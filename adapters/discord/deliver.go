@@ -61,92 +61,6 @@ func rest(ctx context.Context) []discordgo.RequestOption {
 	return []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false)}
 }
 
-// OpenPrivate opens the case's private thread in its public channel (the first
-// support channel for a case opened from a DM), adds the customer and posts the
-// intro mentioning the customer and the staff role. Customer and staff talk in
-// the same thread, so both refs are the thread.
-func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Message) (bot.Ref, bot.Ref, error) {
-	if c == nil || c.Customer.ID == "" {
-		return bot.Ref{}, bot.Ref{}, fmt.Errorf("discord: open private: no customer: %w", bot.ErrUndeliverable)
-	}
-	parent := a.threadParent(c.Public.Channel)
-	if parent == "" {
-		return bot.Ref{}, bot.Ref{}, fmt.Errorf("discord: open private for case %d: no support channel configured: %w", c.ID, bot.ErrUndeliverable)
-	}
-	a.mu.Lock()
-	thread := a.threads[c.ID]
-	a.mu.Unlock()
-	space := c.Public.Space
-	if thread == "" {
-		ch, err := a.session.ThreadStartComplex(parent, &discordgo.ThreadStart{
-			Name:                threadName(c),
-			AutoArchiveDuration: threadArchiveMinute,
-			Type:                discordgo.ChannelTypeGuildPrivateThread,
-			Invitable:           false,
-		}, rest(ctx)...)
-		if err != nil {
-			return bot.Ref{}, bot.Ref{}, classify("start private thread", err)
-		}
-		thread = ch.ID
-		if ch.GuildID != "" {
-			space = ch.GuildID
-		}
-		a.mu.Lock()
-		a.threads[c.ID] = thread
-		a.mu.Unlock()
-		a.log.Info("private thread opened", "case", c.ID, "thread", thread, "channel", parent)
-	}
-	if err := a.session.ThreadMemberAdd(thread, c.Customer.ID, rest(ctx)...); err != nil {
-		return bot.Ref{}, bot.Ref{}, classify("add customer to thread", err)
-	}
-	mentions := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: []string{c.Customer.ID}}
-	head := "<@" + c.Customer.ID + ">"
-	if a.opts.StaffRole != "" {
-		head += " <@&" + a.opts.StaffRole + ">"
-		mentions.Roles = []string{a.opts.StaffRole}
-	}
-	body := a.createBody(intro)
-	body.Content = truncate(head+"\n"+intro.Text, maxContent)
-	body.AllowedMentions = mentions
-	msg, err := a.createMessage(ctx, thread, body)
-	if err != nil {
-		return bot.Ref{}, bot.Ref{}, classify("post intro", err)
-	}
-	a.mu.Lock()
-	delete(a.threads, c.ID)
-	a.mu.Unlock()
-	if msg.GuildID != "" {
-		space = msg.GuildID
-	}
-	ref := bot.Ref{Platform: bot.Discord, Space: space, Channel: thread}
-	return ref, ref, nil
-}
-
-// threadParent is the text channel a case's private thread goes in: the public
-// channel, its parent when the question was asked in a thread, or the first
-// support channel.
-func (a *Adapter) threadParent(public string) string {
-	if public == "" {
-		if len(a.opts.SupportChannels) == 0 {
-			return ""
-		}
-		return a.opts.SupportChannels[0]
-	}
-	if ch, err := a.session.State.Channel(public); err == nil && ch.IsThread() && ch.ParentID != "" {
-		return ch.ParentID
-	}
-	return public
-}
-
-// threadName names a case's thread: visible to its members and moderators.
-func threadName(c *bot.Case) string {
-	name := "Case #" + strconv.FormatInt(c.ID, 10)
-	if who := c.Customer.Name; who != "" {
-		name += " · " + who
-	}
-	return truncate(name, 100)
-}
-
 // Send posts m to a channel or thread. A ref with Thread set on a channel is a
 // reply under that message (Discord has no Slack-style threads under a
 // message); the named channels go to the configured staff and showcase
@@ -195,7 +109,9 @@ func (a *Adapter) Update(ctx context.Context, msg bot.Ref, m bot.Message) error 
 	return nil
 }
 
-// Delete removes a posted message; one already gone counts as deleted.
+// Delete removes a message: one the bot posted (a withdrawn testimonial) or
+// one a person wrote (a staff note typed in the customer's thread, which
+// needs Manage Messages). One already gone counts as deleted.
 func (a *Adapter) Delete(ctx context.Context, msg bot.Ref) error {
 	if msg.Channel == "" || msg.Message == "" {
 		return fmt.Errorf("discord: delete: no message: %w", bot.ErrUndeliverable)

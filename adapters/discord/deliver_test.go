@@ -188,12 +188,15 @@ func TestInviteURL(t *testing.T) {
 	if err != nil {
 		t.Fatalf("permissions %q: %v", q.Get("permissions"), err)
 	}
+	// The end-to-end tests install the bot with exactly these in the fake,
+	// which refuses what they do not allow.
 	want := int64(discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionReadMessageHistory |
+		discordgo.PermissionManageMessages | discordgo.PermissionCreatePublicThreads |
 		discordgo.PermissionCreatePrivateThreads | discordgo.PermissionSendMessagesInThreads)
 	if perms != want {
 		t.Errorf("permissions = %d, want %d", perms, want)
 	}
-	for _, p := range []int64{discordgo.PermissionAdministrator, discordgo.PermissionManageMessages, discordgo.PermissionMentionEveryone} {
+	for _, p := range []int64{discordgo.PermissionAdministrator, discordgo.PermissionManageThreads, discordgo.PermissionMentionEveryone} {
 		if perms&p != 0 {
 			t.Errorf("permissions %d include %d, which the bot does not use", perms, p)
 		}

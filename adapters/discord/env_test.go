@@ -17,7 +17,7 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -44,7 +44,7 @@ type env struct {
 	fake    *discordfake.Server
 	adapter *Adapter
 	core    *bot.Core
-	db      *store.DB
+	db      *sqlite.DB
 	track   *httptest.Server
 	logs    *testkit.LogBuffer
 }
@@ -59,8 +59,8 @@ type envConfig struct {
 	core       func(*bot.Config)
 }
 
-// newEnv starts a community: a guild with a support, a staff, a showcase and
-// a general channel; a customer, a staff member (staff role, which may manage
+// newEnv starts a community: a guild with a support, a staff (only the staff
+// role and the bot can see it), a showcase and a general channel; a customer, a staff member (staff role, which may manage
 // threads) and another member; then the core and the adapter, and waits until
 // the gateway is ready and the commands are registered.
 func newEnv(t *testing.T, cfg envConfig) *env {
@@ -68,11 +68,13 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	logs := &testkit.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	f := discordfake.New(discordfake.Options{Logf: t.Logf})
+	// The bot has exactly the permissions its invite URL asks for.
+	f := discordfake.New(discordfake.Options{Logf: t.Logf, BotPermissions: Permissions})
 	t.Cleanup(f.Close) // runs last, after the session is closed
 	f.AddGuild(guildID, "Acme")
 	f.AddChannel(guildID, supportID, "support")
 	f.AddChannel(guildID, staffChID, "staff")
+	f.RestrictChannel(staffChID, staffRole, f.BotUserID())
 	f.AddChannel(guildID, showcaseID, "showcase")
 	f.AddChannel(guildID, generalID, "general")
 	f.AddRole(guildID, staffRole, "staff", discordfake.PermManageThreads)
@@ -81,7 +83,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	f.AddMember(guildID, otherID, "Mallory")
 
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), store.Options{Logger: log})
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -93,7 +95,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	t.Cleanup(track.Close)
 
 	conf := bottest.Config()
-	conf.Staff.Discord = bot.StaffIDs{Roles: []string{staffRole}}
+	conf.Staff.Set(bot.Discord, bot.StaffIDs{Roles: []string{staffRole}})
 	conf.PublicURL = track.URL
 	if cfg.core != nil {
 		cfg.core(&conf)
@@ -327,16 +329,32 @@ func (e *env) waitKind(caseID int64, kind string) {
 }
 
 // openCase asks a question in the support channel and waits for the case's
-// thread, its intro and the staff controls.
+// private thread with its intro, and the staff controls in the staff thread
+// (cs.Staff).
 func (e *env) openCase(question string) (asked discordfake.Message, thread discordfake.Channel, cs *bot.Case) {
 	e.t.Helper()
+	return e.openCaseAs(customerID, question)
+}
+
+// openCaseAs is openCase for another customer.
+func (e *env) openCaseAs(customer, question string) (asked discordfake.Message, thread discordfake.Channel, cs *bot.Case) {
+	e.t.Helper()
 	n := len(e.fake.Threads(supportID))
-	asked = e.post(supportID, customerID, question)
+	asked = e.post(supportID, customer, question)
 	thread = e.thread(supportID, n+1)
-	e.withButton(thread.ID, "Resolve")
 	e.withButton(thread.ID, "My problem is solved")
 	cs = e.caseOf(thread.ID)
+	e.withButton(cs.Staff.Channel, "Resolve")
 	return asked, thread, cs
+}
+
+// sees lists the texts a user can read anywhere in the guild.
+func (e *env) sees(user string) []string {
+	var out []string
+	for _, m := range e.fake.VisibleTo(user) {
+		out = append(out, m.Content)
+	}
+	return out
 }
 
 // settled waits until the outbox holds nothing to deliver, now or later.

@@ -33,7 +33,7 @@ func TestHappyPathToShowcase(t *testing.T) {
 	}
 	e.member(thread.ID, customerID)
 	intro, _ := e.withButton(thread.ID, "My problem is solved")
-	for _, want := range []string{"<@" + customerID + ">", "<@&" + staffRole + ">", question} {
+	for _, want := range []string{"<@" + customerID + ">", question} {
 		if !strings.Contains(intro.Content, want) {
 			t.Errorf("intro %q lacks %q", intro.Content, want)
 		}
@@ -42,16 +42,44 @@ func TestHappyPathToShowcase(t *testing.T) {
 		t.Errorf("case private side = %+v, want %+v", got, want)
 	}
 
-	// Staff and customer talk in the thread.
-	e.post(thread.ID, staffID, "Could you send me the invoice number?")
+	// The staff side: a public thread in the staff channel, started from a
+	// message that pings the staff role; the customer cannot see it.
+	staff, ok := e.fake.Channel(cs.Staff.Channel)
+	if !ok || staff.ParentID != staffChID || staff.Type != discordfake.ChannelTypePublicThread {
+		t.Fatalf("staff side = %+v (found %v), want a public thread of the staff channel", staff, ok)
+	}
+	starter, _ := e.fake.FindMessage(staff.ID)
+	if !strings.Contains(starter.Content, "<@&"+staffRole+">") || !strings.Contains(starter.Content, "Case #") {
+		t.Errorf("staff thread starter = %q, want the staff role pinged and the case named", starter.Content)
+	}
+	if e.fake.CanView(customerID, staff.ID) || !e.fake.CanView(staffID, staff.ID) {
+		t.Error("the staff thread is visible to the customer or hidden from staff")
+	}
+	e.botMessage(staff.ID, question) // the staff intro quotes the question
+
+	// Staff answer in the staff thread: relayed to the customer, attributed.
+	e.post(staff.ID, staffID, "Could you send me the invoice number?")
+	relayed := e.botMessage(thread.ID, "Could you send me the invoice number?")
+	if !strings.Contains(relayed.Content, "Sam") {
+		t.Errorf("relayed staff reply %q does not name the staff member", relayed.Content)
+	}
 	e.waitKind(cs.ID, bot.KindFirstStaffResponse)
+	// The customer's answer reaches the staff thread.
 	e.post(thread.ID, customerID, "It is INV-42")
-	e.eventually("the customer's message in the transcript", func() bool {
-		return bottest.Count(e.kinds(cs.ID), bot.KindMessage) == 2
+	e.botMessage(staff.ID, "INV-42")
+	// Staff may also answer in the private thread directly (Manage Threads).
+	e.post(thread.ID, staffID, "Found it, fixing now")
+	e.eventually("the transcript", func() bool {
+		return bottest.Count(e.kinds(cs.ID), bot.KindMessage) == 3
 	})
+	for _, text := range e.sees(customerID) {
+		if strings.Contains(text, "Case #") {
+			t.Errorf("the customer can read %q from the staff side", text)
+		}
+	}
 
 	// Staff resolve with the button.
-	controls, _ := e.withButton(thread.ID, "Resolve")
+	controls, _ := e.withButton(staff.ID, "Resolve")
 	_, r := e.click(staffID, controls, "Resolve")
 	if r.Type != 4 || !r.Ephemeral() {
 		t.Errorf("resolve answered type %d flags %d, want an ephemeral message", r.Type, r.Flags)
@@ -170,8 +198,8 @@ func TestUnhappyRatingReopens(t *testing.T) {
 	e.post(thread.ID, staffID, "Please reinstall it")
 	e.waitKind(cs.ID, bot.KindFirstStaffResponse)
 
-	// Resolved with the slash command this time.
-	i, err := e.fake.SlashCommand(staffID, thread.ID, "case", discordfake.CommandOption{Name: "resolve"})
+	// Resolved with the slash command in the staff thread this time.
+	i, err := e.fake.SlashCommand(staffID, cs.Staff.Channel, "case", discordfake.CommandOption{Name: "resolve"})
 	if err != nil {
 		t.Fatalf("/case resolve: %v", err)
 	}
@@ -225,10 +253,25 @@ func TestWrongUserCannotPressCustomerButtons(t *testing.T) {
 	if m, ok := e.fake.OriginalResponse(i.ID); !ok || !m.Ephemeral || m.EphemeralFor != staffID {
 		t.Errorf("refusal message = %+v, want ephemeral for the clicker", m)
 	}
-	// And the customer cannot use the staff controls.
-	controls, _ := e.withButton(thread.ID, "Resolve")
-	if _, r := e.click(customerID, controls, "Resolve"); r.Type != 4 || !r.Ephemeral() || !strings.Contains(r.Content, "Only staff") {
-		t.Errorf("customer pressing Resolve answered type %d flags %d %q, want an ephemeral only-staff refusal", r.Type, r.Flags, r.Content)
+	// And the customer cannot reach the staff controls: Discord refuses a
+	// click in a thread the customer cannot see.
+	controls, _ := e.withButton(cs.Staff.Channel, "Resolve")
+	var customID string
+	for _, b := range controls.Buttons() {
+		if b.Label == "Resolve" {
+			customID = b.CustomID
+		}
+	}
+	if _, err := e.fake.ClickButton(customerID, controls.ChannelID, controls.ID, customID); err == nil {
+		t.Error("the customer clicked Resolve in the staff thread")
+	}
+	// Nor run a staff command in their own thread.
+	i, err := e.fake.SlashCommand(customerID, thread.ID, "case", discordfake.CommandOption{Name: "resolve"})
+	if err != nil {
+		t.Fatalf("/case resolve: %v", err)
+	}
+	if r := e.response(i.ID); r.Type != 4 || !r.Ephemeral() || !strings.Contains(r.Content, "Only staff") {
+		t.Errorf("customer running /case resolve answered type %d flags %d %q, want an ephemeral only-staff refusal", r.Type, r.Flags, r.Content)
 	}
 	if got := e.caseOf(thread.ID).Status; !got.Active() {
 		t.Errorf("case status = %q after refused clicks, want still active", got)

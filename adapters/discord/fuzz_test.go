@@ -31,7 +31,7 @@ func FuzzInteractions(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	a, err := New(Options{Token: "t", PublicKey: hex.EncodeToString(pub), Interactions: InteractionsHTTP})
+	a, err := New(Options{Token: "t", StaffChannel: "staffch", PublicKey: hex.EncodeToString(pub), Interactions: InteractionsHTTP})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,14 +9,17 @@ import (
 
 // Permissions is exactly what the bot uses, for the install link: see its own
 // channels and their history (replies need Read Message History), post and
-// reply, open private case threads and talk in them. Adding a member to a
-// private thread needs no more than being its creator, and the bot deletes
-// only its own posts, so neither Manage Threads nor Manage Messages is asked
-// for. Role mentions in the intro need the staff role to be mentionable (or
-// Mention Everyone granted by hand).
+// reply, open each case's private thread with the customer and its public
+// thread in the staff channel and talk in them, and delete a staff note typed
+// in the customer's thread before the customer reads it (Manage Messages).
+// Adding a member to a private thread needs no more than being its creator,
+// so Manage Threads is not asked for. Role mentions in the staff thread need
+// the staff role to be mentionable (or Mention Everyone granted by hand).
 const Permissions int64 = discordgo.PermissionViewChannel |
 	discordgo.PermissionSendMessages |
 	discordgo.PermissionReadMessageHistory |
+	discordgo.PermissionManageMessages |
+	discordgo.PermissionCreatePublicThreads |
 	discordgo.PermissionCreatePrivateThreads |
 	discordgo.PermissionSendMessagesInThreads
 

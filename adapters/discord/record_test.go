@@ -96,14 +96,18 @@ func TestOpenPrivateRequests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenPrivate: %v", err)
 	}
-	if want := (bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "t1"}); priv != want || staff != want {
-		t.Errorf("refs = %+v, %+v; want both %+v", priv, staff, want)
+	if want := (bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "t1"}); priv != want {
+		t.Errorf("private side = %+v, want %+v", priv, want)
+	}
+	// The staff thread's ID is its starter message's.
+	if want := (bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "m1"}); staff != want {
+		t.Errorf("staff side = %+v, want %+v", staff, want)
 	}
 	reqs := rc.requests()
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests, want thread, member, intro", len(reqs))
+	if len(reqs) != 5 {
+		t.Fatalf("%d requests, want staff starter, staff thread, private thread, member, intro", len(reqs))
 	}
-	thread, member, intro := reqs[0], reqs[1], reqs[2]
+	starter, staffThread, thread, member, intro := reqs[0], reqs[1], reqs[2], reqs[3], reqs[4]
 	if thread.path != "/api/v9/channels/support1/threads" || thread.body["type"] != float64(12) || thread.body["invitable"] != false {
 		t.Errorf("thread request = %+v, want a non-invitable private thread in the first support channel", thread)
 	}
@@ -114,15 +118,45 @@ func TestOpenPrivateRequests(t *testing.T) {
 		t.Errorf("member request = %s %s, want PUT the customer", member.method, member.path)
 	}
 	content, _ := intro.body["content"].(string)
-	if !strings.HasPrefix(content, "<@u1> <@&role-staff>") {
-		t.Errorf("intro content = %q, want the customer and staff role mentioned first", content)
+	if !strings.HasPrefix(content, "<@u1>\n") || strings.Contains(content, "role-staff") {
+		t.Errorf("intro content = %q, want the customer mentioned first and no staff role", content)
 	}
-	am, _ := intro.body["allowed_mentions"].(map[string]any)
-	if got := jsonString(am); got != `{"parse":[],"replied_user":false,"roles":["role-staff"],"users":["u1"]}` {
-		t.Errorf("allowed_mentions = %s, want only the customer and the staff role", got)
+	if got := jsonString(intro.body["allowed_mentions"]); got != `{"parse":[],"replied_user":false,"users":["u1"]}` {
+		t.Errorf("intro allowed_mentions = %s, want only the customer", got)
 	}
 	if intro.body["nonce"] != "adv3" || intro.body["enforce_nonce"] != true {
 		t.Errorf("intro nonce = %v %v, want adv3 enforced", intro.body["nonce"], intro.body["enforce_nonce"])
+	}
+	if starter.path != "/api/v9/channels/staffch/messages" {
+		t.Errorf("staff starter posted to %s, want the staff channel", starter.path)
+	}
+	if content, _ := starter.body["content"].(string); content != "<@&role-staff> Case #7 · Ada" {
+		t.Errorf("staff starter = %q, want the staff role and the case", content)
+	}
+	if got := jsonString(starter.body["allowed_mentions"]); got != `{"parse":[],"replied_user":false,"roles":["role-staff"]}` {
+		t.Errorf("staff starter allowed_mentions = %s, want only the staff role", got)
+	}
+	if starter.body["nonce"] != "adv3.s" || starter.body["enforce_nonce"] != true {
+		t.Errorf("staff starter nonce = %v %v, want adv3.s enforced", starter.body["nonce"], starter.body["enforce_nonce"])
+	}
+	if staffThread.method != http.MethodPost || staffThread.path != "/api/v9/channels/staffch/messages/m1/threads" {
+		t.Errorf("staff thread request = %s %s, want a thread on the starter message", staffThread.method, staffThread.path)
+	}
+}
+
+// TestOpenPrivateFindsStaffThreadOfEarlierAttempt: after a restart the nonce
+// returns the starter message an earlier attempt posted, whose thread exists:
+// Discord answers 160004 and the thread is the message's.
+func TestOpenPrivateFindsStaffThreadOfEarlierAttempt(t *testing.T) {
+	a, rc := newRecorded(t)
+	rc.fail(http.StatusBadRequest, codeThreadExists, "/messages/m1/threads")
+	cs := &bot.Case{ID: 8, Public: bot.Ref{Channel: "support1", Message: "q"}, Customer: bot.Person{ID: "u1"}}
+	_, staff, err := a.OpenPrivate(context.Background(), cs, bot.Message{Text: "hi", Nonce: "adv4"})
+	if err != nil {
+		t.Fatalf("OpenPrivate: %v", err)
+	}
+	if staff.Channel != "m1" {
+		t.Errorf("staff side = %+v, want the existing thread m1", staff)
 	}
 }
 
@@ -196,7 +230,7 @@ func TestDeliveryErrors(t *testing.T) {
 	if _, err := a.Send(ctx, bot.Ref{Channel: bot.StaffChannel}, bot.Message{Text: "x"}); err == nil {
 		t.Error("send with a 500 succeeded")
 	}
-	b, _ := New(Options{Token: "t"})
+	b, _ := New(Options{Token: "t", StaffChannel: "staffch"})
 	if _, err := b.Send(ctx, bot.Ref{Channel: bot.ShowcaseChannel}, bot.Message{Text: "x"}); !errors.Is(err, bot.ErrUndeliverable) {
 		t.Errorf("unconfigured showcase = %v, want ErrUndeliverable", err)
 	}
@@ -214,14 +248,27 @@ func TestOpenPrivateRetryReusesThread(t *testing.T) {
 	if _, _, err := a.OpenPrivate(ctx, cs, bot.Message{Text: "hi"}); err != nil {
 		t.Fatalf("retried OpenPrivate: %v", err)
 	}
-	threads := 0
+	// The staff thread fails once too.
+	rc.fail(http.StatusInternalServerError, 0, "/messages/m1/threads")
+	cs.ID = 10
+	if _, _, err := a.OpenPrivate(ctx, cs, bot.Message{Text: "hi"}); err == nil {
+		t.Fatal("OpenPrivate succeeded although starting the staff thread failed")
+	}
+	rc.fail(0, 0, "")
+	if _, _, err := a.OpenPrivate(ctx, cs, bot.Message{Text: "hi"}); err != nil {
+		t.Fatalf("retried OpenPrivate: %v", err)
+	}
+	private, intros := 0, 0
 	for _, r := range rc.requests() {
-		if strings.HasSuffix(r.path, "/threads") {
-			threads++
+		if r.path == "/api/v9/channels/support1/threads" {
+			private++
+		}
+		if r.path == "/api/v9/channels/t1/messages" {
+			intros++
 		}
 	}
-	if threads != 1 {
-		t.Errorf("%d threads started, want 1 (the retry reuses it)", threads)
+	if private != 2 || intros != 2 {
+		t.Errorf("%d private threads and %d intros for 2 cases, want 2 and 2: a retry goes on from the failed step", private, intros)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestDuplicateDispatchHasOneEffect(t *testing.T) {
 	e.post(thread.ID, customerID, "any news?")
 	e.eventually("the later message handled", func() bool { return bottest.Count(e.kinds(cs.ID), bot.KindMessage) == 1 })
 
-	controls, _ := e.withButton(thread.ID, "Resolve")
+	controls, _ := e.withButton(cs.Staff.Channel, "Resolve")
 	click, _ := e.click(staffID, controls, "Resolve")
 	if _, err := e.fake.InteractionCreate(discordfake.Interaction{ID: click.ID}); err != nil {
 		t.Fatalf("redeliver the click: %v", err)
@@ -35,8 +35,8 @@ func TestDuplicateDispatchHasOneEffect(t *testing.T) {
 	e.botMessage(supportID, "Resolved privately")
 	e.settled()
 
-	if n := len(e.fake.Threads(supportID)); n != 1 {
-		t.Errorf("%d threads, want 1", n)
+	if n, s := len(e.fake.Threads(supportID)), len(e.fake.Threads(staffChID)); n != 1 || s != 1 {
+		t.Errorf("%d private and %d staff threads, want 1 and 1", n, s)
 	}
 	var replies, resolved int
 	for _, m := range e.botMessages(supportID) {
@@ -75,7 +75,7 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 	_, thread, cs := e.openCase("My account is locked")
 	lines := func() int { return bottest.Count(e.kinds(cs.ID), bot.KindMessage) }
 
-	e.fake.Reconnect()
+	e.fake.RequestReconnect()
 	e.wait("a RESUME after op 7", func() bool { return e.fake.Resumes() == 1 && e.fake.ReadySessions() == 1 })
 	e.post(thread.ID, customerID, "after op 7")
 	e.eventually("the message after op 7", func() bool { return lines() == 1 })
@@ -83,7 +83,7 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 	if err := e.adapter.Connected(); err != nil {
 		t.Errorf("connected after RESUME: %v", err)
 	}
-	e.fake.DropConnection()
+	e.fake.DropConnections()
 	e.wait("the session detached", func() bool { return e.fake.ReadySessions() == 0 })
 	// Said while the bot is away: replayed on RESUME.
 	e.post(thread.ID, customerID, "while disconnected")
@@ -102,7 +102,7 @@ func TestGatewayReconnectAndResume(t *testing.T) {
 		t.Errorf("intents = %b, want %b", got, want)
 	}
 	// Commands are registered once per Run, not per connection.
-	if got := e.fake.Requests(discordfake.RouteOverwriteGuildCmds); got != 1 {
+	if got := e.fake.Calls(discordfake.RouteOverwriteGuildCmds); got != 1 {
 		t.Errorf("command overwrites = %d, want 1", got)
 	}
 }
@@ -139,10 +139,10 @@ func TestIdentifyStormIsThrottled(t *testing.T) {
 func TestRateLimitedSendsPostOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
-	e.fake.RateLimitNext(discordfake.RouteCreateMessage, 2, 200*time.Millisecond)
+	e.fake.RateLimit(discordfake.RouteCreateMessage, 2, 200*time.Millisecond)
 	// Then a send that Discord commits but whose response is lost: discordgo
 	// retries the 502 with the same nonce.
-	e.fake.LoseResponseNext(discordfake.RouteCreateMessage, 1, 502)
+	e.fake.LoseResponse(discordfake.RouteCreateMessage, 1, 502)
 
 	_, thread, cs := e.openCase("Checkout fails with a card error")
 	e.botMessage(supportID, "private conversation")
@@ -156,18 +156,23 @@ func TestRateLimitedSendsPostOnce(t *testing.T) {
 	}
 	var intros, controls int
 	for _, m := range e.botMessages(thread.ID) {
-		switch {
-		case strings.Contains(m.Content, "private conversation with the"):
+		if strings.Contains(m.Content, "private conversation with the") {
 			intros++
-		case strings.Contains(m.Content, "Case #"):
+		}
+	}
+	for _, m := range e.botMessages(cs.Staff.Channel) {
+		if len(m.Buttons()) > 0 {
 			controls++
 		}
 	}
 	if intros != 1 || controls != 1 {
-		t.Errorf("thread has %d intros and %d staff controls, want 1 and 1", intros, controls)
+		t.Errorf("%d intros and %d staff controls, want 1 and 1", intros, controls)
 	}
-	if n := len(e.fake.Threads(supportID)); n != 1 {
-		t.Errorf("%d threads, want 1", n)
+	if n, s := len(e.fake.Threads(supportID)), len(e.fake.Threads(staffChID)); n != 1 || s != 1 {
+		t.Errorf("%d private and %d staff threads, want 1 and 1", n, s)
+	}
+	if n := len(e.botMessages(staffChID)); n != 1 {
+		t.Errorf("staff channel has %d bot messages, want the one staff thread starter", n)
 	}
 	if kinds := e.kinds(cs.ID); bottest.Count(kinds, bot.KindTakenPrivate) != 1 {
 		t.Errorf("funnel %v, want taken_private once", kinds)
@@ -181,7 +186,7 @@ func TestDisallowedIntentStopsRun(t *testing.T) {
 	t.Parallel()
 	f := discordfake.New(discordfake.Options{Logf: t.Logf, DisallowedIntents: discordfake.IntentMessageContent})
 	t.Cleanup(f.Close)
-	a, err := New(Options{Token: f.Token(), APIURL: f.URL()})
+	a, err := New(Options{Token: f.Token(), StaffChannel: staffChID, APIURL: f.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,11 +29,12 @@ func TestNewValidates(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"no token", Options{}},
-		{"bad interactions", Options{Token: "t", Interactions: "websocket"}},
-		{"bad api url", Options{Token: "t", APIURL: "discord.com"}},
-		{"bad public key", Options{Token: "t", PublicKey: "zz"}},
-		{"http without key", Options{Token: "t", Interactions: InteractionsHTTP}},
+		{"no token", Options{StaffChannel: "s"}},
+		{"no staff channel", Options{Token: "t"}},
+		{"bad interactions", Options{Token: "t", StaffChannel: "s", Interactions: "websocket"}},
+		{"bad api url", Options{Token: "t", StaffChannel: "s", APIURL: "discord.com"}},
+		{"bad public key", Options{Token: "t", StaffChannel: "s", PublicKey: "zz"}},
+		{"http without key", Options{Token: "t", StaffChannel: "s", Interactions: InteractionsHTTP}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,9 +43,9 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
-	a, err := New(Options{Token: "t"})
+	a, err := New(Options{Token: "t", StaffChannel: "s"})
 	if err != nil {
-		t.Fatalf("New with a token: %v", err)
+		t.Fatalf("New with a token and a staff channel: %v", err)
 	}
 	if got, want := a.session.Token, "Bot t"; got != want {
 		t.Errorf("session token = %q, want %q", got, want)
@@ -352,7 +353,7 @@ func TestModalFields(t *testing.T) {
 }
 
 func TestNotConnectedBeforeRun(t *testing.T) {
-	a, err := New(Options{Token: "t"})
+	a, err := New(Options{Token: "t", StaffChannel: "staffch"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // stepTimeout bounds each browser step: patience for a slow machine, not a
@@ -37,7 +37,7 @@ func TestBrowser(t *testing.T) {
 
 // world is the real thing: store, core, sandbox and its HTTP server.
 type world struct {
-	db   *store.DB
+	db   *sqlite.DB
 	sb   *Sandbox
 	url  string // the page, ending in /sandbox/
 	logs *testkit.LogBuffer
@@ -49,7 +49,7 @@ func newWorld(t *testing.T) *world {
 	logs := &testkit.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	db, err := store.Open(ctx, filepath.Join(dir, "advocate.db"), store.Options{Logger: log})
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "advocate.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
@@ -66,7 +66,7 @@ func newWorld(t *testing.T) *world {
 	cfg := bot.DefaultConfig()
 	cfg.Brand = "Acme"
 	cfg.Secret = "browser-test-secret-0123456789"
-	cfg.Staff.Sandbox.Users = sb.StaffIDs()
+	cfg.Staff.Set(bot.Sandbox, bot.StaffIDs{Users: sb.StaffIDs()})
 	cfg.Share.Targets = []bot.ShareTarget{
 		{Name: "showcase", Kind: bot.TargetCommunityPost, Label: "Post in #showcase", Text: "{{.Brand}} support sorted me out quickly."},
 		{Name: "x", Kind: bot.TargetXPost, Label: "Post on X", Text: "Great help from {{.Brand}} support!"},

@@ -18,7 +18,7 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // The fake workspace: channels and people.
@@ -52,7 +52,7 @@ type env struct {
 	fake    *slackfake.Server
 	adapter *slack.Adapter
 	core    *bot.Core
-	db      *store.DB
+	db      *sqlite.DB
 	logs    *testkit.LogBuffer
 	url     string // HTTP mode: the adapter's handler
 }
@@ -89,12 +89,12 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	fake.AddChannel(showcaseID, "showcase", true)
 	fake.AddChannel(randomID, "random", true)
 
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), store.Options{Logger: log})
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), sqlite.Options{Logger: log})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	cfg := bottest.Config()
-	cfg.Staff.Slack = bot.StaffIDs{Users: []string{samID}}
+	cfg.Staff.Set(bot.Slack, bot.StaffIDs{Users: []string{samID}})
 	core, err := bot.New(bot.Options{Store: db, Config: cfg, Logger: log})
 	if err != nil {
 		t.Fatalf("new core: %v", err)

@@ -193,7 +193,7 @@ func TestSocketReconnectLosesNothing(t *testing.T) {
 
 	e.waitFor("connected", func() bool { return e.adapter.Connected() == nil })
 	before := e.fake.Connections()
-	if n := e.fake.Disconnect("refresh_requested"); n == 0 {
+	if n := e.fake.RequestReconnect(); n == 0 {
 		t.Fatal("no socket to refresh")
 	}
 	p, err := e.fake.UserSays(adaID, dm, "First after the refresh")
@@ -204,7 +204,7 @@ func TestSocketReconnectLosesNothing(t *testing.T) {
 	e.waitFor("a new connection", func() bool { return e.fake.Connections() > before })
 	e.waitFor("connected again", func() bool { return e.adapter.Connected() == nil })
 
-	e.fake.KillConnections()
+	e.fake.DropConnections()
 	p, err = e.fake.UserSays(adaID, dm, "Second after a dropped socket")
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestRateLimitStormDeliversEverythingOnceInOrder(t *testing.T) {
 		e.botMessage(staffID, "Ada: part 4")
 		e.settled()
 
-		if got := e.fake.Count429For("chat.postMessage"); got < 6 {
+		if got := e.fake.RateLimitedCalls("chat.postMessage"); got < 6 {
 			t.Errorf("429s served: got %d, want at least 6", got)
 		}
 		var thread []string

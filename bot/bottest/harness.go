@@ -13,7 +13,7 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/internal/testkit"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // Clock is a controllable clock shared by the core and the store.
@@ -42,7 +42,7 @@ type Harness struct {
 	Clock    *Clock
 	Platform *Platform
 	Core     *bot.Core
-	Store    *store.DB
+	Store    *sqlite.DB
 	Config   bot.Config
 	// Logs holds everything the core logged, to check that no text leaks.
 	Logs *testkit.LogBuffer
@@ -53,8 +53,9 @@ type Harness struct {
 // Option changes a harness before it starts.
 type Option func(*Harness)
 
-// TwoSided makes the platform Slack-like: a DM for the customer and a staff thread.
-func TwoSided() Option {
+// DMs makes the platform Slack-like: the customer's side of a case is a direct
+// conversation with the bot, which staff cannot read.
+func DMs() Option {
 	return func(h *Harness) { h.Platform = NewPlatform(bot.Slack, true) }
 }
 
@@ -63,15 +64,17 @@ func Configure(fn func(*bot.Config)) Option {
 	return func(h *Harness) { fn(&h.Config) }
 }
 
-// Config is the harness's default: one staff member "staff1", a community post,
-// an X post and a review link.
+// Config is the harness's default: staff members "staff1" (Sam) and "staff2"
+// (Lee), message text kept, a community post, an X post and a review link.
 func Config() bot.Config {
 	cfg := bot.DefaultConfig()
 	cfg.Brand = "Acme"
 	cfg.Secret = "test-secret-0123456789abcdef"
 	cfg.KeepText = true
-	ids := bot.StaffIDs{Users: []string{"staff1"}, Roles: []string{"role-staff"}}
-	cfg.Staff.Slack, cfg.Staff.Discord, cfg.Staff.Sandbox = ids, ids, ids
+	ids := bot.StaffIDs{Users: []string{"staff1", "staff2"}, Roles: []string{"role-staff"}}
+	for _, p := range []string{bot.Slack, bot.Discord, bot.Sandbox} {
+		cfg.Staff.Set(p, ids)
+	}
 	cfg.Share.Targets = []bot.ShareTarget{
 		{Name: "showcase", Kind: bot.TargetCommunityPost, Label: "Post in #showcase", Text: "{{.Brand}} support sorted me out quickly."},
 		{Name: "x", Kind: bot.TargetXPost, Label: "Post on X", Text: "Great help from {{.Brand}} support!"},
@@ -102,7 +105,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 func (h *Harness) start() {
 	h.T.Helper()
 	log := slog.New(slog.NewTextHandler(h.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	db, err := store.Open(context.Background(), h.path, store.Options{Now: h.Clock.Now, Logger: log})
+	db, err := sqlite.Open(context.Background(), h.path, sqlite.Options{Now: h.Clock.Now, Logger: log})
 	if err != nil {
 		h.T.Fatalf("open store: %v", err)
 	}
@@ -110,6 +113,7 @@ func (h *Harness) start() {
 	if err != nil {
 		h.T.Fatalf("new core: %v", err)
 	}
+	h.Platform.SetStaff(h.Config.Staff.Of(h.Platform.Platform()).Users...)
 	core.Register(h.Platform)
 	h.Store, h.Core = db, core
 }
@@ -153,7 +157,7 @@ func (h *Harness) Handle(ev bot.Event) bot.Reply {
 // Ask posts a question in the public support channel and returns its ref.
 func (h *Harness) Ask(who bot.Person, text string) bot.Ref {
 	h.T.Helper()
-	ref := h.Platform.addUserPost(bot.Ref{Platform: h.Platform.Platform(), Channel: "support"}, text)
+	ref := h.Platform.addUserPost(bot.Ref{Platform: h.Platform.Platform(), Channel: supportChannel}, who.ID, text)
 	h.Handle(bot.Event{Kind: bot.EventMessage, Where: ref, Author: who, Text: text, Support: true})
 	return ref
 }
@@ -162,7 +166,7 @@ func (h *Harness) Ask(who bot.Person, text string) bot.Ref {
 func (h *Harness) Say(who bot.Person, where bot.Ref, text string) {
 	h.T.Helper()
 	where.Platform = h.Platform.Platform()
-	ref := h.Platform.addUserPost(where.Conversation(), text)
+	ref := h.Platform.addUserPost(where.Conversation(), who.ID, text)
 	h.Handle(bot.Event{Kind: bot.EventMessage, Where: ref, Author: who, Text: text, Direct: strings.HasPrefix(where.Channel, "dm-")})
 }
 
@@ -287,6 +291,18 @@ func (h *Harness) WithButton(channel, label string) *Post {
 	ms := h.Platform.Messages(channel)
 	for i := len(ms) - 1; i >= 0; i-- {
 		if ms[i].Button(label) != nil {
+			return ms[i]
+		}
+	}
+	return nil
+}
+
+// WithButtonIn is the newest live post in a conversation (a channel, or a
+// thread when where.Thread is set) with a button labelled label.
+func (h *Harness) WithButtonIn(where bot.Ref, label string) *Post {
+	ms := h.Platform.Messages(where.Channel)
+	for i := len(ms) - 1; i >= 0; i-- {
+		if ms[i].Ref.Thread == where.Thread && ms[i].Button(label) != nil {
 			return ms[i]
 		}
 	}

@@ -145,7 +145,7 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 			}
 		}
 		s.EnvelopesPerSec = per(s.Envelopes)
-		s.RateLimited = r.slack.Fake.Count429()
+		s.RateLimited = r.slack.Fake.RateLimited()
 		if o.mode == "burst" {
 			b := slackBurst(n, o.pacing, o.botPacing())
 			b.Ratio = s.LastDoneSeconds / max(b.MinSeconds, b.BotMinSeconds)

@@ -7,29 +7,22 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/advocate-bot/advocate/config"
-	"github.com/advocate-bot/advocate/store"
 )
 
-// loadConfig reads and validates the file named by --config.
+// loadConfig reads and validates the file named by --config: the one check
+// that run, check-config and the tools share.
 func (e *env) loadConfig(cmd *cobra.Command) (*config.File, error) {
 	path, _ := cmd.Flags().GetString("config")
-	f, err := config.Load(path, e.getenv)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.Validate(); err != nil {
-		return nil, fmt.Errorf("%s is not valid:\n%w", path, err)
-	}
-	return f, nil
+	return config.LoadValid(path, e.getenv)
 }
 
 // openStore reads the configuration and opens its database for a tool command.
-func (e *env) openStore(cmd *cobra.Command) (*store.DB, *config.File, error) {
+func (e *env) openStore(cmd *cobra.Command) (appStore, *config.File, error) {
 	f, err := e.loadConfig(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := store.Open(cmd.Context(), f.Store.Path, store.Options{Logger: e.logger(f)})
+	db, err := openDB(cmd.Context(), f, e.logger(f), false)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
 	}
@@ -60,9 +53,12 @@ func checkConfigCommand(e *env) *cobra.Command {
 					platforms = append(platforms, name)
 				}
 			}
-			_, err = fmt.Fprintf(e.stdout, "configuration OK: store %s, listen %s, %d share target(s), platforms %v\n",
+			fmt.Fprintf(e.stdout, "configuration OK: store %s, listen %s, %d share target(s), platforms %v\n",
 				f.Store.Path, f.HTTP.Listen, len(f.Share.Targets), sortStrings(platforms))
-			return err
+			for _, note := range f.Notes() {
+				fmt.Fprintln(e.stdout, "note:", note)
+			}
+			return nil
 		},
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -37,48 +39,96 @@ func exportCommand(e *env) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			out := newRecordWriter(e, format)
 			if args[0] == "cases" {
-				out.header(caseHeader, caseNumeric...)
-				err = db.ExportCases(cmd.Context(), q, func(c bot.Case) error { return out.write(caseRecord(c), c) })
+				out := newExporter(e.stdout, format, caseColumns)
+				err = db.ExportCases(cmd.Context(), q, out.write)
+				err = errors.Join(err, out.flush())
 			} else {
-				out.header(eventHeader, eventNumeric...)
-				err = db.ExportEvents(cmd.Context(), q, func(ev bot.CaseEvent) error { return out.write(eventRecord(ev), ev) })
+				out := newExporter(e.stdout, format, eventColumns)
+				err = db.ExportEvents(cmd.Context(), q, out.write)
+				err = errors.Join(err, out.flush())
 			}
 			if err != nil {
 				return fmt.Errorf("export %s: %w", args[0], err)
 			}
-			return out.flush()
+			return nil
 		},
 	}
 	p.flags(cmd)
 	cmd.Flags().Lookup("since").DefValue = "all"
 	_ = cmd.Flags().Set("since", "all")
-	cmd.Flags().StringVar(&format, "format", "csv", "csv or json (one object per line)")
+	cmd.Flags().StringVar(&format, "format", "csv", "csv, or json: one object a line, keyed like the CSV header")
 	return cmd
 }
 
-var caseHeader = []string{"id", "platform", "customer_id", "customer_name", "status", "public_channel", "public_message",
-	"assignee", "round", "opened_at", "first_response_at", "resolved_at", "closed_at"}
-
-// caseNumeric and eventNumeric are the columns that hold numbers; every other
-// cell is text, neutralised against spreadsheet formulas (web.CSVWriter).
-var (
-	caseNumeric  = []string{"id", "round"}
-	eventNumeric = []string{"id", "case_id"}
-)
-
-func caseRecord(c bot.Case) []string {
-	return []string{strconv.FormatInt(c.ID, 10), c.Platform, c.Customer.ID, c.Customer.Name, string(c.Status),
-		c.Public.Channel, c.Public.Message, c.Assignee, strconv.Itoa(c.Round),
-		stamp(c.OpenedAt), stamp(c.FirstResponseAt), stamp(c.ResolvedAt), stamp(c.ClosedAt)}
+// column is one field of an exported row, under one name in the CSV header and
+// in the JSON lines alike.
+type column[T any] struct {
+	name  string
+	value func(T) any // a string, an integer, a time or raw JSON
 }
 
-var eventHeader = []string{"id", "case_id", "kind", "actor", "platform", "at", "detail"}
+var caseColumns = []column[bot.Case]{
+	{"id", func(c bot.Case) any { return c.ID }},
+	{"platform", func(c bot.Case) any { return c.Platform }},
+	{"customer_id", func(c bot.Case) any { return c.Customer.ID }},
+	{"customer_name", func(c bot.Case) any { return c.Customer.Name }},
+	{"status", func(c bot.Case) any { return string(c.Status) }},
+	{"public_channel", func(c bot.Case) any { return c.Public.Channel }},
+	{"public_message", func(c bot.Case) any { return c.Public.Message }},
+	{"assignee", func(c bot.Case) any { return c.Assignee }},
+	{"round", func(c bot.Case) any { return c.Round }},
+	{"opened_at", func(c bot.Case) any { return c.OpenedAt }},
+	{"first_response_at", func(c bot.Case) any { return c.FirstResponseAt }},
+	{"resolved_at", func(c bot.Case) any { return c.ResolvedAt }},
+	{"closed_at", func(c bot.Case) any { return c.ClosedAt }},
+}
 
-func eventRecord(ev bot.CaseEvent) []string {
-	return []string{strconv.FormatInt(ev.ID, 10), strconv.FormatInt(ev.CaseID, 10), ev.Kind, ev.Actor, ev.Platform,
-		stamp(ev.At), string(ev.Detail)}
+var eventColumns = []column[bot.CaseEvent]{
+	{"id", func(ev bot.CaseEvent) any { return ev.ID }},
+	{"case_id", func(ev bot.CaseEvent) any { return ev.CaseID }},
+	{"kind", func(ev bot.CaseEvent) any { return ev.Kind }},
+	{"actor", func(ev bot.CaseEvent) any { return ev.Actor }},
+	{"platform", func(ev bot.CaseEvent) any { return ev.Platform }},
+	{"at", func(ev bot.CaseEvent) any { return ev.At }},
+	{"detail", func(ev bot.CaseEvent) any { return ev.Detail }},
+}
+
+// cell is a value as CSV text; an unset time is empty.
+func cell(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case int:
+		return strconv.Itoa(v)
+	case time.Time:
+		return stamp(v)
+	case json.RawMessage:
+		return string(v)
+	}
+	return fmt.Sprint(v)
+}
+
+// jsonValue is a value as it goes into a JSON line: an unset time or detail is
+// null, a detail is embedded as the JSON it is (or as a string if it is not JSON).
+func jsonValue(v any) any {
+	switch v := v.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return nil
+		}
+		return stamp(v)
+	case json.RawMessage:
+		switch {
+		case len(v) == 0:
+			return nil
+		case !json.Valid(v):
+			return string(v)
+		}
+	}
+	return v
 }
 
 func stamp(t time.Time) string {
@@ -88,41 +138,69 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// recordWriter streams CSV rows or JSON lines.
-type recordWriter struct {
-	out io.Writer
-	csv *web.CSVWriter
-	enc *json.Encoder
-	err error // of the CSV header, returned by write and flush
+// exporter streams rows as CSV (a header, then one record a row) or as JSON
+// lines (one object a row, keys in column order).
+type exporter[T any] struct {
+	cols []column[T]
+	csv  *web.CSVWriter // neutralises text cells against spreadsheet formulas
+	err  error          // of the CSV header, returned by write and flush
+	json io.Writer
 }
 
-func newRecordWriter(e *env, format string) *recordWriter {
+func newExporter[T any](w io.Writer, format string, cols []column[T]) *exporter[T] {
+	x := &exporter[T]{cols: cols}
 	if format == "json" {
-		return &recordWriter{enc: json.NewEncoder(e.stdout)}
+		x.json = w
+		return x
 	}
-	return &recordWriter{out: e.stdout}
+	header := make([]string, len(cols))
+	var numeric []string
+	var zero T
+	for i, c := range cols {
+		header[i] = c.name
+		switch c.value(zero).(type) {
+		case int, int64:
+			numeric = append(numeric, c.name)
+		}
+	}
+	x.csv, x.err = web.NewCSVWriter(w, header, numeric...)
+	return x
 }
 
-// header starts a CSV with its header row (numeric: the number columns); JSON has none.
-func (w *recordWriter) header(h []string, numeric ...string) {
-	if w.enc == nil {
-		w.csv, w.err = web.NewCSVWriter(w.out, h, numeric...)
+func (x *exporter[T]) write(row T) error {
+	if x.err != nil {
+		return x.err
 	}
+	if x.csv != nil {
+		rec := make([]string, len(x.cols))
+		for i, c := range x.cols {
+			rec[i] = cell(c.value(row))
+		}
+		return x.csv.Write(rec)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, c := range x.cols {
+		v, err := json.Marshal(jsonValue(c.value(row)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(c.name)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteString("}\n")
+	_, err := x.json.Write(b.Bytes())
+	return err
 }
 
-func (w *recordWriter) write(rec []string, v any) error {
-	switch {
-	case w.err != nil:
-		return w.err
-	case w.csv != nil:
-		return w.csv.Write(rec)
+func (x *exporter[T]) flush() error {
+	if x.err != nil || x.csv == nil {
+		return x.err
 	}
-	return w.enc.Encode(v)
-}
-
-func (w *recordWriter) flush() error {
-	if w.err != nil || w.csv == nil {
-		return w.err
-	}
-	return w.csv.Flush()
+	return x.csv.Flush()
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
@@ -34,7 +36,7 @@ func fixture(t *testing.T) (cfgPath string) {
 	for i, p := range []bot.Person{ada, bob} {
 		ch := "case-" + string(rune('1'+i))
 		h.Say(h.Staff(), bot.Ref{Channel: ch}, "on it")
-		h.Click(h.Staff(), h.WithButton(ch, "Resolve"), "Resolve")
+		h.Click(h.Staff(), h.WithButtonIn(h.Case(int64(i+1)).Staff, "Resolve"), "Resolve")
 		score := map[string]string{"u-ada": "5", "u-bob": "1"}[p.ID]
 		h.Click(p, h.WithButton(ch, score), score)
 	}
@@ -59,10 +61,19 @@ func TestReportShowsEveryFunnelStep(t *testing.T) {
 		t.Fatalf("report exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"asked", "taken_private", "first_response", "resolved", "surveyed", "rated",
-		"satisfied", "offered", "clicked", "shared", "By platform", "By staff", "recoveries"} {
+		"satisfied", "offered", "clicked", "shared", "recoveries"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+	// One section by default: the total, not the same table under four titles.
+	if got := strings.Count(out, "\n== "); got != 1 || !strings.Contains(out, "== All cases") {
+		t.Errorf("default report: got %d sections, want one, All cases:\n%s", got, out)
+	}
+
+	out, _, _ = cli(t, nil, "report", "--config", cfg, "--since", "all", "--by", "platform")
+	if got := strings.Count(out, "\n== "); got != 2 || !strings.Contains(out, "== All cases") || !strings.Contains(out, "== By platform") {
+		t.Errorf("report --by platform: got %d sections, want All cases then By platform:\n%s", got, out)
 	}
 
 	out, errOut, code = cli(t, nil, "report", "--config", cfg, "--since", "all", "--json", "--by", "platform")
@@ -72,10 +83,10 @@ func TestReportShowsEveryFunnelStep(t *testing.T) {
 	var rep struct {
 		Sections []reportSection `json:"sections"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("report --json: %v\n%s", err, out)
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Sections) != 2 {
+		t.Fatalf("report --json --by platform: %v, want two sections\n%s", err, out)
 	}
-	g := rep.Sections[0].Groups[0]
+	g := rep.Sections[1].Groups[0]
 	counts := map[string]int{}
 	for _, s := range g.Stages {
 		counts[s.Stage] = s.Count
@@ -94,25 +105,54 @@ func TestReportShowsEveryFunnelStep(t *testing.T) {
 
 func TestExportCasesAndEvents(t *testing.T) {
 	cfg := fixture(t)
-	out, errOut, code := cli(t, nil, "export", "cases", "--config", cfg)
-	if code != 0 {
-		t.Fatalf("export cases exit %d: %s", code, errOut)
+	for _, table := range []string{"cases", "events"} {
+		out, errOut, code := cli(t, nil, "export", table, "--config", cfg)
+		if code != 0 {
+			t.Fatalf("export %s exit %d: %s", table, code, errOut)
+		}
+		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		if err != nil || len(rows) < 3 || rows[0][0] != "id" {
+			t.Fatalf("%s CSV: got %d rows, %v:\n%s", table, len(rows), err, out)
+		}
+		out, errOut, code = cli(t, nil, "export", table, "--config", cfg, "--format", "json")
+		if code != 0 {
+			t.Fatalf("export %s --format json exit %d: %s", table, code, errOut)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != len(rows)-1 {
+			t.Fatalf("%s: got %d JSON lines and %d CSV rows", table, len(lines), len(rows)-1)
+		}
+		for i, line := range lines {
+			keys, values := jsonObject(t, line)
+			if !slices.Equal(keys, rows[0]) {
+				t.Fatalf("%s JSON keys: got %v, want the CSV header %v", table, keys, rows[0])
+			}
+			for j, k := range keys {
+				if got, want := jsonCell(values[k]), rows[i+1][j]; got != want {
+					t.Errorf("%s row %d %s: JSON %s, CSV %q", table, i+1, k, values[k], want)
+				}
+			}
+		}
 	}
-	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
-	if err != nil || len(rows) != 3 || rows[0][0] != "id" {
-		t.Fatalf("cases CSV: got %d rows, %v:\n%s", len(rows), err, out)
-	}
-	out, _, code = cli(t, nil, "export", "events", "--config", cfg, "--format", "json")
-	if code != 0 {
-		t.Fatal("export events failed")
-	}
+
+	out, _, _ := cli(t, nil, "export", "events", "--config", cfg, "--format", "json")
 	kinds := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var ev bot.CaseEvent
+		var ev struct {
+			CaseID int64           `json:"case_id"`
+			Kind   string          `json:"kind"`
+			Detail json.RawMessage `json:"detail"`
+		}
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("events JSON line %q: %v", line, err)
 		}
 		kinds[ev.Kind] = true
+		if ev.CaseID == 0 {
+			t.Errorf("event without case_id: %s", line)
+		}
+		if ev.Kind == bot.KindRated && !strings.HasPrefix(string(ev.Detail), "{") {
+			t.Errorf("a rating's detail: got %s, want the JSON object itself", ev.Detail)
+		}
 	}
 	if !kinds[bot.KindShared] || !kinds[bot.KindReopened] {
 		t.Errorf("exported kinds: got %v", kinds)
@@ -120,6 +160,38 @@ func TestExportCasesAndEvents(t *testing.T) {
 	if _, errOut, code := cli(t, nil, "export", "tickets", "--config", cfg); code == 0 || !strings.Contains(errOut, "cases or events") {
 		t.Errorf("export of an unknown table: exit %d, %q", code, errOut)
 	}
+}
+
+// jsonObject returns a JSON object's keys in order and its values.
+func jsonObject(t *testing.T, line string) ([]string, map[string]json.RawMessage) {
+	t.Helper()
+	values := map[string]json.RawMessage{}
+	if err := json.Unmarshal([]byte(line), &values); err != nil {
+		t.Fatalf("JSON line %q: %v", line, err)
+	}
+	dec := json.NewDecoder(strings.NewReader(line))
+	var keys []string
+	_, _ = dec.Token() // {
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var skip json.RawMessage
+		_ = dec.Decode(&skip)
+	}
+	return keys, values
+}
+
+// jsonCell is a JSON value as the CSV writes it: strings unquoted, null empty,
+// numbers and objects as they are.
+func jsonCell(v json.RawMessage) string {
+	var s string
+	switch {
+	case string(v) == "null":
+		return ""
+	case json.Unmarshal(v, &s) == nil:
+		return s
+	}
+	return string(v)
 }
 
 func TestForgetCommand(t *testing.T) {
@@ -143,11 +215,10 @@ func TestForgetCommand(t *testing.T) {
 
 func TestCheckConfig(t *testing.T) {
 	out, errOut, code := cli(t, nil, "check-config", "--config", "../../config.example.yaml")
-	if code != 0 || !strings.Contains(out, "configuration OK") {
+	if code != 0 || !strings.Contains(out, "configuration OK") || strings.Contains(out, "note:") {
 		t.Fatalf("example config: exit %d, %q %q", code, out, errOut)
 	}
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	_ = os.WriteFile(bad, []byte("secret: x\nshare:\n  targets:\n    - {name: tp, kind: review_link, label: Review, url: 'https://example.com', policy: satisfied}\n"), 0o600)
+	bad := writeConfig(t, "secret: x\nshare:\n  targets:\n    - {name: tp, kind: review_link, label: Review, url: 'https://example.com', policy: satisfied}\n")
 	_, errOut, code = cli(t, nil, "check-config", "--config", bad)
 	if code == 0 || !strings.Contains(errOut, "review gating") || !strings.Contains(errOut, "secret") {
 		t.Errorf("bad config: exit %d, %q", code, errOut)
@@ -155,6 +226,93 @@ func TestCheckConfig(t *testing.T) {
 	if _, errOut, code := cli(t, nil, "check-config", "--config", "/nonexistent.yaml"); code == 0 || errOut == "" {
 		t.Errorf("missing file: exit %d, %q", code, errOut)
 	}
+
+	off := writeConfig(t, "secret: test-secret-0123456789abcdef\nshare:\n  targets: []\n")
+	out, errOut, code = cli(t, nil, "check-config", "--config", off)
+	if code != 0 || !strings.Contains(out, "0 share target(s)") || !strings.Contains(out, "note: sharing is off") {
+		t.Errorf("sharing off: exit %d, %q %q", code, out, errOut)
+	}
+	out, _, _ = cli(t, nil, "check-config", "--config", writeConfig(t, "secret: test-secret-0123456789abcdef\n"))
+	if !strings.Contains(out, "1 share target(s)") || strings.Contains(out, "note:") {
+		t.Errorf("share.targets left out: got %q, want the default community post", out)
+	}
+}
+
+// TestCheckConfigListsEveryProblem: a misspelt key, a bad value, the example
+// secret on Slack and an open dashboard on the network, all in one answer.
+func TestCheckConfigListsEveryProblem(t *testing.T) {
+	cfg := writeConfig(t, `secret: sandbox-only-secret-change-me
+sla:
+  first_responce: 2h
+survey:
+  remind_after: soon
+http:
+  listen: "0.0.0.0:8080"
+slack:
+  enabled: true
+  bot_token: xoxb-1
+  app_token: xapp-1
+  staff_channel: C1
+  showcase_channel: C2
+`)
+	_, errOut, code := cli(t, nil, "check-config", "--config", cfg)
+	if code == 0 {
+		t.Fatal("check-config accepted the file")
+	}
+	for _, want := range []string{
+		"sla.first_responce: line 3: unknown key (did you mean first_response?)",
+		"survey.remind_after: line 5: ",
+		"secret: the published example value, with slack enabled",
+		"openssl rand -hex 32",
+		"http.listen: 0.0.0.0:8080 is not a loopback address",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("check-config lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// TestRunRefusesWhatCheckConfigRefuses runs both commands on each file: the
+// same refusal, from the same check, before run opens anything.
+func TestRunRefusesWhatCheckConfigRefuses(t *testing.T) {
+	// Platform APIs on a closed loopback port: a run that wrongly starts
+	// reaches nothing beyond this machine, and stops at the deadline below.
+	slackOn := "slack:\n  enabled: true\n  bot_token: xoxb-1\n  app_token: xapp-1\n  staff_channel: C1\n  showcase_channel: C2\n  api_url: http://127.0.0.1:1/api/\n"
+	discordOn := "discord:\n  enabled: true\n  token: t\n  application_id: \"1\"\n  staff_channel: \"3\"\n  showcase_channel: \"2\"\n  api_url: http://127.0.0.1:1/\n"
+	tests := []struct{ name, yaml, want string }{
+		{"open dashboard on the network", "secret: test-secret-0123456789abcdef\nhttp:\n  listen: \"0.0.0.0:0\"\n", "not a loopback address"},
+		{"example secret on slack", "secret: sandbox-only-secret-change-me\n" + slackOn, "published example value"},
+		{"short secret on discord", "secret: test-secret-0123456789abcdef\n" + discordOn, "too short (28 bytes) with discord enabled"},
+		{"misspelt key", "secret: test-secret-0123456789abcdef\nsla:\n  first_responce: 2h\n", "did you mean first_response?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := writeConfig(t, tt.yaml+"store:\n  path: "+filepath.Join(dir, "advocate.db")+"\n")
+			for _, cmd := range []string{"check-config", "run"} {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				var out, errOut bytes.Buffer
+				code := execute(ctx, []string{cmd, "--config", cfg}, func(string) string { return "" }, &out, &errOut)
+				cancel()
+				if code == 0 || !strings.Contains(errOut.String(), tt.want) {
+					t.Errorf("%s: exit %d, got %q %q, want a refusal with %q", cmd, code, out.String(), errOut.String(), tt.want)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "advocate.db")); err == nil {
+				t.Errorf("run created the database before refusing the configuration")
+			}
+		})
+	}
+}
+
+// writeConfig writes a configuration file for one test and returns its path.
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "advocate.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func TestVersionAndHelp(t *testing.T) {

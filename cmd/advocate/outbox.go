@@ -16,7 +16,6 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
-	"github.com/advocate-bot/advocate/store"
 )
 
 // outboxFlags are the filters shared by the list and retry --all-dead.
@@ -30,8 +29,8 @@ func (o *outboxFlags) flags(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&o.caseID, "case", 0, "only actions of this case ID")
 }
 
-func (o *outboxFlags) filter() store.DeadFilter {
-	return store.DeadFilter{Platform: o.platform, CaseID: o.caseID}
+func (o *outboxFlags) filter() bot.DeadFilter {
+	return bot.DeadFilter{Platform: o.platform, CaseID: o.caseID}
 }
 
 func outboxCommand(e *env) *cobra.Command {
@@ -50,7 +49,7 @@ counts the actions still pending and those dead.
 next pass, within seconds. It is safe while the bot runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, _, err := e.openStore(cmd)
+			db, f, err := e.openStore(cmd)
 			if err != nil {
 				return err
 			}
@@ -63,7 +62,11 @@ next pass, within seconds. It is safe while the bot runs.`,
 			if err != nil {
 				return fmt.Errorf("outbox: %w", err)
 			}
-			letters, total, err := db.DeadLetters(cmd.Context(), of.filter(), limit)
+			core, err := outboxCore(db, f)
+			if err != nil {
+				return err
+			}
+			letters, total, err := core.DeadLetters(cmd.Context(), of.filter(), limit)
 			if err != nil {
 				return fmt.Errorf("outbox: %w", err)
 			}
@@ -125,11 +128,15 @@ are retried; --all-dead reports refusals and succeeds.`,
 				return err
 			}
 			defer db.Close()
-			var results []store.DeadLetter
+			core, err := outboxCore(db, f)
+			if err != nil {
+				return err
+			}
+			var results []bot.DeadLetter
 			if all {
-				results, err = db.RetryAllDead(cmd.Context(), of.filter())
+				results, err = core.RetryAllDead(cmd.Context(), of.filter())
 			} else {
-				results, err = db.RetryDead(cmd.Context(), ids...)
+				results, err = core.RetryDead(cmd.Context(), ids...)
 			}
 			if err != nil {
 				return fmt.Errorf("outbox retry: %w", err)
@@ -164,6 +171,17 @@ are retried; --all-dead reports refusals and succeeds.`,
 	return cmd
 }
 
+// outboxCore is the core that decides which dead actions may go out again,
+// by the rules a running bot applies. It runs no adapter: the running bot's
+// relay delivers what it puts back.
+func outboxCore(db bot.Store, f *config.File) (*bot.Core, error) {
+	core, err := bot.New(bot.Options{Store: db, Config: f.Config})
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return core, nil
+}
+
 // parseIDs reads action IDs.
 func parseIDs(args []string) ([]int64, error) {
 	var ids []int64
@@ -177,7 +195,7 @@ func parseIDs(args []string) ([]int64, error) {
 	return ids, nil
 }
 
-func splitRetried(results []store.DeadLetter) (retried, refused []store.DeadLetter) {
+func splitRetried(results []bot.DeadLetter) (retried, refused []bot.DeadLetter) {
 	for _, d := range results {
 		if d.Refusal == "" {
 			retried = append(retried, d)
@@ -190,7 +208,7 @@ func splitRetried(results []store.DeadLetter) (retried, refused []store.DeadLett
 
 // warnDisabled warns about retried actions for a platform this configuration
 // does not run: the bot would give them up again at once.
-func warnDisabled(w io.Writer, f *config.File, retried []store.DeadLetter) {
+func warnDisabled(w io.Writer, f *config.File, retried []bot.DeadLetter) {
 	enabled := map[string]bool{bot.Sandbox: f.Sandbox.Enabled, bot.Slack: f.Slack.Enabled, bot.Discord: f.Discord.Enabled}
 	off := map[string]int{}
 	for _, d := range retried {
@@ -234,13 +252,13 @@ type deadJSON struct {
 	Reason    string `json:"reason,omitempty"`
 }
 
-func newDeadJSON(d store.DeadLetter) deadJSON {
+func newDeadJSON(d bot.DeadLetter) deadJSON {
 	return deadJSON{ID: d.ID, CaseID: d.CaseID, Platform: d.Platform, Kind: d.Kind, Key: d.Key, Place: d.Place,
 		Attempts: d.Attempts, LastError: d.LastErr, CreatedAt: stamp(d.CreatedAt), DiedAt: stamp(d.DiedAt),
 		Retryable: d.Refusal == "", Refusal: string(d.Refusal), Reason: d.Refusal.Reason()}
 }
 
-func writeOutbox(w io.Writer, pending, dead, matching int, letters []store.DeadLetter) error {
+func writeOutbox(w io.Writer, pending, dead, matching int, letters []bot.DeadLetter) error {
 	fmt.Fprintf(w, "outbox: %d pending, %d dead\n", pending, dead)
 	if len(letters) == 0 {
 		if dead > 0 {
@@ -251,7 +269,7 @@ func writeOutbox(w io.Writer, pending, dead, matching int, letters []store.DeadL
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCASE\tPLATFORM\tKIND\tKEY\tATTEMPTS\tDIED\tRETRY\tLAST ERROR")
-	var refusals []store.Refusal
+	var refusals []bot.Refusal
 	retryable := false
 	for _, d := range letters {
 		retryable = retryable || d.Refusal == ""
@@ -286,7 +304,7 @@ func writeOutbox(w io.Writer, pending, dead, matching int, letters []store.DeadL
 // maxListed bounds the IDs retry prints on its summary line; --json has all.
 const maxListed = 20
 
-func writeRetried(w io.Writer, retried, refused []store.DeadLetter) error {
+func writeRetried(w io.Writer, retried, refused []bot.DeadLetter) error {
 	for _, d := range refused {
 		fmt.Fprintf(w, "not retried %d: %s\n", d.ID, d.Refusal.Reason())
 	}

@@ -106,8 +106,8 @@ func TestOutboxListsAndRetriesBesideRunningBot(t *testing.T) {
 	// real one the command used for "due now".
 	h.Advance(max(time.Since(h.Clock.Now()), 0) + time.Second)
 	intro := h.Find("case-1", question)
-	if intro == nil || h.Find("case-1", "Case #1") == nil {
-		t.Errorf("after the retry, case-1 has %d messages; want the intro and the staff controls", len(h.Messages("case-1")))
+	if intro == nil || h.Find("staff", "Case #1 from") == nil {
+		t.Errorf("after the retry, case-1 has %d messages and #staff %d; want the intro and the staff controls", len(h.Messages("case-1")), len(h.Messages("staff")))
 	}
 	if got := h.Events(1, bot.KindTakenPrivate); len(got) != 1 {
 		t.Errorf("taken_private after the retry: got %d, want 1", len(got))
@@ -170,7 +170,7 @@ func TestOutboxRetryRefusesForgottenCustomer(t *testing.T) {
 }
 
 func TestOutboxRetryWarnsOfDisabledPlatform(t *testing.T) {
-	_, cfg := deadFixture(t, bottest.TwoSided()) // a Slack-like platform; the config runs the sandbox
+	_, cfg := deadFixture(t, bottest.DMs()) // a Slack-like platform; the config runs the sandbox
 	out, errOut, code := cli(t, nil, "outbox", "retry", "--all-dead", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "retried 2 action(s)") {
 		t.Fatalf("retry --all-dead: exit %d, %q %q", code, out, errOut)

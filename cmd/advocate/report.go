@@ -64,16 +64,16 @@ func reportCommand(e *env) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Show the advocacy funnel: stage counts and conversion, by platform, channel and staff",
+		Short: "Show the advocacy funnel: stage counts and conversion, in total or broken down with --by",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q, err := p.query(time.Now())
 			if err != nil {
 				return err
 			}
-			groupings := [][]string{nil, {"platform"}, {"channel"}, {"staff"}}
+			groupings := [][]string{nil}
 			if len(by) > 0 {
-				groupings = [][]string{by}
+				groupings = append(groupings, by)
 			}
 			for _, g := range by {
 				if !slices.Contains([]string{"platform", "channel", "staff", "week", "target"}, g) {
@@ -103,7 +103,7 @@ func reportCommand(e *env) *cobra.Command {
 		},
 	}
 	p.flags(cmd)
-	cmd.Flags().StringSliceVar(&by, "by", nil, "group by platform, channel, staff, week or target (default: total, then platform, channel and staff)")
+	cmd.Flags().StringSliceVar(&by, "by", nil, "add a breakdown by platform, channel, staff, week or target (several: grouped by all of them) after the total")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	return cmd
 }

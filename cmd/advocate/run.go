@@ -21,7 +21,7 @@ import (
 	slackadapter "github.com/advocate-bot/advocate/adapters/slack"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
 
@@ -40,9 +40,11 @@ func runCommand(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			base := config.LocalURL(a.ln.Addr().String())
 			if a.sandbox != nil {
-				fmt.Fprintf(e.stdout, "advocate sandbox: %s/sandbox/\n", a.baseURL())
+				fmt.Fprintf(e.stdout, "advocate sandbox:   %s/sandbox/\n", base)
 			}
+			fmt.Fprintf(e.stdout, "advocate dashboard: %s/dashboard/\n", base)
 			return a.run(cmd.Context())
 		},
 	}
@@ -52,7 +54,7 @@ func runCommand(e *env) *cobra.Command {
 type app struct {
 	cfg      *config.File
 	log      *slog.Logger
-	db       *store.DB
+	db       appStore
 	core     *bot.Core
 	adapters []bot.Adapter
 	sandbox  *sandbox.Sandbox
@@ -62,13 +64,19 @@ type app struct {
 	ln       net.Listener
 }
 
-// openApp opens the store, builds the core and adapters, and binds the listener.
+// openApp opens the store, builds the core and adapters, and binds the
+// listener. f must have passed config.LoadValid (or Validate): that check,
+// shared with check-config, holds the configuration's rules.
 func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error) {
 	a := &app{cfg: f, log: log, mux: http.NewServeMux()}
-	if f.DashboardOpenOnNonLoopback() {
-		return nil, fmt.Errorf("http.listen %s is not a loopback address and no dashboard users or token are configured: refusing to serve the dashboard to the network", f.HTTP.Listen)
+	for _, note := range f.Notes() {
+		log.Warn(note)
 	}
-	db, err := store.Open(ctx, f.Store.Path, store.Options{Logger: log})
+	db, err := openDB(ctx, f, log, true)
+	var locked *sqlite.LockedError
+	if errors.As(err, &locked) {
+		return nil, err // it names the file and the other process
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
 	}
@@ -79,7 +87,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	core, err := bot.New(bot.Options{Store: db, Config: f.Config, Logger: log, Observer: web.NewMetrics(reg)})
+	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg)})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -218,13 +219,62 @@ share:
 	}
 }
 
-func TestRunRefusesOpenDashboardOnNetwork(t *testing.T) {
-	f := config.Default()
-	f.Secret = "test-secret-0123456789abcdef"
-	f.HTTP.Listen = "0.0.0.0:0"
-	f.Store.Path = filepath.Join(t.TempDir(), "advocate.db")
-	_, err := openApp(context.Background(), &f, slog.New(slog.DiscardHandler))
-	if err == nil || !strings.Contains(err.Error(), "not a loopback address") {
-		t.Errorf("got %v, want a refusal to serve an open dashboard to the network", err)
+// TestRunPrintsURLsAndOffersTheDefaultShare runs the real command on a file
+// with no share.targets: it prints where the sandbox and the dashboard are, and
+// a satisfied customer is offered a post in the showcase channel.
+func TestRunPrintsURLsAndOffersTheDefaultShare(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, `secret: test-secret-0123456789abcdef
+store: {path: `+filepath.Join(dir, "advocate.db")+`}
+http: {listen: "127.0.0.1:0"}
+sandbox: {enabled: true, customers: [Ada], staff: [Sam]}
+`)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	stdout, stderr := &testkit.LogBuffer{}, &testkit.LogBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- execute(ctx, []string{"run", "--config", cfg}, func(string) string { return "" }, stdout, stderr)
+	}()
+
+	urls := regexp.MustCompile(`advocate sandbox: +(http://\S+)/sandbox/\nadvocate dashboard: +(http://\S+)/dashboard/\n`)
+	var m []string
+	deadline := time.Now().Add(30 * time.Second)
+	for m = urls.FindStringSubmatch(stdout.String()); m == nil; m = urls.FindStringSubmatch(stdout.String()) {
+		select {
+		case code := <-done:
+			t.Fatalf("run exited %d: %s%s", code, stdout, stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run printed no sandbox and dashboard URLs:\n%s", stdout)
+		}
+	}
+	if m[1] != m[2] {
+		t.Errorf("sandbox at %s, dashboard at %s: want one server", m[1], m[2])
+	}
+	c := &sandboxClient{t: t, base: m[1]}
+	c.waitReady()
+	for _, path := range []string{"/sandbox/", "/dashboard/"} {
+		resp, err := http.Get(m[1] + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s (printed at start-up): %d", path, resp.StatusCode)
+		}
+	}
+
+	c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "My invoice is wrong"})
+	msg, resolve := c.waitButton("s-sam", "case-1", "Resolve")
+	c.post("click", map[string]string{"as": "s-sam", "message": msg.ID, "action_id": resolve.ActionID})
+	msg, five := c.waitButton("c-ada", "case-1", "5")
+	c.post("click", map[string]string{"as": "c-ada", "message": msg.ID, "action_id": five.ActionID})
+	c.waitButton("c-ada", "case-1", config.DefaultShareTarget.Label)
+
+	stop()
+	if code := <-done; code != 0 {
+		t.Errorf("run exited %d: %s", code, stderr)
 	}
 }

@@ -4,7 +4,7 @@
 //
 // It writes through its own connection with multi-row INSERTs in large
 // transactions, with syncing, triggers and secondary indexes off, into a file
-// that store.Open has migrated, and sums the dashboard's roll-ups in Go: a
+// that sqlite.Open has migrated, and sums the dashboard's roll-ups in Go: a
 // million cases take under a minute on two cores, not the hours the core's
 // one-event-at-a-time path would. The result is a normal store file.
 package seed
@@ -24,7 +24,7 @@ import (
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
-	"github.com/advocate-bot/advocate/store"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // Version names the generator's output. Bump it whenever Generate changes what
@@ -56,7 +56,7 @@ func (o Options) withDefaults() Options {
 // first when no file for these options and this Version exists yet. The file
 // is built under a temporary name and renamed into place, so an interrupted
 // run leaves no half-written database behind. Callers share the file: open
-// it with store.Open (which may migrate it) but write nothing else to it.
+// it with sqlite.Open (which may migrate it) but write nothing else to it.
 func Cached(ctx context.Context, dir string, opts Options) (string, error) {
 	opts = opts.withDefaults()
 	name := fmt.Sprintf("advocate-seed-v%d-%d-%d-%d-%d.db",
@@ -87,7 +87,7 @@ func Generate(ctx context.Context, path string, opts Options) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("seed: %s already exists", path)
 	}
-	db, err := store.Open(ctx, path, store.Options{})
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
@@ -127,7 +127,7 @@ func fill(ctx context.Context, path string, opts Options) (err error) {
 	}); err != nil {
 		return err
 	}
-	// Leave the file as store.Open would: in WAL mode.
+	// Leave the file as sqlite.Open would: in WAL mode.
 	_, err = conn.ExecContext(ctx, "PRAGMA journal_mode=WAL")
 	return err
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
-	"github.com/advocate-bot/advocate/store"
 	"github.com/advocate-bot/advocate/store/seed"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 func TestGenerate(t *testing.T) {
@@ -38,7 +38,7 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("files left in the cache directory: %v, want only the database", left)
 	}
 
-	db, err := store.Open(t.Context(), path, store.Options{})
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,12 +40,16 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"Funnel", testFunnel},
 		{"FunnelByTarget", testFunnelByTarget},
 		{"FunnelErrors", testFunnelErrors},
+		{"DeadLettersList", testDeadLettersList},
+		{"RetryDeadInLaneOrder", testRetryDeadInLaneOrder},
+		{"RetryAllDeadInBatches", testRetryAllDeadInBatches},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, open(t))
 		})
 	}
+	t.Run("RetryRefusals", func(t *testing.T) { testRetryRefusals(t, open) })
 }
 
 // day is a fixed moment (Monday 2026-11-16 09:00 UTC, ISO week 47) plus n days.

@@ -8,8 +8,9 @@
 // buttons (ClickButton, SelectMenu), submit modals (SubmitModal) and run
 // commands (SlashCommand, MessageCommand), while the test reads back what the
 // bot did (Messages, Channel, ThreadMembers, InteractionResponses, Commands)
-// and disturbs the connection (Reconnect, InvalidSession, DropConnection,
-// RateLimitNext, FailNext, LoseResponseNext).
+// and disturbs it with the fault vocabulary slackfake shares (RateLimit,
+// Fail, LoseResponse, Hold per route; DropConnections, RequestReconnect) and
+// Discord's own InvalidSession.
 //
 //	f := discordfake.New(discordfake.Options{Logf: t.Logf})
 //	t.Cleanup(f.Close) // registered first: runs after the session is closed
@@ -46,8 +47,7 @@
 // a struct of your own with RequestWithBucketID); threads (type defaults to
 // 12 in v9, invitable kept, ID of a thread started from a message = that
 // message's ID, bot is owner and member); thread members must be guild
-// members; users act in a private thread as its members or with Manage
-// Threads, which shows every private thread; DMs opened once per user, refused with 50007 after BlockDMs; one
+// members; DMs opened once per user, refused with 50007 after BlockDMs; one
 // initial interaction response within InteractionDeadline (types 1, 4, 5, 6,
 // 7, 8, 9 with their preconditions; modals validated); follow-ups and
 // @original edits for InteractionTokenTTL, only after the initial response,
@@ -62,10 +62,22 @@
 // a global limit on bot requests (interaction callbacks and webhooks exempt)
 // with X-RateLimit-Global; 401, 403 and 429 counted as invalid requests.
 //
+// Visibility and permissions: guild roles and channel overwrites
+// (SetOverwrite, RestrictChannel; @everyone, then roles, then the member),
+// threads taking their parent's; without View Channel nothing else counts. A
+// user sees a private thread as its member or with Manage Threads. Users can
+// post, click and run commands only where they can see (CanView), and
+// VisibleTo lists what a person can read, their ephemeral messages included.
+// The bot has Options.BotPermissions (default Administrator) and is refused
+// as Discord refuses it: 50001 Missing Access where it cannot see, 50013
+// Missing Permissions for posting (Send Messages, in threads Send Messages in
+// Threads, replies Read Message History), starting threads, adding thread
+// members and deleting others' messages (Manage Messages).
+//
 // # Not modelled
 //
-// Permissions beyond guild roles (no channel overwrites; the bot may do
-// anything), message attachments and multipart uploads (refused with 400),
+// Permissions not listed above (the bot may edit, pin, mention as it likes),
+// the adding of members to a private thread by a mention, message attachments and multipart uploads (refused with 400),
 // reactions, pins, presences, member chunking, voice, zlib/ETF encodings
 // (frames are JSON text), the server-side heartbeat timeout (a silent client
 // is not disconnected), identify concurrency and the daily identify limit,

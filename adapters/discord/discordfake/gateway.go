@@ -465,17 +465,21 @@ func (s *Server) sortedSessions() []*session {
 	return out
 }
 
-// Reconnect sends op 7 RECONNECT on every identified connection; the client
-// is expected to close, reconnect and RESUME. Dispatches meanwhile are kept
-// for the replay.
-func (s *Server) Reconnect() {
+// RequestReconnect sends op 7 RECONNECT on every identified connection, as
+// Discord does when it moves a session; the client is expected to close,
+// reconnect and RESUME. Dispatches meanwhile are kept for the replay. It
+// returns how many connections were asked.
+func (s *Server) RequestReconnect() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	n := 0
 	for c := range s.conns {
 		if c.sess != nil {
 			c.send(opReconnect, nil)
+			n++
 		}
 	}
+	return n
 }
 
 // InvalidSession sends op 9 on every identified connection. With resumable
@@ -501,14 +505,15 @@ func (s *Server) InvalidSession(resumable bool) {
 	s.notify()
 }
 
-// DropConnection closes every gateway connection abruptly (no close frame),
-// as a network failure would. Sessions stay resumable.
-func (s *Server) DropConnection() {
+// DropConnections closes every gateway connection abruptly (no close frame),
+// as a network failure would, and returns how many. Sessions stay resumable.
+func (s *Server) DropConnections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
 		c.ws.Close()
 	}
+	return len(s.conns)
 }
 
 // Identifies counts accepted IDENTIFYs.

@@ -128,7 +128,7 @@ func TestReconnectResumesWithoutLoss(t *testing.T) {
 	}
 	ev.wait(t, "first message", func() bool { return len(ev.messages) == 1 })
 
-	f.Reconnect()
+	f.RequestReconnect()
 	// Posted while the client closes and reconnects: replayed on RESUME.
 	for _, c := range []string{"one", "two", "three"} {
 		if _, err := f.PostAsUser(testChannel, testAlice, c); err != nil {
@@ -163,7 +163,7 @@ func TestDroppedConnectionResumes(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, Options{})
 	_, ev := newClient(t, f, clientOpts{reconnect: true})
-	f.DropConnection()
+	f.DropConnections()
 	if _, err := f.PostAsUser(testChannel, testAlice, "while down"); err != nil {
 		t.Fatal(err)
 	}

@@ -201,9 +201,10 @@ func (s *Server) newInteraction(in Interaction) (*interaction, error) {
 	if g := s.guilds[c.GuildID]; g != nil {
 		p["guild_id"] = g.id
 		p["guild_locale"] = defaultLocale
-		p["member"] = s.wireMember(g, i.UserID, true, true)
+		p["member"] = s.wireMember(g, i.UserID, true, false)
+		p["member"].(map[string]any)["permissions"] = strconv.FormatInt(s.channelPermissions(c, i.UserID), 10)
 		p["context"] = interactionContextGuild
-		p["app_permissions"] = strconv.FormatInt(s.permissions(g, s.opts.BotUserID), 10)
+		p["app_permissions"] = strconv.FormatInt(s.channelPermissions(c, s.opts.BotUserID), 10)
 	} else {
 		p["user"] = s.wireUser(i.UserID)
 		p["context"] = interactionContextBotDM
@@ -221,9 +222,9 @@ func (s *Server) newInteraction(in Interaction) (*interaction, error) {
 	return i, nil
 }
 
-// canSee checks that a user can act in a channel: a guild member, a member
-// of a private thread or a moderator (Manage Threads sees every private
-// thread, as on Discord), or the recipient of a DM.
+// canSee checks that a user can act in a channel: the recipient of a DM, or
+// a guild member who can view it (see viewable: channel overwrites, private
+// thread membership or Manage Threads).
 func (s *Server) canSee(c *channel, userID string) error {
 	switch {
 	case c.Type == ChannelTypeDM:
@@ -232,9 +233,10 @@ func (s *Server) canSee(c *channel, userID string) error {
 		}
 	case s.guilds[c.GuildID] == nil || s.guilds[c.GuildID].members[userID] == nil:
 		return fmt.Errorf("discordfake: user %q is not a member of the guild of channel %q", userID, c.ID)
-	case c.Type == ChannelTypePrivateThread && !c.hasMember(userID) &&
-		s.permissions(s.guilds[c.GuildID], userID)&PermManageThreads == 0:
+	case c.Type == ChannelTypePrivateThread && !s.viewable(c, userID):
 		return fmt.Errorf("discordfake: user %q is not a member of private thread %q", userID, c.ID)
+	case !s.viewable(c, userID):
+		return fmt.Errorf("discordfake: user %q cannot view channel %q", userID, c.ID)
 	}
 	return nil
 }

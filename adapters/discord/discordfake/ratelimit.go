@@ -1,7 +1,6 @@
 package discordfake
 
 import (
-	"fmt"
 	"hash/fnv"
 	"math"
 	"net/http"
@@ -25,68 +24,6 @@ func (b *bucket) roll(now time.Time) {
 	}
 }
 
-// injection is a scripted failure for the next requests of a route.
-type injection struct {
-	n          int
-	status     int
-	retryAfter time.Duration
-	after      bool // apply the request's effect, then fail
-}
-
-// RateLimitNext makes the next n requests of a route (a Route* constant)
-// fail with 429 and the given retry_after, as a per-route limit would
-// (scope "user"); with RouteGlobal, the next n globally limited requests get a
-// global 429 (X-RateLimit-Global). The requests have no effect. It panics on
-// an unknown route.
-func (s *Server) RateLimitNext(route string, n int, retryAfter time.Duration) {
-	s.inject(route, injection{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter})
-}
-
-// FailNext makes the next n requests of a route fail with status (500, 502,
-// 503…) and no effect. discordgo itself retries 502 up to MaxRestRetries.
-func (s *Server) FailNext(route string, n int, status int) {
-	s.inject(route, injection{n: n, status: status})
-}
-
-// LoseResponseNext applies the next n requests of a route and then answers
-// them with status (e.g. 502), as when a response is lost after Discord
-// committed the request: the case message nonces exist for.
-func (s *Server) LoseResponseNext(route string, n int, status int) {
-	s.inject(route, injection{n: n, status: status, after: true})
-}
-
-func (s *Server) inject(route string, inj injection) {
-	if route != RouteGlobal && !knownRoute(route) {
-		panic(fmt.Sprintf("discordfake: unknown route %q", route))
-	}
-	if inj.n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.injected[route] = append(s.injected[route], inj)
-}
-
-// takeInjection consumes one scripted failure of a route, if any. Callers
-// hold s.mu.
-func (s *Server) takeInjection(route string) (injection, bool) {
-	q := s.injected[route]
-	if len(q) == 0 {
-		return injection{}, false
-	}
-	inj := q[0]
-	q[0].n--
-	if q[0].n <= 0 {
-		q = q[1:]
-	}
-	if len(q) == 0 {
-		delete(s.injected, route)
-	} else {
-		s.injected[route] = q
-	}
-	return inj, true
-}
-
 // RateLimited counts 429 responses served.
 func (s *Server) RateLimited() int {
 	s.mu.Lock()
@@ -102,9 +39,17 @@ func (s *Server) InvalidRequests() int {
 	return s.invalid
 }
 
-// Requests counts requests received for a route (a Route* constant),
-// whatever their outcome.
-func (s *Server) Requests(route string) int {
+// RateLimitedCalls counts the 429 responses served for a route (a Route*
+// constant; RouteGlobal for global 429s).
+func (s *Server) RateLimitedCalls(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limited[route]
+}
+
+// Calls counts requests received for a route (a Route* constant), whatever
+// their outcome.
+func (s *Server) Calls(route string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[route]

@@ -14,7 +14,7 @@ import (
 )
 
 // Routes, named as Discord's documentation writes them (method and path under
-// /api/v9). Use them with RateLimitNext, FailNext and Requests.
+// /api/v9). Use them with RateLimit, Fail, LoseResponse, Hold and Calls.
 const (
 	RouteGateway                = "GET /gateway"
 	RouteGatewayBot             = "GET /gateway/bot"
@@ -45,7 +45,8 @@ const (
 	RouteCreateGuildCommand     = "POST /applications/{application_id}/guilds/{guild_id}/commands"
 	RouteOverwriteGuildCmds     = "PUT /applications/{application_id}/guilds/{guild_id}/commands"
 
-	// RouteGlobal names the global rate limit in RateLimitNext.
+	// RouteGlobal names the global rate limit in RateLimit: the next bot
+	// requests, whatever their route, get a global 429.
 	RouteGlobal = "global"
 )
 
@@ -177,12 +178,15 @@ func (s *Server) wrap(rt routeSpec) http.HandlerFunc {
 			writeResponse(w, apiError(http.StatusBadRequest, 0, "400: Bad Request"))
 			return
 		}
+		if !s.Wait(r.Context(), rt.name) {
+			return
+		}
 		resp := s.serve(rt, &request{r: r, body: body})
 		writeResponse(w, resp)
 	}
 }
 
-// serve applies authentication, scripted failures and rate limits, then runs
+// serve applies authentication, scripted faults and rate limits, then runs
 // the handler, all under s.mu.
 func (s *Server) serve(rt routeSpec, q *request) response {
 	s.mu.Lock()
@@ -198,6 +202,11 @@ func (s *Server) serve(rt routeSpec, q *request) response {
 	}
 	if resp.status == http.StatusTooManyRequests {
 		s.rateLimited++
+		if resp.header.Get("X-RateLimit-Global") != "" {
+			s.limited[RouteGlobal]++
+		} else {
+			s.limited[rt.name]++
+		}
 	}
 	return resp
 }
@@ -214,8 +223,11 @@ func (s *Server) serveLocked(rt routeSpec, q *request) response {
 	}
 	real := time.Now()
 	if rt.class == classBot {
-		if inj, ok := s.takeInjection(RouteGlobal); ok {
-			return tooMany(inj.retryAfter, true)
+		if f, ok := s.Take(RouteGlobal); ok {
+			if f.RateLimited() {
+				return tooMany(f.RetryAfter, true)
+			}
+			return apiError(f.Status, 0, fmt.Sprintf("%d: %s", f.Status, http.StatusText(f.Status)))
 		}
 		if g := s.opts.GlobalLimit; g.Requests > 0 {
 			if s.global.limit == 0 {
@@ -244,17 +256,16 @@ func (s *Server) serveLocked(rt routeSpec, q *request) response {
 	}
 	b.roll(real)
 
-	if inj, ok := s.takeInjection(rt.name); ok {
-		if inj.status == http.StatusTooManyRequests {
-			resp := tooMany(inj.retryAfter, false)
-			rateHeaders(resp.header, rt.name, b, 0, inj.retryAfter, real)
+	if f, ok := s.Take(rt.name); ok {
+		if f.RateLimited() && !f.Lost {
+			resp := tooMany(f.RetryAfter, false)
+			rateHeaders(resp.header, rt.name, b, 0, f.RetryAfter, real)
 			return resp
 		}
-		if inj.after {
+		if f.Lost {
 			rt.h(q)
 		}
-		resp := apiError(inj.status, 0, fmt.Sprintf("%d: %s", inj.status, http.StatusText(inj.status)))
-		return resp
+		return apiError(f.Status, 0, fmt.Sprintf("%d: %s", f.Status, http.StatusText(f.Status)))
 	}
 	if b.count >= b.limit {
 		resp := tooMany(b.resetAt.Sub(real), false)
@@ -339,6 +350,9 @@ func (s *Server) getMessages(q *request) response {
 	if c == nil {
 		return unknownChannel()
 	}
+	if resp, ok := s.botMay(c, PermReadMessageHistory); !ok {
+		return resp
+	}
 	v := q.r.URL.Query()
 	limit := 50
 	if l := v.Get("limit"); l != "" {
@@ -376,8 +390,12 @@ func (s *Server) channelMessage(channelID, messageID string) *Message {
 }
 
 func (s *Server) getMessage(q *request) response {
-	if s.channels[q.path("channel_id")] == nil {
+	c := s.channels[q.path("channel_id")]
+	if c == nil {
 		return unknownChannel()
+	}
+	if resp, ok := s.botMay(c, PermReadMessageHistory); !ok {
+		return resp
 	}
 	m := s.channelMessage(q.path("channel_id"), q.path("message_id"))
 	if m == nil {
@@ -472,6 +490,13 @@ func (s *Server) createMessage(q *request) response {
 	}
 	if c.Type != ChannelTypeGuildText && c.Type != ChannelTypeDM && !c.isThread() {
 		return apiError(http.StatusBadRequest, 50008, "Cannot send messages in a non-text channel")
+	}
+	need := sendPermission(c)
+	if b.MessageReference != nil {
+		need |= PermReadMessageHistory
+	}
+	if resp, ok := s.botMay(c, need); !ok {
+		return resp
 	}
 	nonce, ferr := parseNonce(b.Nonce)
 	if ferr != nil {
@@ -622,8 +647,12 @@ func (s *Server) applyEdit(m *Message, raw []byte, now time.Time) (response, boo
 }
 
 func (s *Server) editMessage(q *request) response {
-	if s.channels[q.path("channel_id")] == nil {
+	c := s.channels[q.path("channel_id")]
+	if c == nil {
 		return unknownChannel()
+	}
+	if resp, ok := s.botMay(c, 0); !ok {
+		return resp
 	}
 	m := s.channelMessage(q.path("channel_id"), q.path("message_id"))
 	if m == nil {
@@ -638,15 +667,26 @@ func (s *Server) editMessage(q *request) response {
 	return okJSON(s.wireMessage(m, nil))
 }
 
-// deleteMessage deletes any message: the bot is assumed to have Manage
-// Messages.
+// deleteMessage deletes a message: the bot's own, or with Manage Messages
+// anyone's.
 func (s *Server) deleteMessage(q *request) response {
-	if s.channels[q.path("channel_id")] == nil {
+	c := s.channels[q.path("channel_id")]
+	if c == nil {
 		return unknownChannel()
 	}
 	m := s.channelMessage(q.path("channel_id"), q.path("message_id"))
 	if m == nil {
+		if resp, ok := s.botMay(c, 0); !ok {
+			return resp
+		}
 		return unknownMessage()
+	}
+	need := int64(0)
+	if m.Author.ID != s.opts.BotUserID {
+		need = PermManageMessages
+	}
+	if resp, ok := s.botMay(c, need); !ok {
+		return resp
 	}
 	m.Deleted = true
 	s.dispatchDelete(m)
@@ -719,6 +759,13 @@ func (s *Server) startThread(q *request) response {
 	if p.Type != ChannelTypeGuildText {
 		return apiError(http.StatusBadRequest, 50024, "Cannot execute action on this channel type")
 	}
+	need := PermCreatePrivateThreads
+	if typ == ChannelTypePublicThread {
+		need = PermCreatePublicThreads
+	}
+	if resp, ok := s.botMay(p, need); !ok {
+		return resp
+	}
 	t := s.newThread(s.nextID(), p, b, typ, q.now)
 	return response{status: http.StatusCreated, body: s.wireChannel(t)}
 }
@@ -744,6 +791,9 @@ func (s *Server) startThreadFromMessage(q *request) response {
 	if p.Type != ChannelTypeGuildText {
 		return apiError(http.StatusBadRequest, 50024, "Cannot execute action on this channel type")
 	}
+	if resp, ok := s.botMay(p, PermCreatePublicThreads); !ok {
+		return resp
+	}
 	if m.ThreadID != "" {
 		return apiError(http.StatusBadRequest, 160004, "A thread has already been created for this message")
 	}
@@ -762,6 +812,9 @@ func (s *Server) addThreadMember(q *request) response {
 	}
 	if !t.isThread() {
 		return apiError(http.StatusBadRequest, 50024, "Cannot execute action on this channel type")
+	}
+	if resp, ok := s.botMay(t, PermSendMessagesInThreads); !ok {
+		return resp
 	}
 	uid := q.path("user_id")
 	if uid == "@me" {

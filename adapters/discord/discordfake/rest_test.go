@@ -202,9 +202,9 @@ func TestLostResponseRetryIsDeduplicatedByNonce(t *testing.T) {
 	s := newSession(t, f, clientOpts{})
 	// The first attempt is committed but answered 502; discordgo retries 502
 	// with the same body, and the nonce returns the committed message.
-	f.LoseResponseNext(RouteCreateMessage, 1, http.StatusBadGateway)
+	f.LoseResponse(RouteCreateMessage, 1, http.StatusBadGateway)
 	m := sendWithNonce(t, s, testChannel, nonceSend{Content: "thanks!", Nonce: "n-1", EnforceNonce: true})
-	if got, want := f.Requests(RouteCreateMessage), 2; got != want {
+	if got, want := f.Calls(RouteCreateMessage), 2; got != want {
 		t.Errorf("requests = %d, want %d", got, want)
 	}
 	stored := f.Messages(testChannel)
@@ -383,18 +383,21 @@ func TestRateLimitIsRetriedByDiscordgo(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, Options{})
 	s, ev := newClient(t, f, clientOpts{})
-	f.RateLimitNext(RouteCreateMessage, 1, 20*time.Millisecond)
+	f.RateLimit(RouteCreateMessage, 1, 20*time.Millisecond)
 	if _, err := s.ChannelMessageSend(testChannel, "once"); err != nil {
 		t.Fatalf("send: %v", err)
 	}
 	if got, want := len(f.Messages(testChannel)), 1; got != want {
 		t.Errorf("history = %d messages, want %d", got, want)
 	}
-	if got, want := f.Requests(RouteCreateMessage), 2; got != want {
+	if got, want := f.Calls(RouteCreateMessage), 2; got != want {
 		t.Errorf("requests = %d, want %d (one 429, one retry)", got, want)
 	}
 	if got, want := f.RateLimited(), 1; got != want {
 		t.Errorf("429s = %d, want %d", got, want)
+	}
+	if got, want := f.RateLimitedCalls(RouteCreateMessage), 1; got != want {
+		t.Errorf("429s of the route = %d, want %d", got, want)
 	}
 	ev.mu.Lock()
 	n := len(ev.rateLimits)
@@ -404,7 +407,7 @@ func TestRateLimitIsRetriedByDiscordgo(t *testing.T) {
 	}
 
 	// Without retries, discordgo surfaces the limit with retry_after.
-	f.RateLimitNext(RouteCreateMessage, 1, 1500*time.Millisecond)
+	f.RateLimit(RouteCreateMessage, 1, 1500*time.Millisecond)
 	_, err := s.ChannelMessageSend(testChannel, "no retry", discordgo.WithRetryOnRatelimit(false))
 	var rl *discordgo.RateLimitError
 	if !errors.As(err, &rl) {
@@ -486,11 +489,11 @@ func TestGlobalRateLimit(t *testing.T) {
 	}
 }
 
-func TestFailNextHasNoEffect(t *testing.T) {
+func TestFailHasNoEffect(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, Options{})
 	s := newSession(t, f, clientOpts{})
-	f.FailNext(RouteCreateMessage, 1, http.StatusInternalServerError)
+	f.Fail(RouteCreateMessage, 1, http.StatusInternalServerError)
 	_, err := s.ChannelMessageSend(testChannel, "lost")
 	var re *discordgo.RESTError
 	if !errors.As(err, &re) || re.Response.StatusCode != 500 {
@@ -502,4 +505,44 @@ func TestFailNextHasNoEffect(t *testing.T) {
 	if _, err := s.ChannelMessageSend(testChannel, "next"); err != nil {
 		t.Errorf("the failure outlived its count: %v", err)
 	}
+}
+
+func TestHoldKeepsARequestUnanswered(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, Options{})
+	s := newSession(t, f, clientOpts{})
+	arrived, release := f.Hold(RouteCreateMessage)
+	sent := make(chan error, 1)
+	go func() {
+		_, err := s.ChannelMessageSend(testChannel, "slow")
+		sent <- err
+	}()
+	<-arrived
+	select {
+	case err := <-sent:
+		t.Fatalf("a held request was answered: %v", err)
+	default:
+	}
+	if n := len(f.Messages(testChannel)); n != 0 {
+		t.Errorf("a held request took effect: %d messages", n)
+	}
+	release()
+	if err := <-sent; err != nil {
+		t.Fatalf("released request: %v", err)
+	}
+	if n := len(f.Messages(testChannel)); n != 1 {
+		t.Errorf("%d messages after release, want 1", n)
+	}
+}
+
+func TestCloseEndsAHeldRequest(t *testing.T) {
+	t.Parallel()
+	f := New(Options{Logf: t.Logf})
+	f.AddGuild(testGuild, "Acme")
+	f.AddChannel(testGuild, testChannel, "support")
+	s := newSession(t, f, clientOpts{})
+	arrived, _ := f.Hold(RouteCreateMessage)
+	go func() { _, _ = s.ChannelMessageSend(testChannel, "never") }()
+	<-arrived
+	f.Close() // must not wait for the release
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/advocate-bot/advocate/internal/faults"
 )
 
 // discordEpoch is the first millisecond of 2015, the origin of Discord snowflakes.
@@ -44,6 +46,10 @@ type Options struct {
 	// heartbeats once at once and then on this interval, and reconnects when no
 	// ACK came for five intervals.
 	HeartbeatInterval time.Duration
+	// BotPermissions are the permissions of the bot in every guild, as its
+	// invite link granted them (Discord's managed bot role). Channel
+	// overwrites apply to them. Default: Administrator, which may do anything.
+	BotPermissions int64
 	// DisallowedIntents are privileged intents the application is not approved
 	// for; an IDENTIFY asking for any of them is closed with 4014.
 	DisallowedIntents int
@@ -122,7 +128,13 @@ func (o Options) withDefaults() Options {
 }
 
 // Server is a running fake Discord. All methods are safe for concurrent use.
+//
+// Its Script scripts REST faults by route (a Route* constant; RouteGlobal
+// rate-limits every bot request globally): RateLimit, Fail, LoseResponse and
+// Hold, the vocabulary slackfake shares.
 type Server struct {
+	*faults.Script
+
 	opts     Options
 	ts       *httptest.Server
 	base     *url.URL
@@ -156,8 +168,8 @@ type Server struct {
 
 	buckets     map[string]*bucket
 	global      bucket
-	injected    map[string][]injection
 	requests    map[string]int
+	limited     map[string]int
 	rateLimited int
 	invalid     int
 
@@ -172,6 +184,7 @@ type Server struct {
 // New starts a fake Discord on 127.0.0.1. Close it when done (t.Cleanup).
 func New(opts Options) *Server {
 	s := &Server{
+		Script:       faults.NewScript(func(route string) bool { return route == RouteGlobal || knownRoute(route) }),
 		opts:         opts.withDefaults(),
 		changed:      make(chan struct{}),
 		users:        map[string]*User{},
@@ -187,8 +200,8 @@ func New(opts Options) *Server {
 		conns:        map[*conn]bool{},
 		sessions:     map[string]*session{},
 		buckets:      map[string]*bucket{},
-		injected:     map[string][]injection{},
 		requests:     map[string]int{},
+		limited:      map[string]int{},
 		dispatched:   map[string]int{},
 	}
 	s.upgrader = websocket.Upgrader{
@@ -210,6 +223,7 @@ func New(opts Options) *Server {
 // discordgo session first, or it will try to reconnect to a closed server.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
+		s.Script.Close()
 		s.mu.Lock()
 		s.closed = true
 		conns := make([]*conn, 0, len(s.conns))

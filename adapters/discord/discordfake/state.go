@@ -191,11 +191,12 @@ type threadMember struct {
 
 type channel struct {
 	Channel
-	created  time.Time
-	members  []threadMember
-	history  []string
-	lastMsg  string
-	msgCount int
+	created    time.Time
+	overwrites []overwrite
+	members    []threadMember
+	history    []string
+	lastMsg    string
+	msgCount   int
 }
 
 func (c *channel) isThread() bool {
@@ -383,6 +384,12 @@ func (s *Server) permissions(g *guild, userID string) int64 {
 		return allPermissions
 	}
 	p := g.roles[g.id].perms
+	if userID == s.opts.BotUserID {
+		if s.opts.BotPermissions == 0 {
+			return allPermissions
+		}
+		p |= s.opts.BotPermissions
+	}
 	if m := g.members[userID]; m != nil {
 		for _, r := range m.roles {
 			if ro := g.roles[r]; ro != nil {

@@ -94,7 +94,16 @@ func (s *Server) wireChannel(c *channel) map[string]any {
 		w["position"] = 0
 		w["parent_id"] = nil
 		w["topic"] = nil
-		w["permission_overwrites"] = []any{}
+		ows := []any{}
+		for _, o := range c.overwrites {
+			typ := 0
+			if g := s.guilds[c.GuildID]; g != nil && g.roles[o.id] == nil {
+				typ = 1
+			}
+			ows = append(ows, map[string]any{"id": o.id, "type": typ,
+				"allow": strconv.FormatInt(o.allow, 10), "deny": strconv.FormatInt(o.deny, 10)})
+		}
+		w["permission_overwrites"] = ows
 		return w
 	}
 	w["parent_id"] = c.ParentID

@@ -8,7 +8,10 @@
 // its acknowledgement, so tests drive a conversation from the user's side
 // (UserSays, ClickButton, SubmitView, SlashCommand) and assert on what the bot did
 // (Messages, Thread, Ephemerals, Views, WaitAck). WaitUntil waits for any
-// condition on that state without sleeping.
+// condition on that state without sleeping. Tests disturb it with the fault
+// vocabulary discordfake shares (RateLimit, Fail, LoseResponse, Hold per Web
+// API method; DropConnections, RequestReconnect) and Slack's own
+// RateLimitChannel, Disconnect with a reason, PausePings, FailDM and FailPosts.
 //
 // It is faithful where an adapter depends on Slack's behaviour: token kinds and
 // their errors (in HTTP 200 bodies), 429 responses with Retry-After in whole

@@ -6,19 +6,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/advocate-bot/advocate/internal/faults"
 )
 
-// injected is a queue of refusals: the next n matching calls fail.
-type injected struct {
+// channelLimit is a pending per-channel rate limit: the next n chat.* calls
+// into the channel get a 429.
+type channelLimit struct {
 	n          int
-	retryAfter time.Duration // for 429s
-	status     int           // for server errors
+	retryAfter time.Duration
 }
 
 type rateLimits struct {
-	byMethod  map[string]*injected
-	byChannel map[string]*injected
-	failures  map[string]*injected // 5xx per method
+	byChannel map[string]*channelLimit
 	pacing    time.Duration
 	served429 int
 	by429     map[string]int
@@ -26,39 +26,20 @@ type rateLimits struct {
 
 func newRateLimits(pacing time.Duration) rateLimits {
 	return rateLimits{
-		byMethod:  map[string]*injected{},
-		byChannel: map[string]*injected{},
-		failures:  map[string]*injected{},
+		byChannel: map[string]*channelLimit{},
 		pacing:    pacing,
 		by429:     map[string]int{},
 	}
 }
 
-// RateLimit makes the next n calls of a Web API method fail with HTTP 429 and
-// Retry-After: retryAfter rounded up to whole seconds (slack-go reads it as
-// *slack.RateLimitedError). A later call replaces the pending count.
-func (s *Server) RateLimit(method string, n int, retryAfter time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limits.byMethod[method] = &injected{n: n, retryAfter: retryAfter}
-}
-
 // RateLimitChannel makes the next n chat.* calls (posts, updates, deletes)
 // whose channel argument is channelID fail with HTTP 429, as Slack's
 // per-channel posting limit does; reading the channel is not limited by it.
+// A later call replaces the pending count.
 func (s *Server) RateLimitChannel(channelID string, n int, retryAfter time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.limits.byChannel[channelID] = &injected{n: n, retryAfter: retryAfter}
-}
-
-// FailMethod makes the next n calls of a method answer with an HTTP status such as
-// 500 or 503 and an HTML body, as Slack does on server errors; slack-go returns a
-// slack.StatusCodeError.
-func (s *Server) FailMethod(method string, n int, status int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limits.failures[method] = &injected{n: n, status: status}
+	s.limits.byChannel[channelID] = &channelLimit{n: n, retryAfter: retryAfter}
 }
 
 // SetPostPacing changes Config.PostPacing at run time; 0 turns pacing off.
@@ -68,53 +49,62 @@ func (s *Server) SetPostPacing(interval time.Duration) {
 	s.limits.pacing = interval
 }
 
-// Count429 returns how many 429 responses the server has served.
-func (s *Server) Count429() int {
+// RateLimited returns how many 429 responses the server has served.
+func (s *Server) RateLimited() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.limits.served429
 }
 
-// Count429For returns how many 429 responses a method has served.
-func (s *Server) Count429For(method string) int {
+// RateLimitedCalls returns how many 429 responses a method has served.
+func (s *Server) RateLimitedCalls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.limits.by429[method]
 }
 
-// take consumes one refusal from q, reporting whether the call must be refused.
-func take(m map[string]*injected, key string) (*injected, bool) {
-	q := m[key]
-	if q == nil || q.n <= 0 {
-		return nil, false
-	}
-	q.n--
-	if q.n == 0 {
-		delete(m, key)
-	}
-	return q, true
-}
+// refusal is what a scripted fault or a limit does to a call.
+type refusal int
 
-// injectedRefusalLocked applies injected failures and limits for a call; it
-// writes the response and returns true when the call is refused.
-func (s *Server) injectedRefusalLocked(w http.ResponseWriter, method, channelID string) bool {
-	if q, ok := take(s.limits.failures, method); ok {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(q.status)
-		_, _ = w.Write([]byte("<html><body>fake server error</body></html>"))
-		return true
-	}
-	if q, ok := take(s.limits.byMethod, method); ok {
-		s.write429Locked(w, method, q.retryAfter)
-		return true
+const (
+	served  refusal = iota // no fault: serve the call
+	refused                // answered without effect
+	lost                   // serve the call, then answer with the fault's status
+)
+
+// faultLocked applies the call's scripted fault (see faults.Script) and the
+// per-channel limit: a 429 is written at once, a server error is written at
+// once or, for a lost response, after the call took effect (writeLost).
+func (s *Server) faultLocked(w http.ResponseWriter, method, channelID string) (refusal, faults.Fault) {
+	if f, ok := s.Take(method); ok {
+		switch {
+		case f.Lost:
+			return lost, f
+		case f.RateLimited():
+			s.write429Locked(w, method, f.RetryAfter)
+		default:
+			writeServerError(w, f.Status)
+		}
+		return refused, f
 	}
 	if channelID != "" && strings.HasPrefix(method, "chat.") {
-		if q, ok := take(s.limits.byChannel, channelID); ok {
+		if q := s.limits.byChannel[channelID]; q != nil && q.n > 0 {
+			if q.n--; q.n == 0 {
+				delete(s.limits.byChannel, channelID)
+			}
 			s.write429Locked(w, method, q.retryAfter)
-			return true
+			return refused, faults.Fault{}
 		}
 	}
-	return false
+	return served, faults.Fault{}
+}
+
+// writeServerError answers as Slack does on a server error: an HTML body;
+// slack-go returns a slack.StatusCodeError.
+func writeServerError(w http.ResponseWriter, status int) {
+	w.Header().Set("Content-Type", "text/html")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte("<html><body>fake server error</body></html>"))
 }
 
 // pacedLocked enforces PostPacing for chat.postMessage into ch.

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/advocate-bot/advocate/internal/faults"
 )
 
 // Config sets up a Server. The zero value of every field selects the default given
@@ -230,7 +232,12 @@ type channel struct {
 
 // Server is a running fake Slack. Create it with New; all methods are safe for
 // concurrent use.
+//
+// Its Script scripts Web API faults by method ("chat.postMessage"):
+// RateLimit, Fail, LoseResponse and Hold, the vocabulary discordfake shares.
 type Server struct {
+	*faults.Script
+
 	cfg  Config
 	srv  *httptest.Server
 	log  *slog.Logger
@@ -253,7 +260,6 @@ type Server struct {
 	responses  map[string]*responseURL
 	posts      []ResponsePost
 	calls      map[string]int
-	holds      map[string]*hold
 	limits     rateLimits
 	socket     socketState
 }
@@ -267,6 +273,10 @@ func New(tb testing.TB, opts ...Option) *Server {
 	}
 	cfg.setDefaults()
 	s := &Server{
+		Script: faults.NewScript(func(method string) bool {
+			_, ok := methods()[method]
+			return ok
+		}),
 		cfg:        cfg,
 		log:        cfg.Logger.With("component", "slackfake"),
 		done:       make(chan struct{}),
@@ -280,7 +290,6 @@ func New(tb testing.TB, opts ...Option) *Server {
 		triggers:   map[string]*trigger{},
 		responses:  map[string]*responseURL{},
 		calls:      map[string]int{},
-		holds:      map[string]*hold{},
 		limits:     newRateLimits(cfg.PostPacing),
 		socket:     newSocketState(),
 	}
@@ -311,6 +320,7 @@ func (s *Server) Close() {
 	s.closed = true
 	conns := append([]*wsConn(nil), s.socket.conns...)
 	s.mu.Unlock()
+	s.Script.Close()
 	close(s.done)
 	for _, c := range conns {
 		c.close()

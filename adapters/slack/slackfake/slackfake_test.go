@@ -248,16 +248,64 @@ func TestRateLimitsSurfaceAsRateLimitedError(t *testing.T) {
 	if !errors.As(err, &rl) || rl.RetryAfter != 3*time.Second {
 		t.Errorf("channel limit: got %v, want a 3s RateLimitedError", err)
 	}
-	if got, want := srv.Count429(), 2; got != want {
-		t.Errorf("Count429: got %d, want %d", got, want)
+	if got, want := srv.RateLimited(), 2; got != want {
+		t.Errorf("RateLimited: got %d, want %d", got, want)
 	}
 
-	srv.FailMethod("users.info", 1, http.StatusServiceUnavailable)
+	srv.Fail("users.info", 1, http.StatusServiceUnavailable)
 	_, err = api.GetUserInfo("U1")
 	var sce slack.StatusCodeError
 	if !errors.As(err, &sce) || sce.Code != http.StatusServiceUnavailable {
 		t.Errorf("injected 503: got %v, want StatusCodeError 503", err)
 	}
+}
+
+func TestLostResponseTakesEffect(t *testing.T) {
+	srv := slackfake.New(t)
+	srv.AddChannel("C1", "help", true)
+	api := apiClient(srv, srv.BotToken())
+	srv.LoseResponse("chat.postMessage", 1, http.StatusBadGateway)
+	_, _, err := api.PostMessage("C1", slack.MsgOptionText("posted anyway", false))
+	var sce slack.StatusCodeError
+	if !errors.As(err, &sce) || sce.Code != http.StatusBadGateway {
+		t.Errorf("lost response: got %v, want StatusCodeError 502", err)
+	}
+	if ms := srv.Messages("C1"); len(ms) != 1 || ms[0].Text != "posted anyway" {
+		t.Errorf("history = %+v, want the post applied", ms)
+	}
+}
+
+func TestHoldKeepsACallUnanswered(t *testing.T) {
+	srv := slackfake.New(t)
+	srv.AddChannel("C1", "help", true)
+	api := apiClient(srv, srv.BotToken())
+	arrived, release := srv.Hold("chat.postMessage")
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := api.PostMessage("C1", slack.MsgOptionText("slow", false))
+		done <- err
+	}()
+	<-arrived
+	if n := len(srv.Messages("C1")); n != 0 {
+		t.Errorf("a held call took effect: %d messages", n)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("released call: %v", err)
+	}
+	if n := len(srv.Messages("C1")); n != 1 {
+		t.Errorf("%d messages after release, want 1", n)
+	}
+}
+
+func TestFaultForAnUnknownMethodPanics(t *testing.T) {
+	srv := slackfake.New(t)
+	defer func() {
+		if recover() == nil {
+			t.Error("a fault for a misspelt method was accepted")
+		}
+	}()
+	srv.Fail("chat.postMesage", 1, http.StatusInternalServerError)
 }
 
 // fakeClock is a settable clock for pacing and expiry.
@@ -299,7 +347,7 @@ func TestPostPacingPerChannel(t *testing.T) {
 	if _, _, err := api.PostMessage("C1", slack.MsgOptionText("later", false)); err != nil {
 		t.Errorf("post after the pace: %v", err)
 	}
-	if got, want := srv.Count429For("chat.postMessage"), 1; got != want {
+	if got, want := srv.RateLimitedCalls("chat.postMessage"), 1; got != want {
 		t.Errorf("429s: got %d, want %d", got, want)
 	}
 	if got, want := len(srv.Messages("C1")), 2; got != want {
@@ -433,7 +481,7 @@ func TestDisconnectMakesTheClientReconnect(t *testing.T) {
 		t.Fatalf("WaitAck after reconnect: %v", err)
 	}
 
-	srv.KillConnections()
+	srv.DropConnections()
 	if err := srv.WaitUntil(ctx, func() bool { return srv.Connections() == 3 }); err != nil {
 		t.Fatalf("no reconnect after a dropped socket: %v", err)
 	}

@@ -544,9 +544,15 @@ func (s *Server) closeSoon(c *wsConn) {
 	}()
 }
 
-// KillConnections drops every socket without a disconnect envelope or close frame,
-// like a network failure; the client notices and reconnects.
-func (s *Server) KillConnections() int {
+// RequestReconnect asks every live socket to reconnect, as Slack does when
+// it rotates connections: Disconnect with reason "refresh_requested". It
+// returns how many sockets were asked.
+func (s *Server) RequestReconnect() int { return s.Disconnect("refresh_requested") }
+
+// DropConnections drops every socket without a disconnect envelope or close
+// frame, like a network failure; the client notices and reconnects. It returns
+// how many sockets were dropped.
+func (s *Server) DropConnections() int {
 	s.mu.Lock()
 	conns := append([]*wsConn(nil), s.socket.conns...)
 	s.mu.Unlock()

@@ -111,7 +111,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, known := methods()[method]
-	if !s.wait(r.Context(), method) {
+	if !s.Wait(r.Context(), method) {
 		return
 	}
 
@@ -128,13 +128,18 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	channelID := s.channelIDLocked(a.str("channel"))
-	if s.injectedRefusalLocked(w, method, channelID) {
+	outcome, fault := s.faultLocked(w, method, channelID)
+	if outcome == refused {
 		return
 	}
-	if ch := s.channels[channelID]; method == "chat.postMessage" && ch != nil && s.pacedLocked(w, method, ch) {
+	if ch := s.channels[channelID]; outcome == served && method == "chat.postMessage" && ch != nil && s.pacedLocked(w, method, ch) {
 		return
 	}
 	body, code, msgs := m.serve(s, a)
+	if outcome == lost {
+		writeServerError(w, fault.Status)
+		return
+	}
 	if code != "" {
 		resp := map[string]any{"ok": false, "error": code}
 		if len(msgs) > 0 {

@@ -66,7 +66,7 @@ func (c Config) YAML() string {
 		level = "info"
 	}
 	w("brand: %s", q("Acme"))
-	w("secret: %s", q("sim-secret-0123456789abcdef"))
+	w("secret: %s", q("sim-secret-0123456789abcdef0123456789abcdef"))
 	w("staff:")
 	w("  slack:")
 	var staff []string

@@ -32,10 +32,11 @@ type DiscordOptions struct {
 }
 
 // Discord is a loopback Discord community (discordfake): a guild with a
-// support, a staff and a showcase channel, a staff role with one member, and
-// an index of what the bot posted, which simulated people wait on. On
-// Discord a case lives in a private thread of the support channel, where the
-// customer and staff talk together.
+// support, a staff (only staff and the bot see it) and a showcase channel, a
+// staff role with one member, and an index of what the bot posted, which
+// simulated people wait on. On Discord a case has a private thread of the
+// support channel for the customer and a thread in the staff channel for
+// staff.
 type Discord struct {
 	// Fake is the loopback Discord the bot talks to.
 	Fake *discordfake.Server
@@ -49,7 +50,9 @@ type Discord struct {
 	mu          sync.Mutex
 	pulse       chan struct{}
 	threadsSeen int
-	threads     map[string]discordfake.Channel // case threads by customer name
+	threads     map[string]discordfake.Channel // private case threads by customer name
+	staffSeen   int
+	staff       map[string]discordfake.Channel // staff case threads by customer name
 	supportSeen int
 	replies     map[string][]discordfake.Message // bot replies by the ID of the message they answer
 	showSeen    int
@@ -62,6 +65,7 @@ func NewDiscord(opts DiscordOptions) *Discord {
 	f.AddGuild(DiscordGuild, "Acme")
 	f.AddChannel(DiscordGuild, DiscordSupport, "support")
 	f.AddChannel(DiscordGuild, DiscordStaffChannel, "staff")
+	f.RestrictChannel(DiscordStaffChannel, DiscordStaffRole, f.BotUserID())
 	f.AddChannel(DiscordGuild, DiscordShowcase, "showcase")
 	f.AddRole(DiscordGuild, DiscordStaffRole, "staff", discordfake.PermManageThreads)
 	f.AddMember(DiscordGuild, DiscordStaffUser, StaffName, DiscordStaffRole)
@@ -71,6 +75,7 @@ func NewDiscord(opts DiscordOptions) *Discord {
 		pulseEvery: opts.Pulse,
 		pulse:      make(chan struct{}),
 		threads:    map[string]discordfake.Channel{},
+		staff:      map[string]discordfake.Channel{},
 		replies:    map[string][]discordfake.Message{},
 	}
 	if d.Rec == nil {
@@ -131,6 +136,7 @@ func (d *Discord) watch(ctx context.Context) {
 // refresh indexes the new case threads, public replies and showcase posts.
 func (d *Discord) refresh() {
 	threads := d.Fake.Threads(DiscordSupport)
+	staff := d.Fake.Threads(DiscordStaffChannel)
 	support := d.Fake.Messages(DiscordSupport)
 	showcase := d.Fake.Messages(DiscordShowcase)
 	bot := d.Fake.BotUserID()
@@ -144,6 +150,12 @@ func (d *Discord) refresh() {
 		}
 	}
 	d.threadsSeen = len(threads)
+	for _, th := range staff[min(d.staffSeen, len(staff)):] {
+		if _, name, ok := strings.Cut(th.Name, " · "); ok {
+			d.staff[name] = th
+		}
+	}
+	d.staffSeen = len(staff)
 	for _, m := range support[min(d.supportSeen, len(support)):] {
 		if m.Author.ID == bot && m.Reference != nil {
 			d.replies[m.Reference.MessageID] = append(d.replies[m.Reference.MessageID], m)
@@ -183,10 +195,13 @@ type DiscordConversation struct {
 	User, Name string
 	// CaseID is the case the bot opened, from its thread's name.
 	CaseID int64
-	// Question is the customer's message; Thread the case's private thread.
-	Question discordfake.Message
-	Thread   discordfake.Channel
-	// Controls, Survey and Prompt are the bot's messages in the thread.
+	// Question is the customer's message; Thread the case's private thread,
+	// StaffThread its thread in the staff channel.
+	Question    discordfake.Message
+	Thread      discordfake.Channel
+	StaffThread discordfake.Channel
+	// Controls is the staff message with the case's buttons in StaffThread;
+	// Survey and Prompt are the bot's messages in Thread.
 	Controls, Survey, Prompt discordfake.Message
 	asked                    time.Time
 }
@@ -204,13 +219,18 @@ func (c *DiscordConversation) lag(kind string, m discordfake.Message, after time
 	c.d.Rec.lag(kind, m.Timestamp.Sub(after))
 }
 
-// awaitThread waits for the bot's first message in the case thread that
-// match accepts.
+// awaitThread waits for the bot's first message in the case's private
+// thread that match accepts.
 func (c *DiscordConversation) awaitThread(ctx context.Context, what string, match func(discordfake.Message) bool) (discordfake.Message, error) {
+	return c.awaitIn(ctx, c.Thread.ID, what, match)
+}
+
+// awaitIn waits for the bot's first message in a channel that match accepts.
+func (c *DiscordConversation) awaitIn(ctx context.Context, channel, what string, match func(discordfake.Message) bool) (discordfake.Message, error) {
 	var found discordfake.Message
 	bot := c.d.Fake.BotUserID()
 	err := c.d.waitFor(ctx, fmt.Sprintf("%s in %s's thread", what, c.Name), func() bool {
-		for _, m := range c.d.Fake.Messages(c.Thread.ID) {
+		for _, m := range c.d.Fake.Messages(channel) {
 			if m.Author.ID == bot && match(m) {
 				found = m
 				return true
@@ -322,9 +342,19 @@ func (c *DiscordConversation) PostQuestion(context.Context) error {
 	return nil
 }
 
-// AwaitStaff waits for the staff controls in the case thread.
+// AwaitStaff waits for the case's staff thread and the controls in it.
 func (c *DiscordConversation) AwaitStaff(ctx context.Context) error {
-	m, err := c.awaitThread(ctx, "the staff controls", withDiscordButton("Resolve"))
+	err := c.d.waitFor(ctx, fmt.Sprintf("%s's staff thread", c.Name), func() bool {
+		c.d.mu.Lock()
+		defer c.d.mu.Unlock()
+		th, ok := c.d.staff[c.Name]
+		c.StaffThread = th
+		return ok
+	})
+	if err != nil {
+		return err
+	}
+	m, err := c.awaitIn(ctx, c.StaffThread.ID, "the staff controls", withDiscordButton("Resolve"))
 	c.Controls = m
 	if err == nil {
 		c.lag(LagStaffControls, m, c.asked)
@@ -332,8 +362,9 @@ func (c *DiscordConversation) AwaitStaff(ctx context.Context) error {
 	return err
 }
 
-// StaffReply has the staff member answer in the thread. Customer and staff
-// share the thread, so nothing is relayed and there is nothing to wait for.
+// StaffReply has the staff member answer in the customer's thread, as staff
+// with Manage Threads may: nothing is relayed and there is nothing to wait
+// for.
 func (c *DiscordConversation) StaffReply(context.Context) error {
 	_, err := c.d.Fake.PostAsUser(c.Thread.ID, DiscordStaffUser, fmt.Sprintf("Fixed case %d for you", c.CaseID))
 	if err != nil {

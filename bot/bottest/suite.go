@@ -1,0 +1,356 @@
+package bottest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// patience bounds every wait of the suite: room for a loaded machine, not a
+// speed assertion.
+const patience = 30 * time.Second
+
+// SuiteConfig is the core configuration every driver starts from: Config()
+// without staff (the driver adds its platform's Sam and Lee).
+func SuiteConfig() bot.Config {
+	cfg := Config()
+	cfg.Staff.ByPlatform = nil
+	return cfg
+}
+
+// Script is one conversation of the suite.
+type Script struct {
+	Name string
+	Run  func(s *S)
+}
+
+// Scripts are the suite's conversations, run in this order by RunSuite.
+var Scripts = []Script{
+	{"TheCustomerNeverSeesTheStaffSide", scriptStaffSideIsPrivate},
+	{"HappyPathToACommunityPost", scriptHappyPath},
+	{"UnhappyRatingReopensAndAlertsStaff", scriptUnhappy},
+}
+
+// RunSuite runs every script as a subtest, each on a fresh driver, and after
+// each one checks that no customer can see anything of the staff side.
+func RunSuite(t *testing.T, newDriver func(t *testing.T) Driver) {
+	for _, sc := range Scripts {
+		t.Run(sc.Name, func(t *testing.T) {
+			s := &S{T: t, D: newDriver(t), ctx: t.Context()}
+			sc.Run(s)
+			s.CustomersSeeNoStaffSide()
+		})
+	}
+}
+
+// S is a running script: the test, the driver, and helpers that wait for
+// state (never for time) and fail the test with what was seen.
+type S struct {
+	*testing.T
+	D     Driver
+	ctx   context.Context
+	notes []string // texts of staff notes, which no customer may ever see
+}
+
+// Ask posts a question in public as who.
+func (s *S) Ask(who, text string) {
+	s.Helper()
+	if err := s.D.Ask(s.ctx, who, text); err != nil {
+		s.Fatalf("%s asks %q: %v", who, text, err)
+	}
+}
+
+// Say posts text as who at a place. It reports false, and logs, when the
+// platform has no way to do it.
+func (s *S) Say(who string, at Where, text string) bool {
+	s.Helper()
+	err := s.D.Say(s.ctx, who, at, text)
+	if errors.Is(err, ErrUnsupported) {
+		s.Logf("skipped: %s cannot say anything %s on this platform", who, at)
+		return false
+	}
+	if err != nil {
+		s.Fatalf("%s says %q %s: %v", who, text, at, err)
+	}
+	return true
+}
+
+// Note has staff write an internal note with the platform's note prefix at a
+// place, and remembers its text as one no customer may see.
+func (s *S) Note(who string, at Where, text string) bool {
+	s.Helper()
+	s.notes = append(s.notes, text)
+	return s.Say(who, at, "!note "+text)
+}
+
+// Command runs a command as who at a place.
+func (s *S) Command(who string, at Where, command, text string) Answer {
+	s.Helper()
+	a, err := s.D.Command(s.ctx, who, at, command, text)
+	if err != nil {
+		s.Fatalf("%s runs %s %s: %v", who, command, at, err)
+	}
+	if command == bot.CmdNote {
+		s.notes = append(s.notes, text)
+	}
+	return a
+}
+
+// Click waits until who sees an enabled button labelled label at a place and
+// presses it.
+func (s *S) Click(who string, at Where, label string) Answer {
+	s.Helper()
+	var a Answer
+	s.wait(fmt.Sprintf("%s to see a button %q %s", who, label, at), func() (bool, error) {
+		var err error
+		a, err = s.D.Click(s.ctx, who, at, label)
+		if errors.Is(err, ErrNoButton) {
+			return false, nil
+		}
+		return err == nil, err
+	}, func() string { return s.describe(who, at) })
+	return a
+}
+
+// Submit submits who's open form.
+func (s *S) Submit(who string, values map[string]string) Answer {
+	s.Helper()
+	a, err := s.D.Submit(s.ctx, who, values)
+	if err != nil {
+		s.Fatalf("%s submits %v: %v", who, values, err)
+	}
+	return a
+}
+
+// Sees waits until who sees a message containing text at a place, and
+// returns it.
+func (s *S) Sees(who string, at Where, text string) Seen {
+	s.Helper()
+	var found Seen
+	s.wait(fmt.Sprintf("%s to see %q %s", who, text, at), func() (bool, error) {
+		seen, err := s.D.View(s.ctx, who, at)
+		for _, m := range seen {
+			if strings.Contains(m.Text, text) {
+				found = m
+				return true, nil
+			}
+		}
+		return false, err
+	}, func() string { return s.describe(who, at) })
+	return found
+}
+
+// Settle waits until the bot has done everything it decided.
+func (s *S) Settle() {
+	s.Helper()
+	if err := s.D.Settle(s.ctx); err != nil {
+		s.Fatalf("settle: %v", err)
+	}
+}
+
+// View is what who sees at a place now.
+func (s *S) View(who string, at Where) []Seen {
+	s.Helper()
+	seen, err := s.D.View(s.ctx, who, at)
+	if err != nil {
+		s.Fatalf("view of %s %s: %v", who, at, err)
+	}
+	return seen
+}
+
+// Count settles, then counts the messages containing text that who sees at
+// a place.
+func (s *S) Count(who string, at Where, text string) int {
+	s.Helper()
+	s.Settle()
+	n := 0
+	for _, m := range s.View(who, at) {
+		if strings.Contains(m.Text, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// NeverSees settles, then fails if who sees a message containing any of texts
+// anywhere.
+func (s *S) NeverSees(who string, texts ...string) {
+	s.Helper()
+	s.Settle()
+	seen, err := s.D.Everything(s.ctx, who)
+	if err != nil {
+		s.Fatalf("everything %s sees: %v", who, err)
+	}
+	for _, m := range seen {
+		for _, text := range texts {
+			if strings.Contains(m.Text, text) {
+				s.Errorf("%s sees %q, which contains %q", who, m.Text, text)
+			}
+		}
+	}
+}
+
+// staffLabels are the labels of the staff controls, in the default texts.
+var staffLabels = []string{"Claim", "Resolve", "Reopen"}
+
+// CustomersSeeNoStaffSide fails if Ada or Ben can see a staff intro, a staff
+// control or any note the script wrote.
+func (s *S) CustomersSeeNoStaffSide() {
+	s.Helper()
+	s.Settle()
+	for _, who := range []string{Ada, Ben} {
+		seen, err := s.D.Everything(s.ctx, who)
+		if err != nil {
+			s.Fatalf("everything %s sees: %v", who, err)
+		}
+		for _, m := range seen {
+			if isStaffIntro(m.Text) {
+				s.Errorf("%s sees the staff intro %q", who, m.Text)
+			}
+			for _, b := range m.Buttons {
+				if slices.Contains(staffLabels, b) {
+					s.Errorf("%s sees the staff button %q on %q", who, b, m.Text)
+				}
+			}
+			for _, n := range s.notes {
+				if strings.Contains(m.Text, n) {
+					s.Errorf("%s sees the note %q in %q", who, n, m.Text)
+				}
+			}
+		}
+	}
+}
+
+// isStaffIntro recognises the default staff intro, "Case #1 from Ada in …".
+func isStaffIntro(text string) bool {
+	rest, ok := strings.CutPrefix(text, "Case #")
+	if !ok {
+		return false
+	}
+	_, after, ok := strings.Cut(rest, " from ")
+	return ok && after != ""
+}
+
+// Events lists the funnel events of one kind of the customer's newest case.
+func (s *S) Events(customer, kind string) []bot.CaseEvent {
+	s.Helper()
+	var out []bot.CaseEvent
+	err := s.D.Store().View(s.ctx, func(tx bot.Tx) error {
+		cs, err := s.caseOf(tx, customer)
+		if err != nil {
+			return err
+		}
+		evs, err := tx.CaseEvents(s.ctx, cs.ID)
+		for _, e := range evs {
+			if e.Kind == kind {
+				out = append(out, e)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		s.Fatalf("events of %s's case: %v", customer, err)
+	}
+	return out
+}
+
+// Case loads the customer's newest case.
+func (s *S) Case(customer string) *bot.Case {
+	s.Helper()
+	var cs *bot.Case
+	err := s.D.Store().View(s.ctx, func(tx bot.Tx) (err error) {
+		cs, err = s.caseOf(tx, customer)
+		return err
+	})
+	if err != nil {
+		s.Fatalf("case of %s: %v", customer, err)
+	}
+	return cs
+}
+
+// WaitStatus waits until the customer's newest case has status st.
+func (s *S) WaitStatus(customer string, st bot.Status) {
+	s.Helper()
+	var got bot.Status
+	s.wait(fmt.Sprintf("%s's case to be %s", customer, st), func() (bool, error) {
+		err := s.D.Store().View(s.ctx, func(tx bot.Tx) error {
+			cs, err := s.caseOf(tx, customer)
+			if err == nil {
+				got = cs.Status
+			}
+			return err
+		})
+		return got == st, err
+	}, func() string { return "status " + string(got) })
+}
+
+func (s *S) caseOf(tx bot.Tx, customer string) (*bot.Case, error) {
+	return CaseOf(s.ctx, tx, customer)
+}
+
+// CaseOf finds the newest case whose customer has the display name customer,
+// for drivers resolving a Where.
+func CaseOf(ctx context.Context, tx bot.Tx, customer string) (*bot.Case, error) {
+	cases, _, err := tx.FindCases(ctx, bot.CaseFilter{})
+	if err != nil {
+		return nil, err
+	}
+	for _, cs := range cases { // newest first
+		if cs.Customer.Name == customer {
+			return cs, nil
+		}
+	}
+	return nil, fmt.Errorf("no case of %s: %w", customer, bot.ErrNotFound)
+}
+
+// wait polls cond until it holds, failing with what describe says after
+// patience runs out.
+func (s *S) wait(what string, cond func() (bool, error), describe func() string) {
+	s.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, patience)
+	defer cancel()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			s.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.Fatalf("gave up waiting for %s; %s", what, describe())
+		case <-tick.C:
+		}
+	}
+}
+
+// describe lists what who sees at a place, for failure messages.
+func (s *S) describe(who string, at Where) string {
+	seen, err := s.D.View(s.ctx, who, at)
+	if err != nil {
+		return fmt.Sprintf("%s's view %s: %v", who, at, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s sees %s:", who, at)
+	for _, m := range seen {
+		fmt.Fprintf(&b, "\n  %q %v", m.Text, m.Buttons)
+	}
+	return b.String()
+}
+
+// String names a place for messages.
+func (w Where) String() string {
+	if w.Customer == "" {
+		return "in " + string(w.Place)
+	}
+	return fmt.Sprintf("in %s (%s's case)", w.Place, w.Customer)
+}

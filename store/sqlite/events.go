@@ -1,0 +1,147 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// stageBit is the bit of cases.stages that marks bot.Stages' stage, or 0.
+func stageBit(stage string) int64 {
+	i := slices.Index(bot.Stages, stage)
+	if i < 0 {
+		return 0
+	}
+	return 1 << i
+}
+
+// kindStage names the funnel stage an event kind reaches, or "".
+func kindStage(kind string) string {
+	switch kind {
+	case bot.KindAskedPublic:
+		return "asked"
+	case bot.KindTakenPrivate:
+		return "taken_private"
+	case bot.KindFirstStaffResponse:
+		return "first_response"
+	case bot.KindResolved:
+		return "resolved"
+	case bot.KindSurveySent:
+		return "surveyed"
+	case bot.KindRated:
+		return "rated"
+	case bot.KindShareOffered:
+		return "offered"
+	case bot.KindShareClicked:
+		return "clicked"
+	case bot.KindShared:
+		return "shared"
+	}
+	return ""
+}
+
+// ratedDetail is what the funnel reads from a rated event's detail.
+type ratedDetail struct {
+	Satisfied bool `json:"satisfied"`
+	Recovery  bool `json:"recovery"`
+}
+
+const recordSQL = `INSERT INTO case_events (case_id, kind, actor, platform, at, detail)
+	VALUES (?, ?, ?, ?, ?, ?)`
+
+// Record appends e to the funnel log (At defaults to now) and marks the stage
+// it reaches on the case, so the funnel is one pass over cases. A rated event
+// whose detail says "satisfied": true also reaches the satisfied stage, and
+// "recovery": true counts a recovery.
+func (t *tx) Record(ctx context.Context, e bot.CaseEvent) error {
+	var detail any
+	if len(e.Detail) > 0 {
+		if !json.Valid(e.Detail) {
+			return fmt.Errorf("store: record %s on case %d: detail is not JSON", e.Kind, e.CaseID)
+		}
+		detail = string(e.Detail)
+	}
+	_, err := t.exec(ctx, recordSQL,
+		nullID(e.CaseID), e.Kind, e.Actor, e.Platform, ms(orNow(e.At, t.now)), detail)
+	if err != nil {
+		return writeErr(err, "record "+e.Kind+" on case", e.CaseID)
+	}
+	bits, recovered := stageBit(kindStage(e.Kind)), false
+	if e.Kind == bot.KindRated && len(e.Detail) > 0 {
+		var d ratedDetail
+		if json.Unmarshal(e.Detail, &d) == nil {
+			bits |= boolBit(d.Satisfied, stageBit("satisfied"))
+			recovered = d.Recovery
+		}
+	}
+	return t.markStages(ctx, e.CaseID, bits, recovered)
+}
+
+const markStagesSQL = `UPDATE cases SET stages = stages | ?, recovered = max(recovered, ?)
+	WHERE id = ?`
+
+// markStages sets stage bits (and the recovered flag when recovered) on a case.
+func (t *tx) markStages(ctx context.Context, caseID, bits int64, recovered bool) error {
+	if caseID == 0 || (bits == 0 && !recovered) {
+		return nil
+	}
+	_, err := t.exec(ctx, markStagesSQL, bits, boolInt(recovered), caseID)
+	if err != nil {
+		return fmt.Errorf("store: mark stages of case %d: %w", caseID, err)
+	}
+	return nil
+}
+
+func boolBit(b bool, bit int64) int64 {
+	if b {
+		return bit
+	}
+	return 0
+}
+
+// eventCols are the columns scanEvent reads, in its order.
+const eventCols = `e.id, coalesce(e.case_id, 0), e.kind, e.actor, e.platform, e.at, e.detail`
+
+func scanEvent(s scanner) (bot.CaseEvent, error) {
+	var (
+		e      bot.CaseEvent
+		at     int64
+		detail sql.NullString
+	)
+	if err := s.Scan(&e.ID, &e.CaseID, &e.Kind, &e.Actor, &e.Platform, &at, &detail); err != nil {
+		return bot.CaseEvent{}, err
+	}
+	e.At = msTime(at)
+	if detail.Valid {
+		e.Detail = json.RawMessage(detail.String)
+	}
+	return e, nil
+}
+
+const caseEventsSQL = `SELECT ` + eventCols + ` FROM case_events e
+	WHERE e.case_id = ? ORDER BY e.at, e.id`
+
+// CaseEvents lists a case's funnel log, oldest first.
+func (t *tx) CaseEvents(ctx context.Context, caseID int64) ([]bot.CaseEvent, error) {
+	rows, err := t.query(ctx, caseEventsSQL, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: events of case %d: %w", caseID, err)
+	}
+	defer rows.Close()
+	var events []bot.CaseEvent
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: events of case %d: %w", caseID, err)
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: events of case %d: %w", caseID, err)
+	}
+	return events, nil
+}

@@ -1,0 +1,61 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+const setTimerSQL = `INSERT INTO timers (case_id, kind, round, due_at)
+	VALUES (?, ?, ?, ?) ON CONFLICT (case_id, kind) DO UPDATE
+	SET round = excluded.round, due_at = excluded.due_at`
+
+// SetTimer creates or replaces the timer (CaseID, Kind).
+func (t *tx) SetTimer(ctx context.Context, tm bot.Timer) error {
+	_, err := t.exec(ctx, setTimerSQL, tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt))
+	if err != nil {
+		return writeErr(err, "set timer "+tm.Kind+" of case", tm.CaseID)
+	}
+	return nil
+}
+
+const cancelTimerSQL = `DELETE FROM timers WHERE case_id = ? AND kind = ?`
+
+// CancelTimer removes the timer (caseID, kind), if there is one.
+func (t *tx) CancelTimer(ctx context.Context, caseID int64, kind string) error {
+	_, err := t.exec(ctx, cancelTimerSQL, caseID, kind)
+	if err != nil {
+		return fmt.Errorf("store: cancel timer %s of case %d: %w", kind, caseID, err)
+	}
+	return nil
+}
+
+const dueTimersSQL = `SELECT case_id, kind, round, due_at FROM timers
+	WHERE due_at <= ? ORDER BY due_at, case_id, kind LIMIT ?`
+
+// DueTimers lists timers due at or before now, earliest first; limit <= 0 means all.
+func (t *tx) DueTimers(ctx context.Context, now time.Time, limit int) ([]bot.Timer, error) {
+	rows, err := t.query(ctx, dueTimersSQL, ms(now), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: due timers: %w", err)
+	}
+	defer rows.Close()
+	var timers []bot.Timer
+	for rows.Next() {
+		var (
+			tm  bot.Timer
+			due int64
+		)
+		if err := rows.Scan(&tm.CaseID, &tm.Kind, &tm.Round, &due); err != nil {
+			return nil, fmt.Errorf("store: due timers: %w", err)
+		}
+		tm.DueAt = msTime(due)
+		timers = append(timers, tm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: due timers: %w", err)
+	}
+	return timers, nil
+}
