@@ -45,7 +45,7 @@ func (t *txn) staffSays(cs *Case, ev Event, inStaffSide bool) error {
 		now := t.tx.Now()
 		cs.FirstResponseAt = now
 		wait := now.Sub(cs.OpenedAt).Seconds()
-		if err := t.record(cs, KindFirstStaffResponse, ev.Author.ID, map[string]any{"seconds": wait}); err != nil {
+		if err := t.record(cs, KindFirstStaffResponse, ev.Author.ID, map[string]any{"seconds": wait, "name": ev.Author.Name}); err != nil {
 			return err
 		}
 		if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerSLA); err != nil {

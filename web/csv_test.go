@@ -129,7 +129,7 @@ func TestEveryCSVDownloadIsNeutralised(t *testing.T) {
 	h.Submit(who, r.Modal, cs.Private.Conversation(), map[string]string{"text": testimonial})
 
 	stages := append([]string{}, bot.Stages...)
-	scoreCols := []string{"recoveries", "csat_satisfied_pct", "ces_average", "nps", "first_response_median_s",
+	scoreCols := []string{"recoveries", "csat_pct", "ces_average", "nps", "first_response_median_s",
 		"first_response_p90_s", "resolution_median_s", "resolution_p90_s"}
 	for _, tt := range []struct {
 		path    string

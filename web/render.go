@@ -28,10 +28,11 @@ func parseTemplates() (*templates, error) {
 			}
 			return t.UTC().Format("2 Jan 2006 15:04")
 		},
-		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"lower": lower,
-		"n":     thousands,
+		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"lower":  lower,
+		"n":      thousands,
+		"plural": plural,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
 	if err != nil {

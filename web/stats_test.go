@@ -56,13 +56,13 @@ func TestScores(t *testing.T) {
 	for _, set := range s.List() {
 		got[set.Scale] = set.Score()
 	}
-	want := map[bot.Scale]string{bot.CSAT: "80.0% satisfied", bot.NPS: "+40", bot.CES: "5.50 / 7"}
+	want := map[bot.Scale]string{bot.CSAT: "80.0%", bot.NPS: "+40", bot.CES: "5.50 / 7"}
 	for sc, w := range want {
 		if got[sc] != w {
 			t.Errorf("%s score: got %q, want %q", sc, got[sc], w)
 		}
 	}
-	if got, want := s.Summary(), "CSAT 80.0% satisfied; CES 5.50 / 7; NPS +40"; got != want {
+	if got, want := s.Summary(), "CSAT 80.0%; CES 5.50 / 7; NPS +40"; got != want {
 		t.Errorf("Summary: got %q, want %q", got, want)
 	}
 	if got := scoreCells(&s); strings.Join(got, ",") != "80.0,5.50,40" {
