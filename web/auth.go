@@ -78,9 +78,9 @@ func mac(key []byte, parts ...string) []byte {
 // returns its cookie value: name, expiry, the random session ID and a MAC.
 // The role is not in it: it is looked up on every request, so removing a user
 // or changing a role takes effect at once.
-func (s *Server) startSession(ctx context.Context, name string, expires time.Time) (string, error) {
+func (s *Server) startSession(ctx context.Context, name string, now, expires time.Time) (string, error) {
 	id := rand.Text()
-	if err := s.sessions.StartSession(ctx, id, name, expires); err != nil {
+	if err := s.sessions.StartSession(ctx, id, name, now, expires); err != nil {
 		return "", fmt.Errorf("start session: %w", err)
 	}
 	exp := strconv.FormatInt(expires.Unix(), 10)
@@ -100,8 +100,8 @@ func (s *Server) session(r *http.Request) (a account, ok bool, err error) {
 	if !known {
 		return account{}, false, nil
 	}
-	user, _, err := s.sessions.Session(r.Context(), id)
-	if errors.Is(err, bot.ErrNotFound) || (err == nil && user != name) {
+	user, expires, err := s.sessions.Session(r.Context(), id)
+	if errors.Is(err, bot.ErrNotFound) || (err == nil && (user != name || !s.now().Before(expires))) {
 		return account{}, false, nil
 	}
 	if err != nil {
@@ -298,7 +298,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	try.succeeded(s.now())
-	cookie, err := s.startSession(r.Context(), a.Name, s.now().Add(s.ttl))
+	now := s.now()
+	cookie, err := s.startSession(r.Context(), a.Name, now, now.Add(s.ttl))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -55,10 +55,11 @@ type Store interface {
 // Sessions keeps the dashboard's sign-ins, so that a logout holds across
 // restarts and instances. *store.DB implements it.
 type Sessions interface {
-	// StartSession records a sign-in of user until expires (and may forget
-	// expired ones).
-	StartSession(ctx context.Context, id, user string, expires time.Time) error
-	// Session returns a live session's user and expiry, or bot.ErrNotFound.
+	// StartSession records a sign-in of user at now until expires (and may
+	// forget the sessions expired by now).
+	StartSession(ctx context.Context, id, user string, now, expires time.Time) error
+	// Session returns a session's user and expiry, or bot.ErrNotFound once
+	// it has ended.
 	Session(ctx context.Context, id string) (user string, expires time.Time, err error)
 	// EndSession ends a session; ending one that is not there is no error.
 	EndSession(ctx context.Context, id string) error

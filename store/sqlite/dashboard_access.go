@@ -40,29 +40,29 @@ func (db *DB) SessionKey(ctx context.Context) ([]byte, error) {
 	return stored, nil
 }
 
-// StartSession records a dashboard sign-in of user until expires. It also
-// deletes the sessions that have expired, so the table holds live ones only.
-func (db *DB) StartSession(ctx context.Context, id, user string, expires time.Time) error {
-	now := ms(db.now())
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM dashboard_sessions WHERE expires_at <= ?`, now); err != nil {
+// StartSession records a dashboard sign-in of user at now until expires. It
+// also deletes the sessions that expired by now, so the table holds live ones
+// only. The times are the dashboard's clock, which decides expiry.
+func (db *DB) StartSession(ctx context.Context, id, user string, now, expires time.Time) error {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM dashboard_sessions WHERE expires_at <= ?`, ms(now)); err != nil {
 		return fmt.Errorf("store: start session: %w", err)
 	}
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO dashboard_sessions (id, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		id, user, now, ms(expires))
+		id, user, ms(now), ms(expires))
 	if err != nil {
 		return fmt.Errorf("store: start session: %w", err)
 	}
 	return nil
 }
 
-// Session returns the user and expiry of a live session, or bot.ErrNotFound
-// when it never began, has ended or has expired.
+// Session returns the user and expiry of a session, or bot.ErrNotFound when
+// it never began or has ended. The caller checks the expiry (an expired one
+// may still be there until the next StartSession).
 func (db *DB) Session(ctx context.Context, id string) (user string, expires time.Time, err error) {
 	var exp int64
 	err = db.read.QueryRowContext(ctx,
-		`SELECT user_name, expires_at FROM dashboard_sessions WHERE id = ? AND expires_at > ?`,
-		id, ms(db.now())).Scan(&user, &exp)
+		`SELECT user_name, expires_at FROM dashboard_sessions WHERE id = ?`, id).Scan(&user, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, fmt.Errorf("store: session: %w", bot.ErrNotFound)
 	}

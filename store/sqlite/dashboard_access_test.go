@@ -45,17 +45,17 @@ func TestSessionKeyMadeOnceAndKept(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	db := openTest(t, Options{Now: clock.Now})
+	db := openTest(t, Options{})
 	ctx := t.Context()
-	if err := db.StartSession(ctx, "s1", "ada", clock.Now().Add(time.Hour)); err != nil {
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC) // the dashboard's clock, not the store's
+	if err := db.StartSession(ctx, "s1", "ada", now, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.StartSession(ctx, "s2", "vic", clock.Now().Add(2*time.Hour)); err != nil {
+	if err := db.StartSession(ctx, "s2", "vic", now, now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	user, exp, err := db.Session(ctx, "s1")
-	if err != nil || user != "ada" || !exp.Equal(clock.Now().Add(time.Hour)) {
+	if err != nil || user != "ada" || !exp.Equal(now.Add(time.Hour)) {
 		t.Errorf("Session(s1): %q %v %v; want ada, in an hour", user, exp, err)
 	}
 	if err := db.EndSession(ctx, "s1"); err != nil {
@@ -67,13 +67,13 @@ func TestSessions(t *testing.T) {
 	if err := db.EndSession(ctx, "never"); err != nil {
 		t.Errorf("EndSession of an unknown session: %v", err)
 	}
-	clock.Advance(2 * time.Hour)
-	if _, _, err := db.Session(ctx, "s2"); !errors.Is(err, bot.ErrNotFound) {
-		t.Errorf("Session at its expiry: %v, want ErrNotFound", err)
-	}
-	// The next sign-in deletes the expired rows.
-	if err := db.StartSession(ctx, "s3", "ada", clock.Now().Add(time.Hour)); err != nil {
+	// A sign-in after s2 expired deletes it.
+	later := now.Add(2 * time.Hour)
+	if err := db.StartSession(ctx, "s3", "ada", later, later.Add(time.Hour)); err != nil {
 		t.Fatal(err)
+	}
+	if _, _, err := db.Session(ctx, "s2"); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("an expired session after the next sign-in: %v, want ErrNotFound", err)
 	}
 	var n int
 	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM dashboard_sessions`).Scan(&n); err != nil || n != 1 {
