@@ -57,6 +57,9 @@ type Core struct {
 	// started is when this Core was made: actions queued before it may have
 	// been posted by a process that stopped before recording it.
 	started time.Time
+	// instance names this Core in the claims it holds on a store that
+	// several instances share (claims.go).
+	instance string
 }
 
 // New checks the configuration and returns a Core. Register adapters before Run.
@@ -90,6 +93,7 @@ func New(opts Options) (*Core, error) {
 		c.now = time.Now
 	}
 	c.started = c.now()
+	c.instance = instanceName()
 	c.log = c.log.With("component", "core")
 	return c, nil
 }

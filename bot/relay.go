@@ -84,6 +84,7 @@ func (c *Core) relay(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			c.release(ctx)
 			return
 		case <-c.poke:
 		case <-tick.C:
@@ -107,7 +108,9 @@ type dispatch struct {
 	// seen by a deep look can start when its destination has room, before
 	// the next deep look.
 	known map[string]Action
-	done  chan laneDone
+	// claims are the destinations held on a shared store (claims.go).
+	claims claims
+	done   chan laneDone
 }
 
 // Deliver delivers the outbox until nothing is due and nothing is in flight.
@@ -122,6 +125,7 @@ func (c *Core) Deliver(ctx context.Context) (int, error) {
 		perDest:  map[string]int{},
 		held:     map[string]time.Time{},
 		known:    map[string]Action{},
+		claims:   claims{held: map[string]bool{}, taken: map[string]time.Time{}},
 		done:     make(chan laneDone, relayLanes),
 	}
 	recheck := time.NewTicker(relayRecheck)
@@ -186,14 +190,22 @@ func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
 	if deep {
 		limit = len(d.inflight) + relayDeepFetch
 	}
-	var due []Action
-	err := c.store.View(ctx, func(tx Tx) error {
-		var err error
-		due, err = tx.PendingActions(ctx, c.now().UTC(), limit)
-		return err
-	})
+	due, err := c.pending(ctx, limit)
 	if err != nil {
-		return fmt.Errorf("pending actions: %w", err)
+		return err
+	}
+	cl, shared := c.store.(Claimer)
+	if shared {
+		fresh, err := c.claim(ctx, cl, d, due)
+		if err != nil {
+			return err
+		}
+		if fresh { // what was read may predate the last holder's commits
+			if due, err = c.pending(ctx, limit); err != nil {
+				return err
+			}
+		}
+		clear(d.known) // another instance may have delivered what an earlier look saw
 	}
 	if len(d.known)+len(due) > 2*relayDeepFetch {
 		clear(d.known)
@@ -224,18 +236,33 @@ func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
 			delete(d.held, a.Lane)
 		}
 		dest := destination(a)
-		if d.perDest[dest] >= relayPerDestination {
+		if d.perDest[dest] >= relayPerDestination || (shared && !d.claims.held[dest]) {
 			continue
 		}
 		delete(d.known, a.Lane)
 		d.inflight[a.Lane] = dest
 		d.perDest[dest]++
+		maybePosted := a.Created.Before(d.claims.taken[dest])
 		go func() {
-			_, err := c.deliverOne(ctx, a)
+			_, err := c.deliverOne(ctx, a, maybePosted)
 			d.done <- laneDone{a: a, err: err}
 		}()
 	}
 	return nil
+}
+
+// pending reads the due lane heads, at most limit.
+func (c *Core) pending(ctx context.Context, limit int) ([]Action, error) {
+	var due []Action
+	err := c.store.View(ctx, func(tx Tx) error {
+		var err error
+		due, err = tx.PendingActions(ctx, c.now().UTC(), limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending actions: %w", err)
+	}
+	return due, nil
 }
 
 // settle takes a lane out of flight after its attempt and returns 1 when the
@@ -279,7 +306,8 @@ var errInterrupted = errors.New("delivery interrupted by shutdown")
 
 // deliverOne attempts one action, trying its fallbacks when the destination
 // cannot take it, and commits the result with its follow-up decisions.
-func (c *Core) deliverOne(ctx context.Context, a Action) (bool, error) {
+// maybePosted says that another process may have posted it unrecorded.
+func (c *Core) deliverOne(ctx context.Context, a Action, maybePosted bool) (bool, error) {
 	if d, ok := c.takeUnrecorded(a.ID); ok {
 		return c.record(ctx, a, d)
 	}
@@ -291,7 +319,7 @@ func (c *Core) deliverOne(ctx context.Context, a Action) (bool, error) {
 	var err error
 	for _, place := range places {
 		var d Delivery
-		d, err = c.attempt(ctx, ad, a, place)
+		d, err = c.attempt(ctx, ad, a, place, maybePosted)
 		if err == nil {
 			return c.record(ctx, a, d)
 		}
@@ -337,7 +365,7 @@ func (c *Core) takeUnrecorded(id int64) (Delivery, bool) {
 // errNothingToDo marks an update or delete of a message that was never posted.
 var errNothingToDo = errors.New("no message to change")
 
-func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string) (Delivery, error) {
+func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string, maybePosted bool) (Delivery, error) {
 	var cs *Case
 	var target Ref
 	err := c.store.View(ctx, func(tx Tx) error {
@@ -360,7 +388,7 @@ func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string) 
 	}
 	m := a.Msg
 	m.Nonce = "adv" + strconv.FormatInt(a.ID, 10)
-	if a.Attempts > 0 || a.LastErr != "" || a.Created.Before(c.started) {
+	if a.Attempts > 0 || a.LastErr != "" || a.Created.Before(c.started) || maybePosted {
 		m.PostedSince = a.Created // an attempt may have posted it unrecorded
 	}
 	switch a.Kind {

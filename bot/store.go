@@ -66,6 +66,10 @@ type Tx interface {
 	CancelTimer(ctx context.Context, caseID int64, kind string) error
 	// DueTimers lists timers due at or before now, earliest first.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
+	// TakeTimer deletes the timer t names if it is still as t says (same
+	// round and due time) and no other transaction is taking it, and reports
+	// whether this one took it: a timer read by several instances fires once.
+	TakeTimer(ctx context.Context, t Timer) (bool, error)
 
 	// Enqueue adds an action to the outbox (sets a.ID; NextAt defaults to Now).
 	Enqueue(ctx context.Context, a *Action) error
@@ -98,6 +102,22 @@ type Tx interface {
 	Forget(ctx context.Context, platform, id string) (cases int, err error)
 	// Purge blanks message texts and offer texts of cases closed before cutoff.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// Claimer is a Store that several instances share. Before the relay delivers
+// to a destination (a channel, a case's private conversation; see
+// destination) it claims it for a lease, so that one instance at a time
+// posts there: in order, at the platform's pace. A store that serves one
+// instance need not implement it.
+type Claimer interface {
+	// ClaimDestinations claims dests for owner, or renews owner's claims, for
+	// lease, and returns those owner now holds; taken are those it took over
+	// from another owner whose lease had run out (a stopped instance, whose
+	// last deliveries there may have been posted unrecorded).
+	ClaimDestinations(ctx context.Context, owner string, dests []string, lease time.Duration) (held, taken []string, err error)
+	// ReleaseDestinations gives up owner's claims, so that other instances
+	// take its destinations at once.
+	ReleaseDestinations(ctx context.Context, owner string) error
 }
 
 // ForgottenPrefix starts the anonymous ID that Tx.Forget gives a person.

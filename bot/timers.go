@@ -38,8 +38,12 @@ func (c *Core) Tick(ctx context.Context) (int, error) {
 }
 
 func (t *txn) fire(tm Timer) error {
-	if err := t.tx.CancelTimer(t.ctx, tm.CaseID, tm.Kind); err != nil {
-		return fmt.Errorf("delete timer: %w", err)
+	taken, err := t.tx.TakeTimer(t.ctx, tm)
+	if err != nil {
+		return fmt.Errorf("take timer: %w", err)
+	}
+	if !taken {
+		return nil // cancelled, replaced or fired since it was read
 	}
 	cs, err := t.tx.Case(t.ctx, tm.CaseID)
 	if errors.Is(err, ErrNotFound) {

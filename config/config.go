@@ -55,9 +55,16 @@ func (f *File) Core() bot.Config {
 	return c
 }
 
-// Store configures the SQLite database.
+// Store configures the database: one SQLite file (the default), or a
+// PostgreSQL database that several instances share.
 type Store struct {
+	// Driver is sqlite or postgres.
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file.
 	Path string `yaml:"path"`
+	// URL is the PostgreSQL connection URL (postgres://user:password@host:5432/db),
+	// usually ${DATABASE_URL}.
+	URL string `yaml:"url"`
 	// KeepMessageText stores message text (questions, transcripts, comments).
 	// Off by default: only metadata is kept.
 	KeepMessageText bool `yaml:"keep_message_text"`
@@ -135,6 +142,11 @@ type Discord struct {
 	ShowcaseChannel string `yaml:"showcase_channel"`
 	// Interactions is "gateway" (default) or "http" (signed HTTP interactions).
 	Interactions string `yaml:"interactions"`
+	// ShardID and ShardCount shard the gateway among several instances: each
+	// runs with its own shard_id (0 … shard_count-1). shard_count 0 or 1: no
+	// sharding.
+	ShardID    int `yaml:"shard_id"`
+	ShardCount int `yaml:"shard_count"`
 }
 
 // Log configures logging.
@@ -226,7 +238,7 @@ func defaults() File {
 	return File{
 		Config: core,
 		Staff:  Staff{NotePrefix: core.Staff.NotePrefix},
-		Store:  Store{Path: "advocate.db"},
+		Store:  Store{Driver: "sqlite", Path: "advocate.db"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
 		Sandbox: Sandbox{
 			Enabled:   true,

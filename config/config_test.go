@@ -553,6 +553,11 @@ func TestValidate(t *testing.T) {
 		{name: "short dashboard token", yaml: "dashboard:\n  token: abc\n", prefixes: []string{"dashboard.token: "}},
 		{name: "bad log", yaml: "log:\n  level: verbose\n  format: xml\n", prefixes: []string{"log.level: ", "log.format: "}},
 		{name: "empty store path", yaml: "store:\n  path: \"\"\n", prefixes: []string{"store.path: "}},
+		{name: "unknown store driver", yaml: "store:\n  driver: mysql\n", prefixes: []string{"store.driver: "}},
+		{name: "postgres without url", yaml: "store:\n  driver: postgres\n", prefixes: []string{"store.url: "}},
+		{name: "postgres with a bad url", yaml: "store:\n  driver: postgres\n  url: \"postgres://ann:s3cret@db:notaport/advocate\"\n",
+			prefixes: []string{"store.url: "}, contains: []string{"postgres://user:password@host"}},
+		{name: "postgres url", yaml: "store:\n  driver: postgres\n  url: \"postgres://ann:s3cret@db.example.com:5432/advocate?sslmode=require\"\n  path: \"\"\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

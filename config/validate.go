@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Validate checks the whole file: the core's settings (bot.Config.Validate) and
@@ -18,7 +20,7 @@ func (f *File) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	core := f.Config
+	core := f.Core() // what bot.New will check again
 	if f.validateSecret(bad) {
 		core.Secret = strings.Repeat("x", MinPlatformSecretLen) // reported once, here
 	}
@@ -29,9 +31,7 @@ func (f *File) Validate() error {
 	if !f.Sandbox.Enabled && !f.Slack.Enabled && !f.Discord.Enabled {
 		bad("sandbox.enabled, slack.enabled, discord.enabled", "all are false: enable at least one platform")
 	}
-	if f.Store.Path == "" {
-		bad("store.path", "required: the SQLite database file")
-	}
+	f.validateStore(bad)
 	if err := checkListen(f.HTTP.Listen); err != nil {
 		bad("http.listen", "%v", err)
 	}
@@ -222,6 +222,14 @@ func (f *File) validateDiscord(bad complaint) {
 	if d.ShowcaseChannel == "" {
 		bad("discord.showcase_channel", "required when discord.enabled is true: the channel ID where testimonials are posted")
 	}
+	switch {
+	case d.ShardCount < 0:
+		bad("discord.shard_count", "%d: want 0 or 1 (no sharding) or the number of shards", d.ShardCount)
+	case d.ShardCount <= 1 && d.ShardID != 0:
+		bad("discord.shard_id", "%d without discord.shard_count above 1", d.ShardID)
+	case d.ShardCount > 1 && (d.ShardID < 0 || d.ShardID >= d.ShardCount):
+		bad("discord.shard_id", "%d: want 0 to %d (discord.shard_count %d)", d.ShardID, d.ShardCount-1, d.ShardCount)
+	}
 }
 
 // DashboardOpenOnNonLoopback reports whether the web server would listen beyond
@@ -328,4 +336,26 @@ func isHex(s string, n int) bool {
 		}
 	}
 	return true
+}
+
+// validateStore checks the store's driver and, for it, the SQLite file or the
+// PostgreSQL URL, which is parsed as the driver will parse it (a password in
+// it is not repeated in the message).
+func (f *File) validateStore(bad func(key, format string, args ...any)) {
+	switch f.Store.Driver {
+	case "sqlite", "":
+		if f.Store.Path == "" {
+			bad("store.path", "required: the SQLite database file")
+		}
+	case "postgres":
+		if f.Store.URL == "" {
+			bad("store.url", "required with store.driver postgres: a connection URL such as postgres://advocate:PASSWORD@db.example.com:5432/advocate, usually ${DATABASE_URL}")
+			return
+		}
+		if _, err := pgconn.ParseConfig(f.Store.URL); err != nil {
+			bad("store.url", "not a PostgreSQL connection URL (postgres://user:password@host:5432/database?sslmode=require): %v", err)
+		}
+	default:
+		bad("store.driver", "%q is not one of sqlite, postgres", f.Store.Driver)
+	}
 }

@@ -196,7 +196,7 @@ func (l caseLog) first(kind string) (bot.CaseEvent, bool) {
 }
 
 // cases reads every case and its log, by case ID.
-func cases(t *testing.T, ctx context.Context, db *sqlite.DB) map[int64]caseLog {
+func cases(t *testing.T, ctx context.Context, db bot.Store) map[int64]caseLog {
 	t.Helper()
 	out := map[int64]caseLog{}
 	err := db.View(ctx, func(tx bot.Tx) error {
@@ -220,7 +220,7 @@ func cases(t *testing.T, ctx context.Context, db *sqlite.DB) map[int64]caseLog {
 }
 
 // outbox counts the actions still pending and the dead ones.
-func outbox(t *testing.T, ctx context.Context, db *sqlite.DB) (pending, dead int) {
+func outbox(t *testing.T, ctx context.Context, db bot.Store) (pending, dead int) {
 	t.Helper()
 	err := db.View(ctx, func(tx bot.Tx) (err error) {
 		pending, dead, err = tx.OutboxStats(ctx)

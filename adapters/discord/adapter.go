@@ -76,6 +76,11 @@ type Options struct {
 	PublicURL string
 	// Interactions is InteractionsGateway (default) or InteractionsHTTP.
 	Interactions string
+	// ShardID and ShardCount shard the gateway connection when ShardCount
+	// is above 1: this instance receives the events of the guilds whose
+	// shard is ShardID (Discord routes by guild ID), as several instances
+	// on one shared store share a bot.
+	ShardID, ShardCount int
 	// Logger receives the adapter's logs, with component=discord.
 	Logger *slog.Logger
 }
@@ -156,6 +161,9 @@ func New(opts Options) (*Adapter, error) {
 	if opts.Interactions == InteractionsHTTP && key == nil {
 		return nil, errors.New("discord: interactions over http need public_key")
 	}
+	if opts.ShardCount > 1 && (opts.ShardID < 0 || opts.ShardID >= opts.ShardCount) {
+		return nil, fmt.Errorf("discord: shard %d of %d: want 0 <= shard_id < shard_count", opts.ShardID, opts.ShardCount)
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -172,6 +180,9 @@ func New(opts Options) (*Adapter, error) {
 	}
 	s.Client = &http.Client{Transport: newGlobalPace(newRewriteTransport(base, nil)), Timeout: 20 * time.Second}
 	s.Identify.Intents = Intents
+	if opts.ShardCount > 1 {
+		s.Identify.Shard = &[2]int{opts.ShardID, opts.ShardCount}
+	}
 	// The adapter supervises reconnection itself (see gateway.go).
 	s.ShouldReconnectOnError = false
 	s.ShouldReconnectVoiceOnSessionError = false

@@ -29,9 +29,11 @@ const (
 	showcaseID = "810000000000000012"
 	generalID  = "810000000000000013"
 	staffRole  = "810000000000000020"
-	customerID = "710000000000000001"
-	staffID    = "710000000000000002"
-	otherID    = "710000000000000003"
+	customerID = "710000000000000001" // Ada
+	staffID    = "710000000000000002" // Sam
+	otherID    = "710000000000000003" // Mallory
+	benID      = "710000000000000004" // another customer
+	leeID      = "710000000000000005" // more staff
 )
 
 // waitFor bounds every wait on a condition.
@@ -57,6 +59,10 @@ type envConfig struct {
 	adapter    func(*Options)
 	policy     func(*gatewayPolicy)
 	core       func(*bot.Config)
+	// handler wraps the core as the adapter's handler.
+	handler func(bot.Handler) bot.Handler
+	// fake changes the community before the bot connects.
+	fake func(*discordfake.Server)
 }
 
 // newEnv starts a community: a guild with a support, a staff (only the staff
@@ -81,6 +87,11 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	f.AddMember(guildID, customerID, "Ada")
 	f.AddMember(guildID, staffID, "Sam", staffRole)
 	f.AddMember(guildID, otherID, "Mallory")
+	f.AddMember(guildID, benID, "Ben")
+	f.AddMember(guildID, leeID, "Lee", staffRole)
+	if cfg.fake != nil {
+		cfg.fake(f)
+	}
 
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "advocate.db"), sqlite.Options{Logger: log})
@@ -139,7 +150,11 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	coreDone := make(chan struct{})
 	adapterDone := make(chan error, 1)
 	go func() { defer close(coreDone); _ = core.Run(runCtx) }()
-	go func() { adapterDone <- a.Run(runCtx, core) }()
+	var h bot.Handler = core
+	if cfg.handler != nil {
+		h = cfg.handler(core)
+	}
+	go func() { adapterDone <- a.Run(runCtx, h) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-adapterDone; err != nil {

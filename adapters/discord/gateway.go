@@ -100,6 +100,7 @@ func (a *Adapter) runGateway(ctx context.Context) error {
 		if !registered {
 			registered = true
 			a.registerCommands(ctx)
+			a.checkStaffChannel(ctx)
 		}
 		select {
 		case <-ctx.Done():

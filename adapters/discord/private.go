@@ -142,6 +142,21 @@ func (a *Adapter) openStaffThread(ctx context.Context, c *bot.Case, nonce string
 	return msg.ID, nil
 }
 
+// checkStaffChannel says at start, rather than at the first case, when the
+// bot cannot use the staff channel: every case would fail to open.
+func (a *Adapter) checkStaffChannel(ctx context.Context) {
+	ch, err := a.session.Channel(a.opts.StaffChannel, discordgo.WithContext(ctx))
+	if err != nil {
+		code, status := restCode(err)
+		a.log.Error("the bot cannot see discord.staff_channel: allow it View Channel there (no case can open until then)",
+			"channel", a.opts.StaffChannel, "status", status, "code", code)
+		return
+	}
+	if ch.Type != discordgo.ChannelTypeGuildText {
+		a.log.Error("discord.staff_channel is not a text channel: case threads cannot start there", "channel", ch.ID, "type", int(ch.Type))
+	}
+}
+
 func (a *Adapter) forgetOpening(caseID int64) {
 	a.mu.Lock()
 	delete(a.opening, caseID)

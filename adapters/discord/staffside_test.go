@@ -89,3 +89,21 @@ func TestStaffThreadOpensOnceDespiteFailures(t *testing.T) {
 		t.Errorf("%d private threads for 2 cases, want 2", n)
 	}
 }
+
+// TestStaffChannelHiddenFromTheBotIsReported: an operator who forgot to let
+// the bot into the staff channel is told at start, not at the first case.
+func TestStaffChannelHiddenFromTheBotIsReported(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	e.eventually("the staff channel checked", func() bool { return e.fake.Calls(discordfake.RouteGetChannel) > 0 })
+	if strings.Contains(e.adapterLogs(), "cannot see discord.staff_channel") {
+		t.Errorf("a usable staff channel was reported:\n%s", e.adapterLogs())
+	}
+
+	hidden := newEnv(t, envConfig{fake: func(f *discordfake.Server) {
+		f.SetOverwrite(staffChID, f.BotUserID(), 0, discordfake.PermViewChannel)
+	}})
+	hidden.eventually("the hidden staff channel reported", func() bool {
+		return strings.Contains(hidden.adapterLogs(), "cannot see discord.staff_channel")
+	})
+}

@@ -29,7 +29,9 @@ const (
 	randomID   = "C0RANDOM001"
 	adaID      = "U0ADA000001" // a customer
 	bobID      = "U0BOB000001" // another community member
+	benID      = "U0BEN000001" // another customer
 	samID      = "U0SAM000001" // staff
+	leeID      = "U0LEE000001" // staff
 )
 
 // modes runs a test in Socket Mode and in HTTP mode.
@@ -57,11 +59,22 @@ type env struct {
 	url     string // HTTP mode: the adapter's handler
 }
 
-// envOption changes the fake's options before it starts.
-type envOption func(*[]slackfake.Option)
+// envConfig is what envOptions change before the env starts.
+type envConfig struct {
+	fake []slackfake.Option
+	// handler wraps the core as the adapter's handler.
+	handler func(bot.Handler) bot.Handler
+}
+
+// envOption changes an env before it starts.
+type envOption func(*envConfig)
 
 func withFake(opts ...slackfake.Option) envOption {
-	return func(o *[]slackfake.Option) { *o = append(*o, opts...) }
+	return func(c *envConfig) { c.fake = append(c.fake, opts...) }
+}
+
+func withHandler(wrap func(bot.Handler) bot.Handler) envOption {
+	return func(c *envConfig) { c.handler = wrap }
 }
 
 func newEnv(t *testing.T, mode string, opts ...envOption) *env {
@@ -71,21 +84,24 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	logs := &testkit.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	fakeOpts := []slackfake.Option{
+	conf := envConfig{fake: []slackfake.Option{
 		slackfake.WithAckTimeout(10 * time.Second),
 		// Slack retries an HTTP delivery at once, after 1 min and after 5 min;
 		// the same three retries, compressed
 		slackfake.WithDelivery(10*time.Second, 0, 10*time.Millisecond, 10*time.Millisecond),
-	}
+	}}
 	for _, o := range opts {
-		o(&fakeOpts)
+		o(&conf)
 	}
-	fake := slackfake.New(t, fakeOpts...)
+	fake := slackfake.New(t, conf.fake...)
 	fake.AddUser(adaID, "Ada")
 	fake.AddUser(bobID, "Bob")
+	fake.AddUser(benID, "Ben")
 	fake.AddUser(samID, "Sam")
+	fake.AddUser(leeID, "Lee")
 	fake.AddChannel(supportID, "support", true)
 	fake.AddChannel(staffID, "staff", false)
+	fake.AddMembers(staffID, samID, leeID)
 	fake.AddChannel(showcaseID, "showcase", true)
 	fake.AddChannel(randomID, "random", true)
 
@@ -94,7 +110,7 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	cfg := bottest.Config()
-	cfg.Staff.Set(bot.Slack, bot.StaffIDs{Users: []string{samID}})
+	cfg.Staff.Set(bot.Slack, bot.StaffIDs{Users: []string{samID, leeID}})
 	core, err := bot.New(bot.Options{Store: db, Config: cfg, Logger: log})
 	if err != nil {
 		t.Fatalf("new core: %v", err)
@@ -133,7 +149,11 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := adapter.Run(runCtx, core); err != nil {
+		var h bot.Handler = core
+		if conf.handler != nil {
+			h = conf.handler(core)
+		}
+		if err := adapter.Run(runCtx, h); err != nil {
 			t.Errorf("adapter.Run: %v", err)
 		}
 	}()

@@ -24,7 +24,7 @@ func (e *env) openStore(cmd *cobra.Command) (appStore, *config.File, error) {
 	}
 	db, err := openDB(cmd.Context(), f, e.logger(f), false)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", f.Store.Path, err)
+		return nil, nil, fmt.Errorf("open %s: %w", storeName(f), err)
 	}
 	return db, f, nil
 }
@@ -47,6 +47,11 @@ func checkConfigCommand(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// What run checks next, before it opens the database: each
+			// platform's own options (a sandbox persona's name, say).
+			if err := (&app{cfg: f, log: e.logger(f)}).buildAdapters(); err != nil {
+				return err
+			}
 			var platforms []string
 			for name, on := range map[string]bool{"sandbox": f.Sandbox.Enabled, "slack": f.Slack.Enabled, "discord": f.Discord.Enabled} {
 				if on {
@@ -54,7 +59,7 @@ func checkConfigCommand(e *env) *cobra.Command {
 				}
 			}
 			fmt.Fprintf(e.stdout, "configuration OK: store %s, listen %s, %d share target(s), platforms %v\n",
-				f.Store.Path, f.HTTP.Listen, len(f.Share.Targets), sortStrings(platforms))
+				storeName(f), f.HTTP.Listen, len(f.Share.Targets), sortStrings(platforms))
 			for _, note := range f.Notes() {
 				fmt.Fprintln(e.stdout, "note:", note)
 			}

@@ -54,7 +54,7 @@ func newRoot(e *env) *cobra.Command {
 	}
 	root.PersistentFlags().String("config", "config.example.yaml", "configuration file (YAML)")
 	root.AddCommand(
-		runCommand(e), reportCommand(e), exportCommand(e), forgetCommand(e), outboxCommand(e),
+		runCommand(e), reportCommand(e), exportCommand(e), forgetCommand(e), outboxCommand(e), migrateStoreCommand(e),
 		checkConfigCommand(e), versionCommand(e), discordCommand(e),
 	)
 	return root

@@ -284,6 +284,8 @@ func TestRunRefusesWhatCheckConfigRefuses(t *testing.T) {
 		{"example secret on slack", "secret: sandbox-only-secret-change-me\n" + slackOn, "published example value"},
 		{"short secret on discord", "secret: test-secret-0123456789abcdef\n" + discordOn, "too short (28 bytes) with discord enabled"},
 		{"misspelt key", "secret: test-secret-0123456789abcdef\nsla:\n  first_responce: 2h\n", "did you mean first_response?"},
+		{"sandbox persona without a letter", "secret: test-secret-0123456789abcdef\nsandbox:\n  customers: [\"!!!\"]\n", "has no letter or digit"},
+		{"slack staff channel blank", "secret: test-secret-0123456789abcdef0123\n" + strings.Replace(slackOn, "staff_channel: C1", "staff_channel: \"  \"", 1), "staff channel is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

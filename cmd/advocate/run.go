@@ -64,13 +64,17 @@ type app struct {
 	ln       net.Listener
 }
 
-// openApp opens the store, builds the core and adapters, and binds the
-// listener. f must have passed config.LoadValid (or Validate): that check,
-// shared with check-config, holds the configuration's rules.
+// openApp builds the adapters, opens the store, builds the core and binds the
+// listener. f must have passed config.LoadValid (or Validate): that check and
+// buildAdapters, both shared with check-config, hold the configuration's rules,
+// and both come before the database is opened.
 func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error) {
 	a := &app{cfg: f, log: log, mux: http.NewServeMux()}
 	for _, note := range f.Notes() {
 		log.Warn(note)
+	}
+	if err := a.buildAdapters(); err != nil {
+		return nil, err
 	}
 	db, err := openDB(ctx, f, log, true)
 	var locked *sqlite.LockedError
@@ -78,13 +82,9 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 		return nil, err // it names the file and the other process
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", f.Store.Path, err)
+		return nil, fmt.Errorf("open store %s: %w", storeName(f), err)
 	}
 	a.db = db
-	if err := a.buildAdapters(); err != nil {
-		db.Close()
-		return nil, err
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg)})
@@ -111,10 +111,13 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	return a, nil
 }
 
-// buildAdapters creates the enabled platforms' adapters. It may add staff IDs to
-// the core's configuration (the sandbox's staff personas).
+// buildAdapters creates the enabled platforms' adapters, which check their
+// options without a network call, and reports every platform's problems
+// together. It may add staff IDs to the core's configuration (the sandbox's
+// staff personas).
 func (a *app) buildAdapters() error {
 	f := a.cfg
+	var errs []error
 	if f.Sandbox.Enabled {
 		sb, err := sandbox.New(sandbox.Options{
 			Customers:    f.Sandbox.Customers,
@@ -124,11 +127,12 @@ func (a *app) buildAdapters() error {
 			Logger:       a.log,
 		})
 		if err != nil {
-			return fmt.Errorf("sandbox: %w", err)
+			errs = append(errs, err) // each adapter names itself
+		} else {
+			f.Staff.Sandbox.Users = append(f.Staff.Sandbox.Users, sb.StaffIDs()...)
+			a.sandbox = sb
+			a.adapters = append(a.adapters, sb)
 		}
-		f.Staff.Sandbox.Users = append(f.Staff.Sandbox.Users, sb.StaffIDs()...)
-		a.sandbox = sb
-		a.adapters = append(a.adapters, sb)
 	}
 	if f.Slack.Enabled {
 		sl, err := slackadapter.New(slackadapter.Options{
@@ -138,10 +142,11 @@ func (a *app) buildAdapters() error {
 			UserGroups: f.Staff.Slack.Roles, PostInterval: f.Slack.PostInterval.D(), Logger: a.log,
 		})
 		if err != nil {
-			return fmt.Errorf("slack: %w", err)
+			errs = append(errs, err)
+		} else {
+			a.slack = sl
+			a.adapters = append(a.adapters, sl)
 		}
-		a.slack = sl
-		a.adapters = append(a.adapters, sl)
 	}
 	if f.Discord.Enabled {
 		if len(f.Staff.Discord.Roles) == 0 && f.Discord.StaffRole != "" {
@@ -152,14 +157,16 @@ func (a *app) buildAdapters() error {
 			APIURL: f.Discord.APIURL, Guilds: f.Discord.Guilds, SupportChannels: f.Discord.SupportChannels,
 			StaffRole: f.Discord.StaffRole, StaffChannel: f.Discord.StaffChannel, ShowcaseChannel: f.Discord.ShowcaseChannel,
 			PublicURL: f.HTTP.PublicURL, Interactions: f.Discord.Interactions, Logger: a.log,
+			ShardID: f.Discord.ShardID, ShardCount: f.Discord.ShardCount,
 		})
 		if err != nil {
-			return fmt.Errorf("discord: %w", err)
+			errs = append(errs, err)
+		} else {
+			a.discord = d
+			a.adapters = append(a.adapters, d)
 		}
-		a.discord = d
-		a.adapters = append(a.adapters, d)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // sandboxPath keeps the simulated community's history next to the database.
@@ -240,6 +247,9 @@ func (a *app) run(ctx context.Context) error {
 		_ = a.core.Run(work)
 	}()
 	go a.purgeLoop(work)
+	if l, ok := a.db.(outboxListener); ok {
+		go func() { _ = l.Listen(work, a.core.Poke) }()
+	}
 	go func() {
 		if err := srv.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs <- fmt.Errorf("http: %w", err)

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/store/postgres"
 	"github.com/advocate-bot/advocate/store/sqlite"
 	"github.com/advocate-bot/advocate/web"
 )
@@ -25,6 +29,13 @@ type dashboardStore interface {
 	SessionKey(ctx context.Context) ([]byte, error)
 }
 
+// outboxListener is a store several instances share that tells when any of
+// them has queued outbox actions (PostgreSQL's LISTEN/NOTIFY), so that the
+// relay holding the destination delivers them at once.
+type outboxListener interface {
+	Listen(ctx context.Context, wake func()) error
+}
+
 // appStore is the database as the binary uses it: the core's contract, the
 // dashboard's reads and sign-ins, and the export.
 type appStore interface {
@@ -34,9 +45,26 @@ type appStore interface {
 	exportStore
 }
 
-// openDB opens the configured database. A running bot opens it exclusive:
-// one SQLite file serves one bot, and a second fails at once (the tool
-// commands open it beside a running bot).
+// openDB opens the configured database. A running bot opens a SQLite file
+// exclusive: one file serves one bot, and a second fails at once (the tool
+// commands open it beside a running bot). A PostgreSQL database serves any
+// number of instances.
 func openDB(ctx context.Context, f *config.File, log *slog.Logger, exclusive bool) (appStore, error) {
+	if f.Store.Driver == "postgres" {
+		return postgres.Open(ctx, f.Store.URL, postgres.Options{Logger: log})
+	}
 	return sqlite.Open(ctx, f.Store.Path, sqlite.Options{Logger: log, Exclusive: exclusive})
+}
+
+// storeName names the configured database for messages: the SQLite file, or
+// the PostgreSQL server and database without the credentials.
+func storeName(f *config.File) string {
+	if f.Store.Driver != "postgres" {
+		return f.Store.Path
+	}
+	c, err := pgconn.ParseConfig(f.Store.URL)
+	if err != nil {
+		return "postgres (unreadable store.url)"
+	}
+	return fmt.Sprintf("postgres %s:%d/%s", c.Host, c.Port, c.Database)
 }

@@ -42,6 +42,10 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) bot.Store { return openTest(t, Options{}) })
 }
 
+func TestConformanceReads(t *testing.T) {
+	storetest.RunReads(t, func(t *testing.T) storetest.Reads { return openTest(t, Options{}) })
+}
+
 // mustUpdate runs fn in a write transaction and fails the test on error.
 func mustUpdate(t *testing.T, db *DB, fn func(ctx context.Context, tx bot.Tx) error) {
 	t.Helper()

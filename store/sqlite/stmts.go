@@ -39,7 +39,7 @@ func writeSQL() []string {
 		seenSQL, createCaseSQL, updateCaseSQL, recordSQL, markStagesSQL,
 		createOfferSQL, updateOfferSQL,
 		enqueueSQL, requeueSQL, markDeliveredSQL, forgetDeliverySQL, rememberDeliverySQL, markFailedSQL,
-		putPersonSQL, putRatingSQL, ratingCommentSQL, setTimerSQL, cancelTimerSQL,
+		putPersonSQL, putRatingSQL, ratingCommentSQL, setTimerSQL, cancelTimerSQL, takeTimerSQL,
 		savepointSQL, releaseSQL, rollbackToSQL,
 	)
 }

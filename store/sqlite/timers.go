@@ -32,6 +32,22 @@ func (t *tx) CancelTimer(ctx context.Context, caseID int64, kind string) error {
 	return nil
 }
 
+const takeTimerSQL = `DELETE FROM timers WHERE case_id = ? AND kind = ? AND round = ? AND due_at = ?`
+
+// TakeTimer deletes tm if it is still as tm says. One writer at a time: no
+// other transaction can be taking it.
+func (t *tx) TakeTimer(ctx context.Context, tm bot.Timer) (bool, error) {
+	res, err := t.exec(ctx, takeTimerSQL, tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt))
+	if err != nil {
+		return false, fmt.Errorf("store: take timer %s of case %d: %w", tm.Kind, tm.CaseID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: take timer %s of case %d: %w", tm.Kind, tm.CaseID, err)
+	}
+	return n == 1, nil
+}
+
 const dueTimersSQL = `SELECT case_id, kind, round, due_at FROM timers
 	WHERE due_at <= ? ORDER BY due_at, case_id, kind LIMIT ?`
 

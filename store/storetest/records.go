@@ -231,6 +231,7 @@ func testTimers(t *testing.T, s bot.Store) {
 		{"earliest first", at(3 * time.Hour), 0, []bot.Timer{sla, expire, remind}},
 		{"limit", at(3 * time.Hour), 2, []bot.Timer{sla, expire}},
 	}
+	defer testTakeTimer(t, s, sla, remind)
 	view(t, s, func(ctx context.Context, tx bot.Tx) error {
 		for _, tt := range tests {
 			got, err := tx.DueTimers(ctx, tt.now, tt.limit)
@@ -243,4 +244,29 @@ func testTimers(t *testing.T, s bot.Store) {
 		}
 		return nil
 	})
+}
+
+// testTakeTimer takes sla once, refuses it a second time, and refuses remind
+// once it has been replaced by a later one.
+func testTakeTimer(t *testing.T, s bot.Store, sla, remind bot.Timer) {
+	t.Helper()
+	later := remind
+	later.DueAt = later.DueAt.Add(time.Hour)
+	update(t, s, func(ctx context.Context, tx bot.Tx) error { return tx.SetTimer(ctx, later) })
+	for _, c := range []struct {
+		name string
+		tm   bot.Timer
+		want bool
+	}{{"due timer", sla, true}, {"taken timer", sla, false}, {"replaced timer", remind, false}, {"its replacement", later, true}} {
+		update(t, s, func(ctx context.Context, tx bot.Tx) error {
+			got, err := tx.TakeTimer(ctx, c.tm)
+			if err != nil {
+				return err
+			}
+			if got != c.want {
+				t.Errorf("TakeTimer of the %s: got %v, want %v", c.name, got, c.want)
+			}
+			return nil
+		})
+	}
 }

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"Rollback", testRollback},
 		{"ViewReadOnly", testViewReadOnly},
 		{"Now", testNow},
+		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"CaseRoundTrip", testCaseRoundTrip},
 		{"ActiveCaseFor", testActiveCaseFor},
 		{"CaseByConversation", testCaseByConversation},

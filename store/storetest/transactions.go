@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -149,6 +151,75 @@ func testNow(t *testing.T, s bot.Store) {
 		want := now.Truncate(time.Millisecond)
 		if !got.OpenedAt.Truncate(time.Millisecond).Equal(want) || got.OpenedAt.Location() != time.UTC {
 			t.Errorf("OpenedAt defaulted: got %v, want %v (UTC)", got.OpenedAt, want)
+		}
+		return nil
+	})
+}
+
+// testConcurrentUpdates runs many Updates at once, as the bot does under
+// load (group commit batches them on SQLite; PostgreSQL runs them side by
+// side): each commits or fails alone, and an event ID seen by several
+// concurrent transactions has its effect once.
+func testConcurrentUpdates(t *testing.T, s bot.Store) {
+	const events, copies = 16, 3
+	boom := errors.New("boom")
+	var wg sync.WaitGroup
+	errs := make(chan error, events*copies)
+	for i := range events * copies {
+		wg.Go(func() {
+			id := fmt.Sprint("e", i%events)
+			errs <- s.Update(t.Context(), func(tx bot.Tx) error {
+				seen, err := tx.Seen(t.Context(), id)
+				if err != nil || seen {
+					return err
+				}
+				c := sampleCase(id, day(0))
+				if err := tx.CreateCase(t.Context(), &c); err != nil {
+					return err
+				}
+				if i%events == 5 {
+					return boom // its writes, the event ID too, are rolled back
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && !errors.Is(err, boom) {
+			t.Errorf("Update: %v", err)
+		}
+	}
+	view(t, s, func(ctx context.Context, tx bot.Tx) error {
+		for i := range events {
+			id := fmt.Sprint("e", i)
+			cases, n, err := tx.FindCases(ctx, bot.CaseFilter{CustomerID: id})
+			if err != nil {
+				return err
+			}
+			want := 1
+			if i == 5 {
+				want = 0
+			}
+			if n != want || len(cases) != want {
+				t.Errorf("cases of %s: got %d, want %d", id, n, want)
+			}
+		}
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		for _, c := range []struct {
+			id   string
+			want bool
+		}{{"e0", true}, {"e15", true}, {"e5", false}} {
+			got, err := tx.Seen(ctx, c.id)
+			if err != nil {
+				return err
+			}
+			if got != c.want {
+				t.Errorf("Seen(%s) after the burst: got %v, want %v", c.id, got, c.want)
+			}
 		}
 		return nil
 	})

@@ -52,7 +52,9 @@ func TestOpenReceivesReadyAndGuilds(t *testing.T) {
 
 func TestHeartbeatsAreAcknowledged(t *testing.T) {
 	t.Parallel()
-	f := newFake(t, Options{HeartbeatInterval: 50 * time.Millisecond})
+	// discordgo gives up after five intervals without an ACK; 200 ms leaves a
+	// loaded machine a second to deliver each one (50 ms failed under load).
+	f := newFake(t, Options{HeartbeatInterval: 200 * time.Millisecond})
 	newClient(t, f, clientOpts{})
 	// discordgo sends a heartbeat at once and then one per interval, and
 	// reconnects after its sixth heartbeat if no ACK arrived in five intervals:

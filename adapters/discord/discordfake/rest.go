@@ -340,6 +340,9 @@ func (s *Server) getChannel(q *request) response {
 	if c == nil {
 		return unknownChannel()
 	}
+	if resp, ok := s.botMay(c, 0); !ok {
+		return resp
+	}
 	return okJSON(s.wireChannel(c))
 }
 

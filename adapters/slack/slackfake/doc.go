@@ -23,8 +23,13 @@
 // limits, Block Kit length limits, and signed HTTP deliveries with Slack's retry
 // headers.
 //
-// Not modelled: channel membership (the bot is in every channel and may post
-// anywhere), multi-person DMs, files, reactions, attachments beyond "present",
+// Visibility: public channels are seen by every member, private ones by the
+// members added with AddMembers, a DM by its user; the bot is in every
+// channel and may post anywhere. People post, click, run commands and
+// shortcuts only where they can see (CanView); VisibleTo lists what a person
+// can read, the ephemeral messages shown to them included.
+//
+// Not modelled: joining and leaving channels, multi-person DMs, files, reactions, attachments beyond "present",
 // message_changed and message_deleted events, the ten-connection limit of Socket
 // Mode, token revocation, and Slack's burst allowance on rate limits.
 //

@@ -78,6 +78,9 @@ func (s *Server) userMessageLocked(userID, channelID, threadTS, text string) (*M
 	if ch == nil {
 		return nil, nil, fmt.Errorf("slackfake: unknown channel %q (AddChannel first)", channelID)
 	}
+	if err := s.seeLocked(ch, userID); err != nil {
+		return nil, nil, err
+	}
 	if threadTS != "" {
 		parent := threadParent(ch, threadTS)
 		if parent == "" {
@@ -304,6 +307,9 @@ func (s *Server) clickPayloadLocked(userID, channelID, messageTS, actionID, valu
 	ch := s.channels[channelID]
 	if ch == nil {
 		return nil, fmt.Errorf("slackfake: unknown channel %q", channelID)
+	}
+	if err := s.seeLocked(ch, userID); err != nil {
+		return nil, err
 	}
 	var (
 		blocks []byte
@@ -552,6 +558,9 @@ func (s *Server) shortcutPayloadLocked(userID, channelID, messageTS, callbackID 
 	if ch == nil {
 		return nil, fmt.Errorf("slackfake: unknown channel %q", channelID)
 	}
+	if err := s.seeLocked(ch, userID); err != nil {
+		return nil, err
+	}
 	m := ch.find(messageTS)
 	if m == nil {
 		return nil, fmt.Errorf("slackfake: no message %s in %s", messageTS, channelID)
@@ -641,6 +650,9 @@ func (s *Server) slashFormLocked(userID, channelID, command, text string) (url.V
 	}
 	if ch == nil {
 		return nil, nil, fmt.Errorf("slackfake: unknown channel %q", channelID)
+	}
+	if err := s.seeLocked(ch, userID); err != nil {
+		return nil, nil, err
 	}
 	return url.Values{
 		"token":                 {s.cfg.VerificationToken},

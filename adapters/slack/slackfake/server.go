@@ -222,6 +222,7 @@ type Ephemeral struct {
 type channel struct {
 	id, name string
 	public   bool
+	members  map[string]bool // who sees a private channel, besides the bot
 	im       bool
 	user     string // the other member of a DM
 	created  int64
@@ -375,7 +376,8 @@ func (s *Server) PutUser(u User) {
 }
 
 // AddChannel creates a public or private channel the bot is a member of. Adding an
-// existing ID renames it and keeps its history.
+// existing ID renames it and keeps its history. People see a private channel
+// only once they are added to it (AddMembers).
 func (s *Server) AddChannel(id, name string, public bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -13,6 +13,9 @@ import (
 type Config struct {
 	// StorePath is the SQLite file.
 	StorePath string
+	// StoreURL, when set, is a PostgreSQL database (store.driver postgres)
+	// used instead of the SQLite file: several bots may share it.
+	StoreURL string
 	// Listen is http.listen; "127.0.0.1:0" (any free port) when empty.
 	Listen string
 	// Slack turns the Slack adapter on against a (fake) workspace.
@@ -101,6 +104,10 @@ func (c Config) YAML() string {
 		q(LabelReview), q("https://www.trustpilot.com/evaluate/example.com"))
 	w("store:")
 	w("  path: %s", q(c.StorePath))
+	if c.StoreURL != "" {
+		w("  driver: postgres")
+		w("  url: %s", q(c.StoreURL))
+	}
 	w("http:")
 	w("  listen: %s", q(listen))
 	w("sandbox:")

@@ -69,6 +69,7 @@ func NewSlack(opts SlackOptions) *Slack {
 	fake.AddChannel(StaffChannel, "staff", false)
 	fake.AddChannel(ShowcaseChannel, "showcase", true)
 	fake.AddUser(StaffUser, StaffName)
+	fake.AddMembers(StaffChannel, StaffUser)
 	s := &Slack{
 		Fake:       fake,
 		Rec:        opts.Recorder,

@@ -10,10 +10,15 @@ import (
 	"github.com/advocate-bot/advocate/bot/bottest"
 )
 
-// TestHappyPathToShowcase follows a question from the support channel to a
-// testimonial in the showcase channel, through the private thread, the
-// survey and the consented, edited post.
-func TestHappyPathToShowcase(t *testing.T) {
+// The conversation itself is the shared suite's (suite_test.go). These tests
+// check what only Discord has: message references, thread types and
+// membership, the staff thread's starter, interaction response types, link
+// buttons through the tracking redirect, modals, mentions and logs.
+
+// TestDiscordShapeOfAConversation follows a question from the support
+// channel to a testimonial in the showcase channel and checks how each step
+// looks on Discord.
+func TestDiscordShapeOfAConversation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	const question = "My invoice shows the wrong amount"
@@ -56,27 +61,9 @@ func TestHappyPathToShowcase(t *testing.T) {
 		t.Error("the staff thread is visible to the customer or hidden from staff")
 	}
 	e.botMessage(staff.ID, question) // the staff intro quotes the question
-
-	// Staff answer in the staff thread: relayed to the customer, attributed.
-	e.post(staff.ID, staffID, "Could you send me the invoice number?")
-	relayed := e.botMessage(thread.ID, "Could you send me the invoice number?")
-	if !strings.Contains(relayed.Content, "Sam") {
-		t.Errorf("relayed staff reply %q does not name the staff member", relayed.Content)
-	}
+	// Staff may answer in the private thread directly (Manage Threads).
+	e.post(thread.ID, staffID, "Found it, INV-42 is fixed")
 	e.waitKind(cs.ID, bot.KindFirstStaffResponse)
-	// The customer's answer reaches the staff thread.
-	e.post(thread.ID, customerID, "It is INV-42")
-	e.botMessage(staff.ID, "INV-42")
-	// Staff may also answer in the private thread directly (Manage Threads).
-	e.post(thread.ID, staffID, "Found it, fixing now")
-	e.eventually("the transcript", func() bool {
-		return bottest.Count(e.kinds(cs.ID), bot.KindMessage) == 3
-	})
-	for _, text := range e.sees(customerID) {
-		if strings.Contains(text, "Case #") {
-			t.Errorf("the customer can read %q from the staff side", text)
-		}
-	}
 
 	// Staff resolve with the button.
 	controls, _ := e.withButton(staff.ID, "Resolve")
@@ -189,9 +176,10 @@ func TestHappyPathToShowcase(t *testing.T) {
 	}
 }
 
-// TestUnhappyRatingReopens: a low rating alerts staff in the staff channel,
-// reopens the case, and no testimonial is offered.
-func TestUnhappyRatingReopens(t *testing.T) {
+// TestResolveByCommandAndAlert: /case resolve in the staff thread is answered
+// with an ephemeral message; the alert of a low rating in the staff channel
+// pings nobody; review links stay link buttons for an unhappy customer.
+func TestResolveByCommandAndAlert(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	_, thread, cs := e.openCase("The app crashes on start")

@@ -13,7 +13,15 @@ import (
 	"github.com/advocate-bot/advocate/bot/bottest"
 )
 
-func TestHappyPathToShowcasePost(t *testing.T) {
+// The conversation itself is the shared suite's (suite_test.go). These tests
+// check what only Slack has: replies threaded under the question and the
+// case's root, escaping, link buttons that report their click, the DM as the
+// answer to a modal, redeliveries, socket reconnection, rate limits,
+// signatures, slash commands and shortcuts.
+
+// TestSlackShapeOfAConversation follows a question to a testimonial and
+// checks how each step looks on Slack.
+func TestSlackShapeOfAConversation(t *testing.T) {
 	modes(t, func(t *testing.T, mode string) {
 		e := newEnv(t, mode)
 		dm := e.fake.DMChannel(adaID)
@@ -106,39 +114,6 @@ func TestHappyPathToShowcasePost(t *testing.T) {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the log contains %q", secret)
 			}
-		}
-	})
-}
-
-func TestUnhappyRatingReopensAndAlertsStaff(t *testing.T) {
-	modes(t, func(t *testing.T, mode string) {
-		e := newEnv(t, mode)
-		dm := e.fake.DMChannel(adaID)
-		e.say(adaID, supportID, "The app logs me out every minute")
-		root := e.staffRoot(1)
-		e.click(samID, e.withButton(staffID, "Resolve"), "Resolve")
-		e.click(adaID, e.withButton(dm, "1"), "1")
-
-		alert := e.botMessage(staffID, "was rated 1/5")
-		if alert.ThreadTS != "" {
-			t.Errorf("alert: got a thread reply, want a top-level alert in the staff channel")
-		}
-		e.botMessage(dm, "sorry we didn't get this right")
-		e.waitFor("new staff controls in the case thread", func() bool {
-			n := 0
-			for _, m := range e.threadReplies(staffID, root.TS) {
-				if hasButton(m, "Resolve") {
-					n++
-				}
-			}
-			return n == 2
-		})
-		e.settled()
-		if got, want := e.cases()[0].Status, bot.StatusReopened; got != want {
-			t.Errorf("status: got %s, want %s", got, want)
-		}
-		if kinds := e.kinds(1); !bottest.HasKinds(kinds, bot.KindResolved, bot.KindRated, bot.KindReopened) {
-			t.Errorf("funnel: got %v", kinds)
 		}
 	})
 }

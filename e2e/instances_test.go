@@ -1,0 +1,180 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/advocate-bot/advocate/adapters/slack/slackfake"
+	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
+	"github.com/advocate-bot/advocate/internal/testkit"
+	"github.com/advocate-bot/advocate/store/postgres"
+	"github.com/advocate-bot/advocate/store/postgres/pgtest"
+)
+
+// onPostgres points the bot at a PostgreSQL database instead of its file.
+func onPostgres(url string) envOption {
+	return func(_ *env, cfg *sim.Config) { cfg.StoreURL = url }
+}
+
+// instance is one of several advocate processes on one database.
+type instance struct {
+	proc *sim.Process
+	logs *testkit.LogBuffer
+}
+
+// TestTwoInstancesOnPostgres runs two advocate processes on one PostgreSQL
+// database against one loopback Slack, which hands its deliveries to the
+// two in turn, plays a few hundred conversations, and kills one process
+// with SIGKILL in the middle (then the other), restarting each: every
+// acknowledged event has its effect once, nothing is posted twice, every
+// due timer fires once, both processes did work, and the outbox drains.
+//
+// ADVOCATE_E2E_INSTANCE_CONVERSATIONS (200) scales it. The database comes
+// from ADVOCATE_TEST_POSTGRES (see pgtest).
+func TestTwoInstancesOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	n := envInt(t, "ADVOCATE_E2E_INSTANCE_CONVERSATIONS", 200)
+	// a bound for a hung run, not a measure
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute+time.Duration(n)*500*time.Millisecond)
+	defer cancel()
+	const sla, remind = 3 * time.Second, 3 * time.Second
+	e := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
+		sim.SlackOptions{Fake: []slackfake.Option{slackfake.WithPostPacing(fakePostPacing)}},
+		withPostInterval(botPostInterval), onPostgres(url))
+	start := time.Now()
+
+	// e runs the first process; the second joins it on the same database.
+	insts := []*instance{{proc: e.proc, logs: e.logs}, {logs: &testkit.LogBuffer{}}}
+	startInstance := func(i int) {
+		t.Helper()
+		before := e.slack.Fake.ActiveConnections()
+		p, err := sim.Start(e.bin, e.cfg, insts[i].logs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		insts[i].proc = p
+		e.starts++
+		err = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Fake.ActiveConnections() > before || isClosed(p.Done()) })
+		if err != nil || isClosed(p.Done()) {
+			t.Fatalf("instance %d never connected (%v): %s", i, err, insts[i].logs.Tail(4<<10))
+		}
+	}
+	startInstance(1)
+	t.Cleanup(func() {
+		for i, in := range insts {
+			if in.proc != nil {
+				in.proc.Kill()
+			}
+			if t.Failed() {
+				t.Logf("instance %d's log (last 8 KB):\n%s", i, in.logs.Tail(8<<10))
+			}
+		}
+		e.proc = nil // killed above
+	})
+
+	convs := make([]*sim.Conversation, n)
+	for i := range convs {
+		convs[i] = e.slack.Conversation(i)
+	}
+	played := make(chan struct{})
+	errs := make([]error, n)
+	go func() {
+		defer close(played)
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, inConversation)
+		for i, c := range convs {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				errs[i] = play(ctx, c, roleOf(i))
+			})
+		}
+		wg.Wait()
+	}()
+
+	total := int64(0)
+	for i := range n {
+		total += int64(roleOf(i).steps())
+	}
+	var killed []string
+	for k, at := range []int64{total / 3, 2 * total / 3} {
+		_ = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Queued() >= at || isClosed(played) })
+		if isClosed(played) || ctx.Err() != nil {
+			break
+		}
+		i := k % 2
+		insts[i].proc.Kill()
+		killed = append(killed, fmt.Sprintf("instance %d at step %d after %s", i, e.slack.Queued(), time.Since(start).Round(time.Millisecond)))
+		startInstance(i)
+	}
+	<-played
+	t.Logf("killed %q; people done after %s", killed, time.Since(start).Round(time.Millisecond))
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("conversation %d (role %d): %v", i, roleOf(i), err)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	if len(killed) != 2 {
+		t.Errorf("kills during the conversations: got %d, want 2", len(killed))
+	}
+
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waitStoreDrained(t, ctx, db)
+	for i, in := range insts {
+		if err := in.proc.Stop(15 * time.Second); err != nil {
+			t.Errorf("instance %d's shutdown: %v", i, err)
+		}
+		in.proc = nil
+	}
+	logs := cases(t, ctx, db)
+	checkAckedEffects(t, convs, logs, e)
+	checkEnvelopes(t, e)
+	checkTimers(t, convs, logs)
+	dups := checkDuplicates(t, convs, e, len(killed))
+	if pending, dead := outbox(t, ctx, db); pending != 0 || dead != 0 {
+		t.Errorf("outbox after the run: got %d pending and %d dead, want none", pending, dead)
+	}
+	for i, in := range insts {
+		opened := strings.Count(in.logs.String(), `"msg":"case opened"`)
+		if opened == 0 {
+			t.Errorf("instance %d opened no case: the deliveries did not reach both", i)
+		}
+		t.Logf("instance %d: %d cases opened, %d destinations taken over", i, opened,
+			strings.Count(in.logs.String(), `"msg":"destination taken over from a stopped instance"`))
+	}
+	t.Logf("%d conversations, %d kills, %d starts, %d envelopes, %d clicks repeated, %d duplicated posts, %d of %d posts refused with 429; %s",
+		n, len(killed), e.starts, len(e.slack.Fake.Envelopes()), e.slack.Rec.Resends(), dups,
+		e.slack.Fake.RateLimitedCalls("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"), time.Since(start).Round(time.Second))
+}
+
+// waitStoreDrained waits until the outbox has nothing pending.
+func waitStoreDrained(t *testing.T, ctx context.Context, db bot.Store) {
+	t.Helper()
+	for {
+		var pending int
+		err := db.View(ctx, func(tx bot.Tx) (err error) {
+			pending, _, err = tx.OutboxStats(ctx)
+			return err
+		})
+		if err == nil && pending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the outbox never drained: %d pending (%v)", pending, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,39 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// Person returns what is known of a person, or a zero record with their keys.
+func (t *tx) Person(ctx context.Context, platform, id string) (bot.PersonRecord, error) {
+	p := bot.PersonRecord{Platform: platform, ID: id}
+	var last *int64
+	err := t.queryRow(ctx, `SELECT opted_out, last_prompt_at FROM people WHERE platform = $1 AND id = $2`,
+		platform, id).Scan(&p.OptedOut, &last)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: person %s/%s: %w", platform, id, err)
+	}
+	p.LastPromptAt = fromMs(last)
+	return p, nil
+}
+
+// PutPerson creates or replaces a person's record.
+func (t *tx) PutPerson(ctx context.Context, p bot.PersonRecord) error {
+	_, err := t.exec(ctx, `INSERT INTO people (platform, id, opted_out, last_prompt_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (platform, id) DO UPDATE
+		SET opted_out = excluded.opted_out, last_prompt_at = excluded.last_prompt_at`,
+		p.Platform, p.ID, p.OptedOut, nullMs(p.LastPromptAt))
+	if err != nil {
+		return fmt.Errorf("store: put person %s/%s: %w", p.Platform, p.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package transfer
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/store/postgres"
+	"github.com/advocate-bot/advocate/store/postgres/pgtest"
+	"github.com/advocate-bot/advocate/store/sqlite"
+)
+
+var t0 = time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
+
+// fill writes a bit of everything a community's database holds.
+func fill(t *testing.T, db bot.Store) {
+	t.Helper()
+	ctx := t.Context()
+	err := db.Update(ctx, func(tx bot.Tx) error {
+		for i := range 30 {
+			p := []string{bot.Slack, bot.Discord}[i%2]
+			who := fmt.Sprint("u", i%7)
+			c := &bot.Case{Platform: p, Customer: bot.Person{Platform: p, ID: who, Name: "Name " + who},
+				Status: bot.StatusResolved, Public: bot.Ref{Platform: p, Channel: "help", Message: fmt.Sprint(i)},
+				Private: bot.Ref{Platform: p, Channel: "D" + who}, Staff: bot.Ref{Platform: p, Channel: "staff", Thread: fmt.Sprint("t", i)},
+				Assignee: "S1", Question: "question " + fmt.Sprint(i), Round: 1, OpenedAt: t0.Add(time.Duration(i) * time.Hour),
+				FirstResponseAt: t0.Add(time.Duration(i)*time.Hour + time.Minute)}
+			if err := tx.CreateCase(ctx, c); err != nil {
+				return err
+			}
+			detail, _ := json.Marshal(map[string]any{"text": "said " + fmt.Sprint(i), "round": 1})
+			for _, k := range []string{bot.KindAskedPublic, bot.KindTakenPrivate, bot.KindResolved} {
+				if err := tx.Record(ctx, bot.CaseEvent{CaseID: c.ID, Kind: k, Actor: "S1", Platform: p, Detail: detail}); err != nil {
+					return err
+				}
+			}
+			r := bot.Rating{CaseID: c.ID, Round: 1, Scale: bot.CSAT, Score: 1 + i%5, Satisfied: i%5 >= 3, Comment: "ok"}
+			if err := tx.PutRating(ctx, &r); err != nil {
+				return err
+			}
+			o := &bot.Offer{CaseID: c.ID, Round: 1, Target: "showcase", Kind: bot.TargetCommunityPost,
+				Policy: bot.PolicySatisfied, Text: "great", State: bot.OfferClicked}
+			if err := tx.CreateOffer(ctx, o); err != nil {
+				return err
+			}
+			if err := tx.SetTimer(ctx, bot.Timer{CaseID: c.ID, Kind: bot.TimerRemind, Round: 1, DueAt: t0.Add(48 * time.Hour)}); err != nil {
+				return err
+			}
+			for j, st := range []string{"pending", "dead", "delivered"} {
+				a := bot.Action{CaseID: c.ID, Platform: p, Lane: fmt.Sprint("case:", c.ID), Kind: bot.ActSend,
+					Place: bot.PlacePrivate, Key: fmt.Sprint("survey:", j), Purpose: bot.PurposeSurvey, Subject: int64(j),
+					Msg: bot.Message{Text: "hello"}}
+				if err := tx.Enqueue(ctx, &a); err != nil {
+					return err
+				}
+				var err error
+				switch st {
+				case "dead":
+					err = tx.MarkFailed(ctx, a.ID, 10, time.Time{}, "boom", true)
+				case "delivered":
+					err = tx.MarkDelivered(ctx, a.ID, bot.Delivery{Ref: bot.Ref{Platform: p, Channel: "D" + who, Message: "m"}})
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Seen(ctx, fmt.Sprint("event-", i)); err != nil {
+				return err
+			}
+			if err := tx.PutPerson(ctx, bot.PersonRecord{Platform: p, ID: who, OptedOut: i%3 == 0, LastPromptAt: t0}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Forget(ctx, bot.Slack, "u2")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// snapshot reads everything through the core's contract, as one string.
+func snapshot(t *testing.T, db bot.Store) string {
+	t.Helper()
+	ctx := t.Context()
+	var b strings.Builder
+	err := db.View(ctx, func(tx bot.Tx) error {
+		cases, n, err := tx.FindCases(ctx, bot.CaseFilter{})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%d cases\n", n)
+		for _, c := range cases {
+			evs, err := tx.CaseEvents(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			rs, err := tx.Ratings(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			os, err := tx.Offers(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			p, err := tx.Person(ctx, c.Platform, c.Customer.ID)
+			if err != nil {
+				return err
+			}
+			ref, err := tx.Delivered(ctx, c.ID, "survey:2")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "%+v\n%+v\n%+v\n", *c, rs, p)
+			for _, e := range evs {
+				fmt.Fprintf(&b, "%d %s %s %s %s %s\n", e.ID, e.Kind, e.Actor, e.Platform, e.At, e.Detail)
+			}
+			for _, o := range os {
+				fmt.Fprintf(&b, "%+v\n", *o)
+			}
+			fmt.Fprintf(&b, "%+v\n", ref)
+		}
+		timers, err := tx.DueTimers(ctx, t0.Add(100*time.Hour), 0)
+		if err != nil {
+			return err
+		}
+		pending, err := tx.PendingActions(ctx, t0.Add(100*time.Hour), 0)
+		if err != nil {
+			return err
+		}
+		dead, nd, err := tx.DeadLetters(ctx, bot.DeadFilter{}, 0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%+v\n%+v\n%d %+v\n", timers, pending, nd, dead)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.Funnel(ctx, bot.FunnelQuery{GroupBy: []string{"platform"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "%v\n", rows)
+	return b.String()
+}
+
+func TestCopy(t *testing.T) {
+	url := pgtest.URL(t)
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	ctx := t.Context()
+	src, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, src)
+	want := snapshot(t, src)
+	if err := src.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	counts, err := Copy(ctx, path, url, Options{})
+	if err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	got := map[string]int64{}
+	for _, c := range counts {
+		got[c.Table] = c.Rows
+	}
+	if got["cases"] != 30 || got["outbox"] != 90 || got["case_events"] != 90 || got["people"] != 13 || got["processed_events"] != 30 {
+		t.Errorf("counts: %v", counts)
+	}
+	dst, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if have := snapshot(t, dst); have != want {
+		t.Errorf("PostgreSQL reads differently from SQLite:\n got %s\nwant %s", have, want)
+	}
+
+	// The copy goes on where SQLite left off: new IDs after the copied ones,
+	// and a newly forgotten person gets a token of their own.
+	err = dst.Update(ctx, func(tx bot.Tx) error {
+		c := &bot.Case{Platform: bot.Slack, Customer: bot.Person{Platform: bot.Slack, ID: "new"}, OpenedAt: t0}
+		if err := tx.CreateCase(ctx, c); err != nil {
+			return err
+		}
+		if c.ID != 31 {
+			t.Errorf("next case ID: got %d, want 31", c.ID)
+		}
+		a := bot.Action{CaseID: c.ID, Platform: bot.Slack, Lane: "x", Kind: bot.ActSend}
+		if err := tx.Enqueue(ctx, &a); err != nil {
+			return err
+		}
+		if a.ID != 91 {
+			t.Errorf("next action ID: got %d, want 91", a.ID)
+		}
+		if _, err := tx.Forget(ctx, bot.Slack, "new"); err != nil {
+			return err
+		}
+		got, err := tx.Case(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if got.Customer.ID != bot.ForgottenPrefix+"2" {
+			t.Errorf("token of the next forgotten person: got %q, want forgotten:2", got.Customer.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A second copy into a database that has data is refused, and changes nothing.
+	if _, err := Copy(ctx, path, url, Options{}); err == nil || !strings.Contains(err.Error(), "empty database") {
+		t.Errorf("second Copy: got %v, want a refusal of a non-empty database", err)
+	}
+}
+
+func TestCopyRefusesRunningBot(t *testing.T) {
+	url := pgtest.URL(t)
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	bot, err := sqlite.Open(t.Context(), path, sqlite.Options{Exclusive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bot.Close()
+	if _, err := Copy(t.Context(), path, url, Options{}); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Errorf("Copy beside a running bot: got %v, want a refusal", err)
+	}
+}
