@@ -20,17 +20,25 @@ const sessionKeyLen = 32
 
 // SessionKey returns the key that signs the dashboard's session cookies and
 // form tokens, made at random and stored by the first instance that asks, so
-// that every instance and restart signs alike.
+// that every instance and restart signs alike. Once made, reading it writes
+// nothing.
 func (db *DB) SessionKey(ctx context.Context) ([]byte, error) {
+	var stored []byte
+	err := db.pool.QueryRow(ctx, `SELECT key FROM dashboard_keys WHERE name = 'session'`).Scan(&stored)
+	if err == nil && len(stored) >= sessionKeyLen {
+		return stored, nil
+	}
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("store: session key: %w", err)
+	}
 	key := make([]byte, sessionKeyLen)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
-	_, err := db.pool.Exec(ctx,
+	_, err = db.pool.Exec(ctx,
 		`INSERT INTO dashboard_keys (name, key, created_at) VALUES ('session', $1, $2) ON CONFLICT (name) DO NOTHING`,
 		key, ms(db.now()))
 	if err != nil {
 		return nil, fmt.Errorf("store: session key: %w", err)
 	}
-	var stored []byte
 	if err := db.pool.QueryRow(ctx, `SELECT key FROM dashboard_keys WHERE name = 'session'`).Scan(&stored); err != nil {
 		return nil, fmt.Errorf("store: session key: %w", err)
 	}

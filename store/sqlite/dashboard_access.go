@@ -21,16 +21,24 @@ const sessionKeyLen = 32
 // SessionKey returns the key that signs the dashboard's session cookies and
 // form tokens, made at random and stored the first time it is asked for, so
 // that every restart (and every instance on the same database) signs alike.
+// Once made, reading it writes nothing.
 func (db *DB) SessionKey(ctx context.Context) ([]byte, error) {
+	var stored []byte
+	err := db.write.QueryRowContext(ctx, `SELECT key FROM dashboard_keys WHERE name = 'session'`).Scan(&stored)
+	if err == nil && len(stored) >= sessionKeyLen {
+		return stored, nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: session key: %w", err)
+	}
 	key := make([]byte, sessionKeyLen)
 	_, _ = rand.Read(key) // never fails (crypto/rand)
-	_, err := db.write.ExecContext(ctx,
+	_, err = db.write.ExecContext(ctx,
 		`INSERT INTO dashboard_keys (name, key, created_at) VALUES ('session', ?, ?) ON CONFLICT (name) DO NOTHING`,
 		key, ms(db.now()))
 	if err != nil {
 		return nil, fmt.Errorf("store: session key: %w", err)
 	}
-	var stored []byte
 	if err := db.write.QueryRowContext(ctx, `SELECT key FROM dashboard_keys WHERE name = 'session'`).Scan(&stored); err != nil {
 		return nil, fmt.Errorf("store: session key: %w", err)
 	}

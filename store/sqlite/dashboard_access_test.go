@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"bytes"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,5 +35,26 @@ func TestStaffNameLookUpUsesItsIndex(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(plan, "; "), "case_events_staff") {
 		t.Errorf("staff name look-up plan %q does not use the case_events_staff index", plan)
+	}
+}
+
+// TestSessionKeyOnAReadOnlyDatabase: once made, the key is read without a
+// write, so a read-only database still starts (and /readyz says it is not
+// ready).
+func TestSessionKeyOnAReadOnlyDatabase(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx := t.Context()
+	key, err := db.SessionKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA query_only = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.SessionKey(ctx); err != nil || !bytes.Equal(got, key) {
+		t.Errorf("SessionKey on a read-only database: %x, %v; want %x", got, err, key)
+	}
+	if err := db.Probe(ctx); !errors.Is(err, ErrDatabaseReadOnly) {
+		t.Errorf("Probe on a read-only database: %v, want %v", err, ErrDatabaseReadOnly)
 	}
 }
