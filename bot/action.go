@@ -71,8 +71,7 @@ func (t *txn) act(cs *Case, id actionID, ev Event, r *Reply) error {
 	case verbResolve:
 		return t.resolve(cs, who, "staff", r)
 	case verbReopen:
-		r.Ephemeral = t.say("Done", cs, TextData{})
-		return t.reopen(cs, who, "staff")
+		return t.staffReopen(cs, who, r)
 	case verbRate:
 		return t.rate(cs, id, who, r)
 	case verbNotFixed:

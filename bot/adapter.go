@@ -19,16 +19,20 @@ type Adapter interface {
 	Platform() string
 	// Run receives platform traffic and passes it to h until ctx is done.
 	Run(ctx context.Context, h Handler) error
-	// OpenPrivate opens the case's private conversation, posts intro in it, and
-	// returns the customer's side and the staff side (the same where both talk in
-	// one place).
+	// OpenPrivate opens the case's two sides: the customer's private
+	// conversation, with intro posted in it, and the staff side (a thread
+	// only staff read), and returns both. private.Message is the intro's ID,
+	// so the core can update it later. The two sides are always different
+	// conversations: staff-only messages go to the staff side.
 	OpenPrivate(ctx context.Context, c *Case, intro Message) (private, staff Ref, err error)
 	// Send posts m to the conversation to (a channel, thread, or a named channel such
 	// as StaffChannel) and returns the posted message's ref.
 	Send(ctx context.Context, to Ref, m Message) (Ref, error)
 	// Update replaces a posted message, for example to disable used buttons.
 	Update(ctx context.Context, msg Ref, m Message) error
-	// Delete removes a posted message (a withdrawn testimonial).
+	// Delete removes a message: one the bot posted (a withdrawn testimonial),
+	// or one a person posted where the platform allows it (a staff note typed
+	// on the customer's side).
 	Delete(ctx context.Context, msg Ref) error
 }
 

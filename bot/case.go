@@ -33,7 +33,7 @@ type Case struct {
 	Status   Status
 	Public   Ref // the original public question (channel and message)
 	Private  Ref // the customer's side of the private conversation
-	Staff    Ref // the staff side; equal to Private where both talk in one place
+	Staff    Ref // the staff side: a conversation only staff read
 	Assignee string
 	// Question is the customer's first message; empty unless message text is kept.
 	Question        string
@@ -180,7 +180,7 @@ const (
 	ActOpenPrivate = "open_private" // open the case's private conversation; Msg is the intro
 	ActSend        = "send"         // post Msg to To
 	ActUpdate      = "update"       // replace the message remembered under Key
-	ActDelete      = "delete"       // delete the message remembered under Key
+	ActDelete      = "delete"       // delete the message remembered under Key, or the message To
 )
 
 // Places an action can be addressed to, resolved by the relay at delivery time
@@ -201,7 +201,9 @@ type Action struct {
 	Lane     string // actions in one lane are delivered in order
 	Kind     string
 	Place    string
-	To       Ref      // for PlaceRef, or filled in by the relay
+	// To is the conversation of a PlaceRef send, filled in by the relay for
+	// the other places; for a delete without a Key, the message to delete.
+	To       Ref
 	Fallback []string // places to try, in order, when To is undeliverable
 	Msg      Message
 	// Key names the delivered message so later actions can update or delete it

@@ -51,12 +51,7 @@ func (t *txn) intake(ev Event, question string) (*Case, error) {
 	active, err := t.tx.ActiveCaseFor(t.ctx, who.Platform, who.ID)
 	switch {
 	case err == nil:
-		t.log.Info("question from a customer with an active case", "case", active.ID, "platform", who.Platform)
-		if public.IsZero() {
-			return nil, nil
-		}
-		msg := Message{Text: t.say("AlreadyOpen", active, TextData{Customer: displayName(who)})}
-		return nil, t.sendTo(active, threadOf(public), msg)
+		return nil, t.askedAgain(active, ev, question, public)
 	case !errors.Is(err, ErrNotFound):
 		return nil, fmt.Errorf("find active case: %w", err)
 	}
@@ -93,27 +88,100 @@ func (t *txn) intake(ev Event, question string) (*Case, error) {
 	return cs, nil
 }
 
-// openPrivate queues the private conversation with its intro for the customer and
-// the staff controls.
-func (t *txn) openPrivate(cs *Case, question string) error {
-	d := TextData{Question: oneLine(question), Channel: cs.Public.Channel}
-	intro := Message{
-		Text:    t.say("PrivateIntro", cs, d),
-		Buttons: []Button{t.button(cs, verbSolved, "", t.say("SolvedButton", cs, d))},
-	}
-	if err := t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActOpenPrivate, Msg: intro}); err != nil {
+// askedAgain handles a new question from a customer whose case is still
+// open: the text joins the case (its transcript, and the staff side), and a
+// public question is answered with a pointer to the case.
+func (t *txn) askedAgain(cs *Case, ev Event, question string, public Ref) error {
+	t.log.Info("question from a customer with an active case", "case", cs.ID, "platform", cs.Platform)
+	if err := t.customerWaits(cs); err != nil {
 		return err
 	}
-	return t.send(cs, PlaceStaff, t.staffControls(cs, t.say("StaffIntro", cs, d)), "controls")
+	ev.Text = question
+	if err := t.transcript(cs, "customer", ev, string(ev.Kind)); err != nil {
+		return err
+	}
+	where := public.Channel
+	if where == "" {
+		where = string(ev.Kind)
+	}
+	relay := t.say("AskedAgain", cs, TextData{Text: question, Channel: where})
+	if err := t.toStaffSide(cs, Message{Text: relay}); err != nil {
+		return err
+	}
+	if public.IsZero() {
+		return nil
+	}
+	msg := Message{Text: t.say("AlreadyOpen", cs, TextData{Customer: displayName(ev.Author)})}
+	return t.sendTo(cs, threadOf(public), msg)
 }
 
-// staffControls is a staff message with Claim, Resolve and Reopen buttons.
-func (t *txn) staffControls(cs *Case, text string) Message {
-	return Message{Text: text, Buttons: []Button{
+// Keys of the messages the core changes as a case goes on.
+const (
+	introKey    = "intro"    // the customer's intro, with "My problem is solved"
+	controlsKey = "controls" // the staff controls
+	publicKey   = "public"   // the status line under the public question
+)
+
+// openPrivate queues the private conversation with its intro for the customer,
+// and the staff intro and controls on the staff side.
+func (t *txn) openPrivate(cs *Case, question string) error {
+	intro := t.intro(cs, question)
+	if err := t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActOpenPrivate, Msg: intro, Key: introKey}); err != nil {
+		return err
+	}
+	d := TextData{Question: oneLine(question), Channel: cs.Public.Channel}
+	if err := t.send(cs, PlaceStaff, Message{Text: t.say("StaffIntro", cs, d)}, ""); err != nil {
+		return err
+	}
+	return t.send(cs, PlaceStaff, t.controls(cs, ""), controlsKey)
+}
+
+// intro is the customer's first message, with "My problem is solved" while
+// the case is active. It quotes the question when it is given: when the
+// intro is redrawn later, only if message text is kept.
+func (t *txn) intro(cs *Case, question string) Message {
+	d := TextData{Question: oneLine(question), Channel: cs.Public.Channel}
+	m := Message{Text: t.say("PrivateIntro", cs, d)}
+	if cs.Status.Active() {
+		m.Buttons = []Button{t.button(cs, verbSolved, "", t.say("SolvedButton", cs, d))}
+	}
+	return m
+}
+
+// updateIntro redraws the customer's intro for the case's state.
+func (t *txn) updateIntro(cs *Case) error {
+	return t.update(cs, introKey, t.intro(cs, cs.Question))
+}
+
+// controls is the staff controls message for the case's state: Claim and
+// Resolve while it is active, Reopen once it is resolved. assignee is the
+// display name of who handles it ("" when nobody does, or when unknown:
+// then it is looked up).
+func (t *txn) controls(cs *Case, assignee string) Message {
+	if !cs.Status.Active() {
+		name := "CaseResolved"
+		if cs.Status == StatusClosed {
+			name = "CaseClosed"
+		}
+		return Message{Text: t.say(name, cs, TextData{}), Buttons: []Button{
+			t.button(cs, verbReopen, "", t.say("ReopenButton", cs, TextData{})),
+		}}
+	}
+	return Message{Text: t.say("CaseOpen", cs, TextData{Staff: assignee}), Buttons: []Button{
 		t.button(cs, verbClaim, "", t.say("ClaimButton", cs, TextData{})),
 		t.button(cs, verbResolve, "", t.say("ResolveButton", cs, TextData{})),
-		t.button(cs, verbReopen, "", t.say("ReopenButton", cs, TextData{})),
 	}}
+}
+
+// updateControls redraws the staff controls for the case's state.
+func (t *txn) updateControls(cs *Case, assignee string) error {
+	if assignee == "" && cs.Assignee != "" {
+		var err error
+		if assignee, err = t.assigneeName(cs); err != nil {
+			return err
+		}
+	}
+	return t.update(cs, controlsKey, t.controls(cs, assignee))
 }
 
 // threadOf is the thread to reply in under a public message.

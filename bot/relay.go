@@ -376,10 +376,7 @@ func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string, 
 			}
 		}
 		if a.Kind == ActUpdate || a.Kind == ActDelete {
-			target, err = tx.Delivered(ctx, a.CaseID, a.Key)
-			if errors.Is(err, ErrNotFound) {
-				return errNothingToDo
-			}
+			target, err = changeTarget(ctx, tx, a)
 		}
 		return err
 	})
@@ -406,6 +403,23 @@ func (c *Core) attempt(ctx context.Context, ad Adapter, a Action, place string, 
 	}
 	ref, err := ad.Send(ctx, to, m)
 	return Delivery{Ref: ref, Place: place}, err
+}
+
+// changeTarget is the message an update or delete changes: the one
+// remembered under its Key, or for a delete without a Key the message To
+// names (a person's, such as a note typed on the customer's side).
+func changeTarget(ctx context.Context, tx Tx, a Action) (Ref, error) {
+	if a.Key == "" && a.Kind == ActDelete {
+		if a.To.Message == "" {
+			return Ref{}, fmt.Errorf("delete without a message: %w", ErrUndeliverable)
+		}
+		return a.To, nil
+	}
+	target, err := tx.Delivered(ctx, a.CaseID, a.Key)
+	if errors.Is(err, ErrNotFound) || err == nil && target.Message == "" {
+		return Ref{}, errNothingToDo // never posted, or the adapter did not say which message it was
+	}
+	return target, err
 }
 
 // resolvePlace turns a symbolic place into the conversation to post to.
@@ -511,8 +525,11 @@ func (t *txn) afterDelivery(a Action, d Delivery) error {
 	switch {
 	case a.Kind == ActOpenPrivate:
 		cs.Private, cs.Staff = d.Ref.Conversation(), d.Staff.Conversation()
-		if cs.Staff.IsZero() {
-			cs.Staff = cs.Private
+		if cs.Staff.IsZero() || oneSided(cs) {
+			// An adapter bug: without a staff side, staff-only messages fail
+			// (and show as dead letters); with the customer's conversation
+			// as the staff side, the customer reads them.
+			t.log.Error("the adapter opened no separate staff side", "case", cs.ID, "platform", cs.Platform)
 		}
 		if cs.Status == StatusOpen {
 			cs.Status = StatusAwaitingStaff

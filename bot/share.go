@@ -41,7 +41,14 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	if offered == 0 {
 		return nil
 	}
-	prompt, err := t.promptMessage(cs, cs.Round, t.say("SharePrompt", cs, TextData{}))
+	// Only a satisfied customer is asked to share; anyone else is offered the
+	// review sites (no review gating) in words that do not read as an answer
+	// to their rating.
+	text := "SharePrompt"
+	if !rating.Satisfied {
+		text = "ReviewPrompt"
+	}
+	prompt, err := t.promptMessage(cs, cs.Round, t.say(text, cs, TextData{}))
 	if err != nil {
 		return err
 	}
@@ -83,7 +90,8 @@ func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) error {
 }
 
 // promptMessage renders the round's share prompt with a button for every offer
-// still open, "No thanks" and "Don't ask me again"; with none open, just done.
+// still open, and "No thanks" and "Don't ask me again" until the customer
+// shared something; with none open, just done.
 func (t *txn) promptMessage(cs *Case, round int, text string) (Message, error) {
 	offers, err := t.tx.Offers(t.ctx, cs.ID)
 	if err != nil {
@@ -94,7 +102,9 @@ func (t *txn) promptMessage(cs *Case, round int, text string) (Message, error) {
 		labels[target.Name] = target.Label
 	}
 	m := Message{Text: text}
+	shared := false
 	for _, o := range offers {
+		shared = shared || (o.Round == round && o.State == OfferShared)
 		if o.Round != round || (o.State != OfferOffered && o.State != OfferClicked) {
 			continue
 		}
@@ -112,6 +122,9 @@ func (t *txn) promptMessage(cs *Case, round int, text string) (Message, error) {
 	}
 	if len(m.Buttons) == 0 {
 		return Message{Text: t.say("ShareDone", cs, TextData{})}, nil
+	}
+	if shared {
+		return m, nil
 	}
 	m.Buttons = append(m.Buttons,
 		t.button(cs, verbDecline, "", t.say("ShareNoThanks", cs, TextData{})),

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -85,14 +86,34 @@ func (t *txn) caseCommand(ev Event, r *Reply) error {
 	case CmdResolve:
 		return t.resolve(cs, ev.Author, "staff", r)
 	case CmdReopen:
-		return t.reopen(cs, ev.Author, "staff")
+		return t.staffReopen(cs, ev.Author, r)
 	default:
 		r.Ephemeral = t.say("Done", cs, TextData{})
-		return t.note(cs, ev.Author, ev.Text)
+		// A command leaves no message behind: the note is posted on the
+		// staff side, wherever it was typed.
+		return t.note(cs, ev.Author, strings.TrimSpace(ev.Text), true)
 	}
 }
 
+// claim makes staff the case's assignee and tells the staff side. It is
+// idempotent: the assignee claiming again changes nothing, and another staff
+// member is told who has the case.
 func (t *txn) claim(cs *Case, staff Person, r *Reply) error {
+	switch {
+	case !cs.Status.Active():
+		r.Ephemeral = t.say("AlreadyResolved", cs, TextData{})
+		return nil
+	case cs.Assignee == staff.ID:
+		r.Ephemeral = t.say("ClaimedByYou", cs, TextData{})
+		return nil
+	case cs.Assignee != "":
+		name, err := t.assigneeName(cs)
+		if err != nil {
+			return err
+		}
+		r.Ephemeral = t.say("ClaimedByOther", cs, TextData{Staff: name})
+		return nil
+	}
 	cs.Assignee = staff.ID
 	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
 		return fmt.Errorf("update case: %w", err)
@@ -101,13 +122,38 @@ func (t *txn) claim(cs *Case, staff Person, r *Reply) error {
 		return err
 	}
 	r.Ephemeral = t.say("Done", cs, TextData{})
-	return t.send(cs, PlacePrivate, Message{Text: t.say("Claimed", cs, TextData{Staff: displayName(staff)})}, "")
+	if err := t.toStaffSide(cs, Message{Text: t.say("Claimed", cs, TextData{Staff: displayName(staff)})}); err != nil {
+		return err
+	}
+	return t.updateControls(cs, displayName(staff))
+}
+
+// assigneeName is the display name of the case's assignee, as recorded when
+// they claimed it or first answered, or their ID.
+func (t *txn) assigneeName(cs *Case) (string, error) {
+	evs, err := t.tx.CaseEvents(t.ctx, cs.ID)
+	if err != nil {
+		return "", fmt.Errorf("case events: %w", err)
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := evs[i]
+		if e.Actor != cs.Assignee || (e.Kind != KindClaimed && e.Kind != KindFirstStaffResponse) {
+			continue
+		}
+		var d struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(e.Detail, &d) == nil && d.Name != "" {
+			return d.Name, nil
+		}
+	}
+	return cs.Assignee, nil
 }
 
 // resolve marks the case resolved, closes the public loop on the first
 // resolution, and sends the survey (falling back to the public thread when the
 // private conversation cannot be reached).
-func (t *txn) resolve(cs *Case, by Person, role string, r *Reply) error {
+func (t *txn) resolve(cs *Case, who Person, role string, r *Reply) error {
 	if !cs.Status.Active() {
 		r.Ephemeral = t.say("AlreadyResolved", cs, TextData{})
 		return nil
@@ -119,7 +165,7 @@ func (t *txn) resolve(cs *Case, by Person, role string, r *Reply) error {
 	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
-	if err := t.record(cs, KindResolved, by.ID, map[string]any{"by": role, "round": cs.Round}); err != nil {
+	if err := t.record(cs, KindResolved, who.ID, map[string]any{"by": role, "round": cs.Round}); err != nil {
 		return err
 	}
 	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerSLA); err != nil {
@@ -130,21 +176,44 @@ func (t *txn) resolve(cs *Case, by Person, role string, r *Reply) error {
 	if err := t.sendSurvey(cs); err != nil {
 		return err
 	}
-	if cs.Round == 1 && !cs.Public.IsZero() {
-		if err := t.send(cs, PlacePublic, Message{Text: t.say("ResolvedPublic", cs, TextData{})}, ""); err != nil {
-			return err
-		}
+	if err := t.publicStatus(cs, "ResolvedPublic"); err != nil {
+		return err
 	}
-	if !sameConversation(cs.Staff, cs.Private) {
-		if err := t.send(cs, PlaceStaff, Message{Text: t.say("ResolvedPrivate", cs, TextData{})}, ""); err != nil {
-			return err
-		}
+	if err := t.toStaffSide(cs, Message{Text: t.say("ResolvedStaff", cs, TextData{Staff: displayName(who)})}); err != nil {
+		return err
+	}
+	if err := t.updateControls(cs, ""); err != nil {
+		return err
 	}
 	r.Ephemeral = t.say("Done", cs, TextData{})
-	return nil
+	return t.updateIntro(cs)
 }
 
-// reopen puts a resolved case back in staff's hands.
+// publicStatus sets the line under the public question: posted the first
+// time, then edited, so the public channel shows where the case stands now.
+func (t *txn) publicStatus(cs *Case, text string) error {
+	if cs.Public.IsZero() {
+		return nil
+	}
+	m := Message{Text: t.say(text, cs, TextData{})}
+	if text == "ResolvedPublic" && cs.Round == 1 {
+		return t.send(cs, PlacePublic, m, publicKey)
+	}
+	return t.update(cs, publicKey, m)
+}
+
+// staffReopen reopens a resolved case at a staff member's command.
+func (t *txn) staffReopen(cs *Case, by Person, r *Reply) error {
+	if cs.Status.Active() {
+		r.Ephemeral = t.say("NotResolved", cs, TextData{})
+		return nil
+	}
+	r.Ephemeral = t.say("Done", cs, TextData{})
+	return t.reopen(cs, by, "staff")
+}
+
+// reopen puts a resolved case back in staff's hands: the staff controls, the
+// customer's intro and the public status line follow.
 func (t *txn) reopen(cs *Case, by Person, reason string) error {
 	if cs.Status.Active() {
 		return nil
@@ -157,18 +226,25 @@ func (t *txn) reopen(cs *Case, by Person, reason string) error {
 	if err := t.record(cs, KindReopened, by.ID, map[string]any{"reason": reason, "round": cs.Round}); err != nil {
 		return err
 	}
-	if reason != "rating" { // a rated survey was closed by the rating
-		if err := t.closeSurvey(cs, Message{Text: t.say("Reopened", cs, TextData{})}); err != nil {
+	text := t.say("Reopened", cs, TextData{})
+	if reason != "rating" { // a rating closed its survey, and the apology tells the customer
+		if err := t.closeSurvey(cs, Message{Text: text}); err != nil {
 			return err
 		}
-	}
-	text := t.say("Reopened", cs, TextData{})
-	if !sameConversation(cs.Staff, cs.Private) {
 		if err := t.send(cs, PlacePrivate, Message{Text: text}, ""); err != nil {
 			return err
 		}
 	}
-	return t.send(cs, PlaceStaff, t.staffControls(cs, text), "")
+	if err := t.toStaffSide(cs, Message{Text: text}); err != nil {
+		return err
+	}
+	if err := t.updateControls(cs, ""); err != nil {
+		return err
+	}
+	if err := t.updateIntro(cs); err != nil {
+		return err
+	}
+	return t.publicStatus(cs, "ReopenedPublic")
 }
 
 // notice messages every customer with an active case from a channel: warn them

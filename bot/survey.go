@@ -169,7 +169,10 @@ func (t *txn) close(cs *Case, reason string) error {
 	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
 		return fmt.Errorf("update case: %w", err)
 	}
-	return t.record(cs, KindClosed, "", map[string]any{"reason": reason})
+	if err := t.record(cs, KindClosed, "", map[string]any{"reason": reason}); err != nil {
+		return err
+	}
+	return t.updateControls(cs, "")
 }
 
 // notFixed reopens a resolved case at the customer's word.
@@ -222,7 +225,25 @@ func (t *txn) commented(cs *Case, round int, comment string, who Person, r *Repl
 		}
 	}
 	r.Ephemeral = t.say("CommentThanks", cs, TextData{})
-	return t.record(cs, KindCommented, who.ID, map[string]any{"round": round, "length": len([]rune(comment))})
+	if err := t.record(cs, KindCommented, who.ID, map[string]any{"round": round, "length": len([]rune(comment))}); err != nil {
+		return err
+	}
+	return t.commentDone(cs, round)
+}
+
+// commentDone takes the used "Add a comment" button off the round's survey.
+func (t *txn) commentDone(cs *Case, round int) error {
+	ratings, err := t.tx.Ratings(t.ctx, cs.ID)
+	if err != nil {
+		return fmt.Errorf("ratings: %w", err)
+	}
+	_, _, _, hi := t.cfg.Survey.Thresholds()
+	for _, rt := range ratings {
+		if rt.Round == round {
+			return t.update(cs, surveyKey(round), Message{Text: t.say("SurveyDone", cs, TextData{Score: rt.Score, Max: hi})})
+		}
+	}
+	return nil
 }
 
 // remind sends the one survey reminder if the round is still unanswered.

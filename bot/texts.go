@@ -71,6 +71,16 @@ type Texts struct {
 	AskLabel           string `yaml:"ask_label"`
 	AlreadyResolved    string `yaml:"already_resolved"`
 	Done               string `yaml:"done"`
+	ClaimedByYou       string `yaml:"claimed_by_you"`
+	ClaimedByOther     string `yaml:"claimed_by_other"`
+	AskedAgain         string `yaml:"asked_again"`
+	CaseOpen           string `yaml:"case_open"`
+	CaseResolved       string `yaml:"case_resolved"`
+	CaseClosed         string `yaml:"case_closed"`
+	ResolvedStaff      string `yaml:"resolved_staff"`
+	ReopenedPublic     string `yaml:"reopened_public"`
+	NotResolved        string `yaml:"not_resolved"`
+	ReviewPrompt       string `yaml:"review_prompt"`
 }
 
 // TextData is what a text template can use.
@@ -94,7 +104,7 @@ func DefaultTexts() Texts {
 	return Texts{
 		TakenPrivate:       "Thanks {{.Customer}}! We've taken this to a private conversation with our support team, so your details stay private.",
 		AlreadyOpen:        "{{.Customer}}, you already have an open case (#{{.Case}}). We'll answer you in your private conversation.",
-		PrivateIntro:       "Hi {{.Customer}}, this is a private conversation with the {{.Brand}} support team about your question:\n> {{.Question}}\nA staff member will reply here.",
+		PrivateIntro:       "Hi {{.Customer}}, this is a private conversation with the {{.Brand}} support team about your question{{if .Question}}:\n> {{.Question}}\n{{else}}. {{end}}A staff member will reply here.",
 		StaffIntro:         "Case #{{.Case}} from {{.Customer}} in {{.Channel}}:\n> {{.Question}}",
 		SolvedButton:       "My problem is solved",
 		ClaimButton:        "Claim",
@@ -153,6 +163,16 @@ func DefaultTexts() Texts {
 		AskLabel:           "What do you need help with?",
 		AlreadyResolved:    "Case #{{.Case}} is already resolved.",
 		Done:               "Done.",
+		ClaimedByYou:       "You are already handling case #{{.Case}}.",
+		ClaimedByOther:     "{{.Staff}} is already handling case #{{.Case}}.",
+		AskedAgain:         "{{.Customer}} asked again in {{.Channel}}: {{.Text}}",
+		CaseOpen:           "Case #{{.Case}} is open{{if .Staff}}: {{.Staff}} is handling it{{else}}, not claimed yet{{end}}.",
+		CaseResolved:       "Case #{{.Case}} is resolved.",
+		CaseClosed:         "Case #{{.Case}} is closed.",
+		ResolvedStaff:      "Case #{{.Case}} was resolved by {{.Staff}}.",
+		ReopenedPublic:     "🔄 Reopened — we're on it.",
+		NotResolved:        "Case #{{.Case}} is not resolved.",
+		ReviewPrompt:       "Whatever your experience, you are welcome to review {{.Brand}} publicly. Nothing is posted unless you choose to.",
 	}
 }
 

@@ -124,6 +124,13 @@ type Slack struct {
 	// pass, then it answers 429), so the default is 1s; a shorter interval
 	// suits Enterprise Grid arrangements or a test against a fake Slack.
 	PostInterval bot.Duration `yaml:"post_interval"`
+	// HistoryRate is how many conversations.history (and as many
+	// conversations.replies) calls a minute the bot may make to look for a
+	// post an interrupted attempt may have made. Slack's Tier 3, 50, suits an
+	// app made for its own workspace (an internal app) or one in the Slack
+	// Marketplace; an app distributed to other workspaces outside the
+	// Marketplace is allowed 1 since 2025 (pages of 15 messages).
+	HistoryRate int `yaml:"history_rate"`
 }
 
 // Discord configures the Discord adapter.
@@ -170,6 +177,12 @@ const (
 const (
 	DefaultSlackPostInterval = time.Second
 	MaxSlackPostInterval     = time.Minute
+)
+
+// slack.history_rate's default (Slack's Tier 3) and its upper bound (Tier 4).
+const (
+	DefaultSlackHistoryRate = 50
+	MaxSlackHistoryRate     = 100
 )
 
 // ExampleSecret is the secret config.example.yaml publishes so that the
@@ -249,6 +262,7 @@ func defaults() File {
 			Mode:         SlackSocket,
 			APIURL:       "https://slack.com/api/",
 			PostInterval: bot.Duration(DefaultSlackPostInterval),
+			HistoryRate:  DefaultSlackHistoryRate,
 		},
 		Discord: Discord{
 			APIURL:       "https://discord.com/",

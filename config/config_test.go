@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,7 @@ func TestDefault(t *testing.T) {
 		{"slack.mode", f.Slack.Mode, "socket"},
 		{"slack.api_url", f.Slack.APIURL, "https://slack.com/api/"},
 		{"slack.post_interval", f.Slack.PostInterval.D().String(), "1s"},
+		{"slack.history_rate", strconv.Itoa(f.Slack.HistoryRate), "50"},
 		{"discord.api_url", f.Discord.APIURL, "https://discord.com/"},
 		{"discord.interactions", f.Discord.Interactions, "gateway"},
 		{"log.level", f.Log.Level, "info"},
@@ -530,6 +532,9 @@ func TestValidate(t *testing.T) {
 		{name: "slack post interval zero", yaml: slackOn + "  post_interval: 0s\n", prefixes: []string{"slack.post_interval: "}, contains: []string{"more than 0"}},
 		{name: "slack post interval too long", yaml: slackOn + "  post_interval: 61s\n", prefixes: []string{"slack.post_interval: "}, contains: []string{"at most 1m0s"}},
 		{name: "slack post interval in days", yaml: slackOn + "  post_interval: 1d\n", prefixes: []string{"slack.post_interval: "}},
+		{name: "slack history rate of a non-Marketplace app", yaml: slackOn + "  history_rate: 1\n"},
+		{name: "slack history rate zero", yaml: slackOn + "  history_rate: 0\n", prefixes: []string{"slack.history_rate: "}, contains: []string{"1 to 100"}},
+		{name: "slack history rate too high", yaml: slackOn + "  history_rate: 101\n", prefixes: []string{"slack.history_rate: "}},
 		{name: "disabled slack is not checked", yaml: "slack:\n  enabled: false\n  mode: rtm\n  api_url: nonsense\n  post_interval: 0s\n"},
 
 		{name: "discord without settings", yaml: "discord:\n  enabled: true\n",

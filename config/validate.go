@@ -193,6 +193,10 @@ func (f *File) validateSlack(bad complaint) {
 		bad("slack.post_interval", "%s is out of range: want more than 0 and at most %s (Slack allows about one message per second per channel; the default is %s)",
 			d, MaxSlackPostInterval, DefaultSlackPostInterval)
 	}
+	if r := s.HistoryRate; r < 1 || r > MaxSlackHistoryRate {
+		bad("slack.history_rate", "%d is out of range: want 1 to %d calls a minute (%d, Slack's Tier 3, for an internal or Marketplace app; 1 for an app distributed outside the Marketplace)",
+			r, MaxSlackHistoryRate, DefaultSlackHistoryRate)
+	}
 }
 
 func (f *File) validateDiscord(bad complaint) {

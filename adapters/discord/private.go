@@ -17,10 +17,10 @@ const codeThreadExists = 160004
 // opening is how far OpenPrivate got for a case: each step done is skipped
 // by the relay's retry.
 type opening struct {
-	private    string // the customer's private thread
-	space      string
-	introduced bool   // the intro is posted in it
-	staff      string // the staff thread (the ID of its starter message)
+	private string // the customer's private thread
+	space   string
+	intro   string // the intro's message ID, once posted in it
+	staff   string // the staff thread (the ID of its starter message)
 }
 
 // OpenPrivate opens a case's two sides. The staff side is a public thread
@@ -65,7 +65,7 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 		return bot.Ref{}, bot.Ref{}, err
 	}
 	a.forgetOpening(c.ID)
-	return bot.Ref{Platform: bot.Discord, Space: done.space, Channel: done.private},
+	return bot.Ref{Platform: bot.Discord, Space: done.space, Channel: done.private, Message: done.intro},
 		bot.Ref{Platform: bot.Discord, Space: done.space, Channel: done.staff}, nil
 }
 
@@ -97,17 +97,18 @@ func (a *Adapter) openSteps(ctx context.Context, c *bot.Case, intro bot.Message,
 		save()
 		a.log.Info("private thread opened", "case", c.ID, "thread", ch.ID, "channel", parent)
 	}
-	if !done.introduced {
+	if done.intro == "" {
 		if err := a.session.ThreadMemberAdd(done.private, c.Customer.ID, rest(ctx)...); err != nil {
 			return classify("add customer to thread", err)
 		}
 		body := a.createBody(intro)
 		body.Content = truncate("<@"+c.Customer.ID+">\n"+intro.Text, maxContent)
 		body.AllowedMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: []string{c.Customer.ID}}
-		if _, err := a.createMessage(ctx, done.private, body); err != nil {
+		msg, err := a.createMessage(ctx, done.private, body)
+		if err != nil {
 			return classify("post intro", err)
 		}
-		done.introduced = true
+		done.intro = msg.ID
 		save()
 	}
 	return nil

@@ -96,7 +96,8 @@ func TestOpenPrivateRequests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenPrivate: %v", err)
 	}
-	if want := (bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "t1"}); priv != want {
+	// The private side names the intro (the recorder answers every post with m1).
+	if want := (bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "t1", Message: "m1"}); priv != want {
 		t.Errorf("private side = %+v, want %+v", priv, want)
 	}
 	// The staff thread's ID is its starter message's.

@@ -88,6 +88,12 @@ type Options struct {
 	Logger *slog.Logger
 	// PostInterval paces chat.postMessage per channel (default 1 s).
 	PostInterval time.Duration
+	// HistoryRate is how many conversations.history (and as many
+	// conversations.replies) calls a minute the look-ups for earlier posts may
+	// make: 50 (Slack's Tier 3) when zero; 1 for an app under Slack's 2025
+	// limit for commercially distributed apps outside the Marketplace, which
+	// also reads pages of 15 messages (see posted.go and the README).
+	HistoryRate int
 	// HTTPClient makes the Web API calls; a client with a 30 s timeout when nil.
 	HTTPClient *http.Client
 }
@@ -101,6 +107,7 @@ type Adapter struct {
 	api    webAPI
 	people *directory
 	pace   *pacer
+	posts  *posts
 
 	// ready is closed once Run has resolved the workspace and channels; the
 	// fields below it are set before and read-only after.
@@ -164,6 +171,9 @@ func New(opts Options) (*Adapter, error) {
 	if opts.PostInterval < 0 {
 		problems = append(problems, "the post interval must not be negative")
 	}
+	if opts.HistoryRate < 0 {
+		problems = append(problems, "the history rate must not be negative")
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("slack: %s", strings.Join(problems, "; "))
 	}
@@ -174,7 +184,12 @@ func New(opts Options) (*Adapter, error) {
 	log = log.With("component", "slack")
 	hc := opts.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		// Keep a connection per call in flight: with net/http's default of
+		// two idle connections per host, the relay's concurrent posts dialled
+		// (and for https, shook hands) anew for most calls.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		hc = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	sdkLog := slog.NewLogLogger(log.Handler(), slog.LevelDebug)
 	client := slackgo.New(opts.BotToken,
@@ -189,11 +204,12 @@ func New(opts Options) (*Adapter, error) {
 		client:  client,
 		api:     client,
 		pace:    newPacer(opts.PostInterval),
+		posts:   newPosts(opts.HistoryRate),
 		ready:   make(chan struct{}),
 		opening: map[int64]*opening{},
 		dms:     map[string]string{},
 	}
-	a.people = newDirectory(a.api, opts.UserGroups, log)
+	a.people = newDirectory(a.api, opts.UserGroups, log, a.spawn)
 	return a, nil
 }
 
@@ -260,6 +276,7 @@ func (a *Adapter) start(ctx context.Context) (err error) {
 	if a.opts.ShowcaseChannel != "" {
 		a.showcase = ids[a.opts.ShowcaseChannel]
 	}
+	a.people.loadGroups(ctx)
 	return nil
 }
 
@@ -308,12 +325,13 @@ func (a *Adapter) isReady() bool {
 }
 
 // background runs fn after an event was acknowledged, bounded in time and
-// tracked so Run returns only when it is done.
-func (a *Adapter) background(ctx context.Context, fn func(context.Context)) {
+// tracked so Run returns only when it is done. It is false when Run is
+// returning and fn will not run.
+func (a *Adapter) background(ctx context.Context, fn func(context.Context)) bool {
 	a.mu.Lock()
 	if a.closing {
 		a.mu.Unlock()
-		return
+		return false
 	}
 	a.work.Add(1)
 	a.mu.Unlock()
@@ -323,4 +341,17 @@ func (a *Adapter) background(ctx context.Context, fn func(context.Context)) {
 		defer cancel()
 		fn(cctx)
 	}()
+	return true
+}
+
+// spawn is background under Run's context (a test's adapter that was never
+// run: no deadline but apiTimeout).
+func (a *Adapter) spawn(fn func(context.Context)) bool {
+	a.mu.Lock()
+	ctx := a.runCtx
+	a.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return a.background(ctx, fn)
 }

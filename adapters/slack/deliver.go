@@ -68,6 +68,7 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 	}
 	if done.staffTS == "" {
 		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, displayName(c.Customer)), PostedSince: intro.PostedSince}
+		// displayName is the ID when the name was not known: post names it
 		if intro.Nonce != "" {
 			root.Nonce = intro.Nonce + ".root"
 		}
@@ -81,7 +82,7 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 	delete(a.opening, c.ID)
 	a.mu.Unlock()
 	a.log.Info("private conversation opened", "case", c.ID)
-	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: done.dm},
+	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: done.dm, Message: done.introTS},
 		bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: a.staff, Thread: done.staffTS}, nil
 }
 
@@ -151,21 +152,26 @@ func (a *Adapter) channelFor(ch string) (string, error) {
 
 // post waits for the channel's pace and calls chat.postMessage.
 func (a *Adapter) post(ctx context.Context, channel, thread string, m bot.Message) (string, string, error) {
+	if m.Nonce != "" {
+		// before taking the channel's turn: a look-up may wait for its own
+		if ts, ok := a.posts.stored(m.Nonce); ok {
+			return channel, ts, nil
+		}
+		if a.posts.mustLook(m.Nonce, m.PostedSince) {
+			ts, found, err := a.findPosted(ctx, channel, thread, m.Nonce, m.PostedSince)
+			if err != nil {
+				return "", "", err
+			}
+			if found {
+				a.log.Info("message already posted before a restart or a failed attempt; not posted again", "channel", channel)
+				return channel, ts, nil
+			}
+		}
+	}
+	m.Text = a.people.named(ctx, m.Text)
 	done, err := a.pace.take(ctx, channel)
 	if err != nil {
 		return "", "", fmt.Errorf("slack: pacing posts to %s: %w", channel, err)
-	}
-	if !m.PostedSince.IsZero() && m.Nonce != "" {
-		ts, found, err := a.findPosted(ctx, channel, thread, m.Nonce, m.PostedSince)
-		if err != nil {
-			done(0)
-			return "", "", err
-		}
-		if found {
-			done(0)
-			a.log.Info("message already posted before a restart or a failed attempt; not posted again", "channel", channel)
-			return channel, ts, nil
-		}
 	}
 	opts := messageOptions(m)
 	if thread != "" {
@@ -175,6 +181,9 @@ func (a *Adapter) post(ctx context.Context, channel, thread string, m bot.Messag
 		opts = append(opts, outboxMetadata(m.Nonce))
 	}
 	got, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
+	if m.Nonce != "" {
+		a.posts.attempted(m.Nonce, ts, err)
+	}
 	var rl *slackgo.RateLimitedError
 	if errors.As(err, &rl) {
 		done(rl.RetryAfter)
@@ -200,6 +209,7 @@ func (a *Adapter) Update(ctx context.Context, msg bot.Ref, m bot.Message) error 
 	if msg.Message == "" {
 		return fmt.Errorf("slack: update without a message ts: %w", bot.ErrUndeliverable)
 	}
+	m.Text = a.people.named(ctx, m.Text)
 	if _, _, _, err := a.api.UpdateMessageContext(ctx, channel, msg.Message, messageOptions(m)...); err != nil {
 		return deliveryError("chat.update", err)
 	}

@@ -99,8 +99,8 @@ func TestOpenPrivateDoesNotRepeatWhatSucceeded(t *testing.T) {
 	if !strings.Contains(root.Values.Get("text"), "Case #7") {
 		t.Errorf("staff root text: got %q, want it to name the case", root.Values.Get("text"))
 	}
-	if priv.Channel != "D0CUSTOMER1" || priv.Thread != "" || priv.Platform != bot.Slack {
-		t.Errorf("private ref: got %+v", priv)
+	if priv.Channel != "D0CUSTOMER1" || priv.Thread != "" || priv.Platform != bot.Slack || priv.Message == "" || priv.Message == staff.Thread {
+		t.Errorf("private ref: got %+v, want the DM and the intro's ts", priv)
 	}
 	if staff.Channel != testStaff || staff.Thread == "" || staff.Platform != bot.Slack {
 		t.Errorf("staff ref: got %+v, want the staff channel and the root's thread", staff)

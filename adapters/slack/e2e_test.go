@@ -459,7 +459,7 @@ func buttonID(t *testing.T, m slackfake.Message, label string) string {
 // returns it.
 func (e *env) staffRoot(caseID int64) slackfake.Message {
 	e.t.Helper()
-	root := e.botMessage(staffID, fmt.Sprintf("Case #%d", caseID))
+	root := e.botMessage(staffID, fmt.Sprintf("Case #%d:", caseID)) // the root, not the controls ("Case #N from")
 	if root.ThreadTS != "" {
 		e.t.Fatalf("the case root is a thread reply: %+v", root)
 	}

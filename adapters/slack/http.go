@@ -2,10 +2,12 @@ package slack
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -13,6 +15,13 @@ import (
 
 // maxRequestBody bounds a Slack request body (events are a few KB).
 const maxRequestBody = 1 << 20
+
+// A body over the cap is read on and dropped, up to maxDrainedBody more and
+// for at most drainTimeout, before it is answered 413 (refuseTooLarge).
+const (
+	maxDrainedBody = 16 << 20
+	drainTimeout   = 10 * time.Second
+)
 
 // Handler serves Slack's HTTP mode: the Events API at /slack/events,
 // interactivity (buttons, shortcuts, modals) at /slack/interactive and slash
@@ -36,9 +45,14 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		http.Error(w, "slack http mode is not configured", http.StatusNotFound)
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
-		http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+		a.log.Warn("slack request refused: body unreadable", "path", r.URL.Path, "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "request body unreadable", http.StatusBadRequest)
+		return nil, false
+	}
+	if len(body) > maxRequestBody {
+		a.refuseTooLarge(w, r)
 		return nil, false
 	}
 	sv, err := slackgo.NewSecretsVerifier(r.Header, a.opts.SigningSecret)
@@ -53,6 +67,22 @@ func (a *Adapter) verified(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		return nil, false
 	}
 	return body, true
+}
+
+// refuseTooLarge answers a body over maxRequestBody with 413. It first reads
+// and drops the rest of the body (up to maxDrainedBody, for at most
+// drainTimeout), so that a client still sending gets the answer rather than a
+// connection reset: closing a socket with unread data resets it, and the
+// client may lose the response.
+func (a *Adapter) refuseTooLarge(w http.ResponseWriter, r *http.Request) {
+	a.log.Warn("slack request refused: body too large", "path", r.URL.Path, "limit_bytes", maxRequestBody,
+		"content_length", r.ContentLength, "remote", r.RemoteAddr)
+	if r.ContentLength <= maxRequestBody+maxDrainedBody {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTimeout))
+		_, _ = io.CopyN(io.Discard, r.Body, maxDrainedBody)
+	}
+	w.Header().Set("Connection", "close")
+	http.Error(w, fmt.Sprintf("request body too large (over %d bytes)", maxRequestBody), http.StatusRequestEntityTooLarge)
 }
 
 func (a *Adapter) serveEvents(w http.ResponseWriter, r *http.Request) {

@@ -132,7 +132,7 @@ func (a *Adapter) fromMessage(ctx context.Context, eventID, team string, m *slac
 	default:
 		return bot.Event{}, false
 	}
-	ev.Author = a.people.person(ctx, m.User)
+	ev.Author = a.people.person(m.User)
 	return ev, true
 }
 
@@ -149,7 +149,7 @@ func (a *Adapter) fromMention(ctx context.Context, eventID, team string, m *slac
 		Where:  bot.Ref{Platform: bot.Slack, Space: team, Channel: m.Channel, Message: m.TimeStamp},
 		Text:   plainText(a.withoutBotMention(m.Text)),
 		At:     unixTS(m.TimeStamp),
-		Author: a.people.person(ctx, m.User),
+		Author: a.people.person(m.User),
 	}
 	if reply {
 		ev.Where.Thread = m.ThreadTimeStamp
@@ -183,7 +183,7 @@ func (a *Adapter) fromInteraction(ctx context.Context, cb *slackgo.InteractionCa
 			ID:       idFor("action", nonEmpty(cb.TriggerID, act.ActionTs+"."+cb.User.ID)),
 			Kind:     bot.EventAction,
 			Where:    bot.Ref{Platform: bot.Slack, Space: team, Channel: channel, Thread: cb.Container.ThreadTs, Message: nonEmpty(cb.Container.MessageTs, cb.Message.Timestamp)},
-			Author:   a.people.person(ctx, cb.User.ID),
+			Author:   a.people.person(cb.User.ID),
 			ActionID: act.ActionID,
 			At:       unixTS(act.ActionTs),
 		}, true
@@ -195,7 +195,7 @@ func (a *Adapter) fromInteraction(ctx context.Context, cb *slackgo.InteractionCa
 			ID:       idFor("submit", nonEmpty(cb.TriggerID, cb.View.ID+"."+cb.View.Hash)),
 			Kind:     bot.EventSubmit,
 			Where:    bot.Ref{Platform: bot.Slack, Space: team},
-			Author:   a.people.person(ctx, cb.User.ID),
+			Author:   a.people.person(cb.User.ID),
 			ActionID: cb.View.PrivateMetadata,
 			Fields:   submittedFields(cb.View.State),
 			At:       time.Now().UTC(),
@@ -217,7 +217,7 @@ func (a *Adapter) fromGetHelp(ctx context.Context, team string, cb *slackgo.Inte
 		return bot.Event{}, false
 	}
 	ts := nonEmpty(cb.MessageTs, msg.Timestamp)
-	author := a.people.person(ctx, msg.User)
+	author := a.people.person(msg.User)
 	if msg.BotID != "" || msg.User == a.botUserID {
 		author.Bot = true
 	}
@@ -274,7 +274,7 @@ func (a *Adapter) fromCommand(ctx context.Context, c *slackgo.SlashCommand) (bot
 		a.log.Warn("unknown slash command ignored", "command", c.Command)
 		return bot.Event{}, false
 	}
-	ev.Author = a.people.person(ctx, c.UserID)
+	ev.Author = a.people.person(c.UserID)
 	return ev, true
 }
 
@@ -349,6 +349,7 @@ func (a *Adapter) ephemeralFor(cb *slackgo.InteractionCallback, ev bot.Event, te
 	channel, thread := ev.Where.Channel, ev.Where.Thread
 	responseURL := cb.ResponseURL
 	return func(ctx context.Context) {
+		text := a.people.named(ctx, text)
 		opts := []slackgo.MsgOption{slackgo.MsgOptionText(escape(text), false)}
 		ch := channel
 		if ch == "" {

@@ -133,6 +133,8 @@ func TestCommands(t *testing.T) {
 		{"/advocate", "dance", false, "", "", ""},
 		{"/other", "x", false, "", "", ""},
 	}
+	a.people.person("U0SAM000001")                      // looked up in the background…
+	a.people.await(context.Background(), "U0SAM000001") // …and known from now on
 	for _, tt := range tests {
 		t.Run(tt.command+" "+tt.text, func(t *testing.T) {
 			cmd := slackgo.SlashCommand{Command: tt.command, Text: tt.text, UserID: "U0SAM000001", ChannelID: testStaff, TeamID: "T00000TEAM", TriggerID: "trig-1"}
@@ -303,13 +305,14 @@ func TestUserGroupsBecomeRoles(t *testing.T) {
 	a, api := newStubAdapter(t, func(o *Options) { o.UserGroups = []string{"S0STAFF0001", "S0OTHER0001"} })
 	api.groups["S0STAFF0001"] = []string{"U0SAM000001"}
 	api.groups["S0OTHER0001"] = []string{"U0ADA000001"}
-	p := a.people.person(context.Background(), "U0SAM000001")
+	a.people.loadGroups(context.Background()) // as Run does before receiving
+	p := a.people.person("U0SAM000001")
 	if len(p.Roles) != 1 || p.Roles[0] != "S0STAFF0001" {
 		t.Errorf("roles: got %v, want [S0STAFF0001]", p.Roles)
 	}
 	// a failed lookup keeps the person usable
 	api.failNext("users.info", errors.New("timeout"))
-	if p := a.people.person(context.Background(), "U0NEW000001"); p.ID != "U0NEW000001" || p.Platform != bot.Slack {
+	if p := a.people.person("U0NEW000001"); p.ID != "U0NEW000001" || p.Platform != bot.Slack {
 		t.Errorf("person after a failed lookup: got %+v", p)
 	}
 }

@@ -152,8 +152,8 @@ func TestSameEventThreeTimesIsOneCase(t *testing.T) {
 		if got := len(e.botMessages(e.fake.DMChannel(adaID), "private conversation")); got != 1 {
 			t.Errorf("DM intros: got %d, want 1", got)
 		}
-		if got := len(e.botMessages(staffID, "Case #")); got != 2 {
-			t.Errorf("staff messages naming the case: got %d, want the root and the controls", got)
+		if got := len(e.botMessages(staffID, "Case #")); got != 3 {
+			t.Errorf("staff messages naming the case: got %d, want the root, the staff intro and the controls", got)
 		}
 	})
 }
@@ -227,7 +227,7 @@ func TestRateLimitStormDeliversEverythingOnceInOrder(t *testing.T) {
 		for _, m := range e.threadReplies(staffID, root.TS) {
 			thread = append(thread, m.Text)
 		}
-		want := []string{"Case #1 from Ada", "Ada: part 1", "Ada: part 2", "Ada: part 3", "Ada: part 4"}
+		want := []string{"Case #1 from Ada", "Case #1 is open", "Ada: part 1", "Ada: part 2", "Ada: part 3", "Ada: part 4"}
 		if len(thread) != len(want) {
 			t.Fatalf("case thread: got %d messages %q, want %d", len(thread), thread, len(want))
 		}

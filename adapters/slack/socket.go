@@ -127,9 +127,9 @@ func (a *Adapter) handleEnvelope(ctx context.Context, client *socketmode.Client,
 		return
 	}
 	if res.after != nil {
-		cctx, cancel := context.WithTimeout(ctx, apiTimeout)
-		res.after(cctx)
-		cancel()
+		// not in the lane: the next envelope of this conversation does not
+		// wait for a modal to open or an ephemeral answer to be shown
+		a.background(ctx, res.after)
 	}
 }
 

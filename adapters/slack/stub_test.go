@@ -24,6 +24,9 @@ type stubAPI struct {
 	groups   map[string][]string
 	names    map[string]string
 	ts       int
+	// userInfoGate, when set, holds users.info calls until it is closed
+	userInfoGate  chan struct{}
+	userInfoCalls int
 }
 
 type stubPost struct {
@@ -130,7 +133,18 @@ func (s *stubAPI) PostEphemeralContext(_ context.Context, channel, user string, 
 	return "1700000001.000001", nil
 }
 
-func (s *stubAPI) GetUserInfoContext(_ context.Context, user string, _ ...slackgo.GetUserInfoOption) (*slackgo.User, error) {
+func (s *stubAPI) GetUserInfoContext(ctx context.Context, user string, _ ...slackgo.GetUserInfoOption) (*slackgo.User, error) {
+	s.mu.Lock()
+	s.userInfoCalls++
+	gate := s.userInfoGate
+	s.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if err := s.failure("users.info"); err != nil {
 		return nil, err
 	}
@@ -198,7 +212,7 @@ func newStubAdapter(t *testing.T, mutate ...func(*Options)) (*Adapter, *stubAPI)
 	}
 	api := newStubAPI()
 	a.api = api
-	a.people = newDirectory(api, opts.UserGroups, a.log)
+	a.people = newDirectory(api, opts.UserGroups, a.log, a.spawn)
 	a.pace = newPacer(0)
 	if err := a.start(context.Background()); err != nil {
 		t.Fatalf("start: %v", err)

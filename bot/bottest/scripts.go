@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/advocate-bot/advocate/bot"
@@ -36,11 +37,9 @@ func scriptStaffSideIsPrivate(s *S) {
 	if !strings.Contains(strings.Join(intro.Buttons, ","), "My problem is solved") {
 		s.Errorf("the customer's intro has buttons %v, want My problem is solved", intro.Buttons)
 	}
-	controls := s.Sees(Sam, StaffSide(Ada), "Case #1 from Ada")
-	for _, l := range []string{"Claim", "Resolve"} {
-		if !strings.Contains(strings.Join(controls.Enabled, ","), l) {
-			s.Errorf("the staff intro has enabled buttons %v, want %s", controls.Enabled, l)
-		}
+	controls := s.Sees(Sam, StaffSide(Ada), "Case #1 is open")
+	if got, want := strings.Join(controls.Enabled, ","), "Claim,Resolve"; got != want {
+		s.Errorf("the staff controls of an open case have buttons %s, want %s", got, want)
 	}
 	s.Say(Ada, Private(Ada), "It was order 1234")
 	s.Sees(Sam, StaffSide(Ada), "Ada: It was order 1234")
@@ -101,4 +100,180 @@ func scriptUnhappy(s *S) {
 	s.Sees(Ada, Private(Ada), "We're sorry")
 	s.Sees(Sam, StaffChannel, "Case #1 was rated 1/5 by Ada")
 	s.WaitStatus(Ada, bot.StatusReopened)
+}
+
+// scriptNoteOnCustomerSide: a note typed where the customer reads is deleted
+// there and copied to the staff side; /note goes to the staff side too.
+func scriptNoteOnCustomerSide(s *S) {
+	openCase(s, "Where is my parcel?")
+	if !s.Note(Sam, Private(Ada), "customer is a reseller, check the contract") {
+		return
+	}
+	s.Sees(Sam, StaffSide(Ada), "Internal note on case #1 by Sam: customer is a reseller, check the contract")
+	s.Command(Sam, Private(Ada), bot.CmdNote, "second note by command")
+	s.Sees(Sam, StaffSide(Ada), "Internal note on case #1 by Sam: second note by command")
+	if n := s.Count(Sam, Private(Ada), "reseller"); n != 0 {
+		s.Errorf("the note typed on the customer's side is still there (%d)", n)
+	}
+	if n := len(s.Events(Ada, bot.KindNote)); n != 2 {
+		s.Errorf("notes recorded: got %d, want 2", n)
+	}
+}
+
+// scriptStaffAnswersDirectly: staff may answer on the customer's side; the
+// staff side gets a copy, so it holds the whole conversation.
+func scriptStaffAnswersDirectly(s *S) {
+	openCase(s, "How do I export my data?")
+	if !s.Say(Sam, Private(Ada), "Settings, then Export") {
+		return
+	}
+	s.Sees(Ada, Private(Ada), "Settings, then Export")
+	s.Sees(Lee, StaffSide(Ada), "Sam: Settings, then Export")
+	if n := len(s.Events(Ada, bot.KindFirstStaffResponse)); n != 1 {
+		s.Errorf("first_staff_response: got %d, want 1", n)
+	}
+	if n := s.Count(Ada, Private(Ada), "Settings, then Export"); n != 1 {
+		s.Errorf("the customer sees the answer %d times, want once", n)
+	}
+}
+
+// scriptClaimTwice: a second claim by the same person says nothing new, and
+// another staff member is told who has the case.
+func scriptClaimTwice(s *S) {
+	openCase(s, "My account is locked")
+	s.Click(Sam, StaffSide(Ada), "Claim")
+	s.Sees(Lee, StaffSide(Ada), "Sam is handling case #1")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Sam is handling it")
+	again := s.Click(Sam, StaffSide(Ada), "Claim")
+	if !strings.Contains(again.Ephemeral, "already handling case #1") {
+		s.Errorf("Sam claiming again was told %q, want that he already has it", again.Ephemeral)
+	}
+	other := s.Click(Lee, StaffSide(Ada), "Claim")
+	if !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
+		s.Errorf("Lee claiming was told %q, want who has the case", other.Ephemeral)
+	}
+	if n := s.Count(Sam, StaffSide(Ada), "is handling case #1"); n != 1 {
+		s.Errorf("claim notices on the staff side: got %d, want 1", n)
+	}
+	if n := len(s.Events(Ada, bot.KindClaimed)); n != 1 {
+		s.Errorf("claimed events: got %d, want 1", n)
+	}
+	if a := s.Case(Ada).Assignee; a == "" {
+		s.Error("the case has no assignee after the claim")
+	}
+	s.NeverSees(Ada, "is handling")
+}
+
+// scriptAskAgain: a customer with an open case who asks again in public is
+// pointed to the case, and the new text reaches staff and the transcript.
+func scriptAskAgain(s *S) {
+	openCase(s, "The app crashes on start")
+	s.Ask(Ada, "Hello?? Still crashing")
+	s.Sees(Ada, Public, "you already have an open case (#1)")
+	s.Sees(Sam, StaffSide(Ada), "Ada asked again in")
+	s.Sees(Sam, StaffSide(Ada), "Hello?? Still crashing")
+	found := false
+	for _, e := range s.Events(Ada, bot.KindMessage) {
+		found = found || strings.Contains(string(e.Detail), "Hello?? Still crashing")
+	}
+	if !found {
+		s.Error("the question asked again is not in the case's transcript")
+	}
+	if n := len(s.Events(Ada, bot.KindAskedPublic)); n != 1 {
+		s.Errorf("asked_public: got %d, want 1 (one case)", n)
+	}
+}
+
+// scriptReopenPublicLine: the public status line follows the case.
+func scriptReopenPublicLine(s *S) {
+	openCase(s, "Payment failed")
+	resolve(s)
+	s.Sees(Ben, Public, "Resolved privately")
+	s.Click(Sam, StaffSide(Ada), "Reopen")
+	s.Sees(Ben, Public, "Reopened — we're on it")
+	if n := s.Count(Ben, Public, "Resolved privately"); n != 0 {
+		s.Errorf("a reopened case still shows %d 'Resolved privately' line(s)", n)
+	}
+	s.Click(Sam, StaffSide(Ada), "Resolve")
+	s.Sees(Ben, Public, "Resolved privately")
+	if n := s.Count(Ben, Public, "Reopened"); n != 0 {
+		s.Errorf("a case resolved again still shows %d 'Reopened' line(s)", n)
+	}
+	if n := s.Count(Ben, Public, "Resolved privately"); n != 1 {
+		s.Errorf("'Resolved privately' lines: got %d, want 1", n)
+	}
+}
+
+// scriptStaleControls: every control that no longer means anything is
+// updated or removed.
+func scriptStaleControls(s *S) {
+	openCase(s, "Cannot change my email")
+	s.Click(Ada, Private(Ada), "My problem is solved")
+	s.Sees(Ada, Private(Ada), "How satisfied are you")
+	s.NoButton(Ada, Private(Ada), "My problem is solved")
+	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is resolved"), ","), "Reopen"; got != want {
+		s.Errorf("staff controls of a resolved case: got %s, want %s", got, want)
+	}
+	s.NoButton(Sam, StaffSide(Ada), "Claim")
+	s.NoButton(Sam, StaffSide(Ada), "Resolve")
+
+	s.Click(Sam, StaffSide(Ada), "Reopen")
+	s.Sees(Ada, Private(Ada), "has been reopened")
+	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is open"), ","), "Claim,Resolve"; got != want {
+		s.Errorf("staff controls of a reopened case: got %s, want %s", got, want)
+	}
+	s.NoButton(Sam, StaffSide(Ada), "Reopen")
+	if got := s.Buttons(Ada, Private(Ada), "private conversation with"); !slices.Contains(got, "My problem is solved") {
+		s.Errorf("the intro of a reopened case has buttons %v, want My problem is solved", got)
+	}
+	s.NoButton(Ada, Private(Ada), "5") // the survey of the first round
+
+	resolve(s)
+	s.Click(Ada, Private(Ada), "5")
+	s.Sees(Ada, Private(Ada), "You rated 5 out of 5")
+	s.Click(Ada, Private(Ada), "Add a comment")
+	s.Submit(Ada, map[string]string{"comment": "Quick help"})
+	s.NoButton(Ada, Private(Ada), "Add a comment")
+	s.Click(Ada, Private(Ada), "Post in #showcase")
+	s.Submit(Ada, map[string]string{})
+	s.Sees(Ada, Private(Ada), "Your post is live")
+	s.NoButton(Ada, Private(Ada), "No thanks")
+	s.NoButton(Ada, Private(Ada), "Don't ask me again")
+	s.NoButton(Ada, Private(Ada), "Post in #showcase")
+	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is closed"), ","), "Reopen"; got != want {
+		s.Errorf("staff controls of a closed case: got %s, want %s", got, want)
+	}
+}
+
+// scriptLowRating: after a low rating the apology comes first, on its own,
+// and the review sites are offered after it in a separate, neutral message
+// (every respondent is offered them: no review gating).
+func scriptLowRating(s *S) {
+	openCase(s, "I was charged for a cancelled plan")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1")
+	s.SeesButton(Ada, Private(Ada), "Review us on Trustpilot")
+	s.Settle()
+	seen := s.View(Ada, Private(Ada))
+	apology, offer := -1, -1
+	for i, m := range seen {
+		if strings.Contains(m.Text, "sorry") {
+			apology = i
+			if len(m.Buttons) != 0 {
+				s.Errorf("the apology carries buttons %v", m.Buttons)
+			}
+		}
+		if slices.Contains(m.Buttons, "Review us on Trustpilot") {
+			offer = i
+			if strings.Contains(strings.ToLower(m.Text), "sorry") || strings.Contains(m.Text, "share your experience") {
+				s.Errorf("the review offer reads as a reply to the rating: %q", m.Text)
+			}
+			if slices.Contains(m.Buttons, "Post in #showcase") || slices.Contains(m.Buttons, "Post on X") {
+				s.Errorf("an unhappy customer was offered a satisfied-only target: %v", m.Buttons)
+			}
+		}
+	}
+	if apology < 0 || offer < 0 || offer < apology {
+		s.Errorf("want the apology (at %d) before the review offer (at %d)", apology, offer)
+	}
 }

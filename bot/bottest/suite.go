@@ -35,6 +35,13 @@ var Scripts = []Script{
 	{"TheCustomerNeverSeesTheStaffSide", scriptStaffSideIsPrivate},
 	{"HappyPathToACommunityPost", scriptHappyPath},
 	{"UnhappyRatingReopensAndAlertsStaff", scriptUnhappy},
+	{"NoteTypedOnTheCustomerSideIsTakenAway", scriptNoteOnCustomerSide},
+	{"StaffMayAnswerOnTheCustomerSide", scriptStaffAnswersDirectly},
+	{"ClaimIsIdempotent", scriptClaimTwice},
+	{"AskingAgainInPublicReachesStaff", scriptAskAgain},
+	{"ReopenUpdatesThePublicLine", scriptReopenPublicLine},
+	{"StaleControlsAreUpdated", scriptStaleControls},
+	{"LowRatingApologyThenANeutralReviewOffer", scriptLowRating},
 }
 
 // RunSuite runs every script as a subtest, each on a fresh driver, and after
@@ -146,6 +153,24 @@ func (s *S) Sees(who string, at Where, text string) Seen {
 	return found
 }
 
+// SeesButton waits until who sees an enabled button labelled label at a
+// place, and returns its message.
+func (s *S) SeesButton(who string, at Where, label string) Seen {
+	s.Helper()
+	var found Seen
+	s.wait(fmt.Sprintf("%s to see a button %q %s", who, label, at), func() (bool, error) {
+		seen, err := s.D.View(s.ctx, who, at)
+		for _, m := range seen {
+			if slices.Contains(m.Enabled, label) {
+				found = m
+				return true, nil
+			}
+		}
+		return false, err
+	}, func() string { return s.describe(who, at) })
+	return found
+}
+
 // Settle waits until the bot has done everything it decided.
 func (s *S) Settle() {
 	s.Helper()
@@ -194,6 +219,33 @@ func (s *S) NeverSees(who string, texts ...string) {
 			}
 		}
 	}
+}
+
+// NoButton settles, then fails if who can press a button labelled label at a
+// place: a control that no longer means anything must be updated or removed.
+func (s *S) NoButton(who string, at Where, label string) {
+	s.Helper()
+	s.Settle()
+	for _, m := range s.View(who, at) {
+		if slices.Contains(m.Enabled, label) {
+			s.Errorf("%s can still press %q on %q %s", who, label, m.Text, at)
+		}
+	}
+}
+
+// Buttons settles and returns the enabled buttons of the newest message
+// containing text that who sees at a place.
+func (s *S) Buttons(who string, at Where, text string) []string {
+	s.Helper()
+	s.Settle()
+	seen := s.View(who, at)
+	for i := len(seen) - 1; i >= 0; i-- {
+		if strings.Contains(seen[i].Text, text) {
+			return seen[i].Enabled
+		}
+	}
+	s.Fatalf("%s sees no message containing %q %s; %s", who, text, at, s.describe(who, at))
+	return nil
 }
 
 // staffLabels are the labels of the staff controls, in the default texts.

@@ -65,11 +65,28 @@ type options struct {
 	postEvery   time.Duration
 	duration    time.Duration
 	concurrency int
+	rate        float64
 	settle      time.Duration
 	pulse       time.Duration
 	progress    time.Duration
 	dir         string
 	jsonOut     bool
+	// profiles are run's profiling flags and the files to give them
+	profiles map[string]*string
+}
+
+// profileFlags are the profiling flags passed through to `advocate run`.
+var profileFlags = []string{"cpuprofile", "trace", "blockprofile", "mutexprofile"}
+
+// runArgs are the profiling flags for `advocate run`.
+func (o options) runArgs() []string {
+	var args []string
+	for _, name := range profileFlags {
+		if p := o.profiles[name]; p != nil && *p != "" {
+			args = append(args, "--"+name, *p)
+		}
+	}
+	return args
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -83,12 +100,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.pacing, "pacing", time.Second, "the fake platforms' posting limit per channel: Slack one chat.postMessage per this, Discord 5 messages per 5× this (0: Slack unlimited, Discord's fake default 5/s)")
 	fs.DurationVar(&o.postEvery, "post-interval", 0, "the bot's slack.post_interval, its own pace per channel (default: advocate's, one post per second); give it with a shorter -pacing to run many Slack conversations in less time")
 	fs.DurationVar(&o.duration, "duration", 30*time.Minute, "stop the run after this long")
-	fs.IntVar(&o.concurrency, "concurrency", 0, "customers active at once (default: all of them; 200 in open mode)")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "customers active at once (default: all of them; 200 in open mode without -rate)")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: customers start at this many per second, whether or not the bot keeps up (0: as fast as -concurrency lets them)")
 	fs.DurationVar(&o.settle, "settle", 10*time.Second, "open mode: how long the bot keeps running after the last case opened before its memory is read again")
 	fs.DurationVar(&o.pulse, "pulse", 0, "how often the simulated people look for the bot's answers (default: 20 ms, 100 ms above 200 customers)")
 	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print progress to stderr this often (0: never)")
 	fs.StringVar(&o.dir, "dir", "", "keep the configuration, database and log here (default: a temporary directory, removed)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	o.profiles = map[string]*string{}
+	for _, name := range profileFlags {
+		o.profiles[name] = fs.String(name, "", "the bot's -"+name+" (advocate run --"+name+"): written to this file")
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,12 +124,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-platform %q: want slack, discord or both", o.platform)
 	case o.mode != "full" && o.mode != "open" && o.mode != "burst":
 		return o, fmt.Errorf("-mode %q: want full, open or burst", o.mode)
+	case o.rate < 0:
+		return o, errors.New("-rate must not be negative")
 	case o.pacing < 0 || o.postEvery < 0 || o.duration <= 0:
 		return o, errors.New("-pacing and -post-interval must not be negative and -duration must be positive")
 	}
 	if o.concurrency <= 0 {
 		o.concurrency = o.customers
-		if o.mode == "open" {
+		if o.mode == "open" && o.rate == 0 {
 			o.concurrency = min(o.customers, 200)
 		}
 	}
@@ -153,6 +177,8 @@ type platformRun struct {
 	discord *sim.Discord
 	done    []time.Time // when each customer's scenario ended (zero: it did not)
 	errs    []error
+	asked   []asked  // Discord: each customer's question
+	intake  sim.Dist // Discord, open mode: question → case opened
 }
 
 // load runs the scenario and measures it.
@@ -215,7 +241,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	proc, err := sim.Start(bin, cfgPath, logf)
+	proc, err := sim.Start(bin, cfgPath, logf, o.runArgs()...)
 	if err != nil {
 		return nil, err
 	}
@@ -248,10 +274,12 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 
 	rep := &report{
 		Command: "advocate-load " + strings.Join(os.Args[1:], " "), Mode: o.mode, Platform: o.platform,
-		Customers: o.customers, Concurrency: o.concurrency, Pacing: o.pacing.String(), PostInterval: o.botPacing().String(), Dir: dir,
+		Customers: o.customers, Concurrency: o.concurrency, Rate: o.rate, Pacing: o.pacing.String(), PostInterval: o.botPacing().String(), Dir: dir,
 		LoadBefore: loadAvg(),
 	}
 	start := time.Now()
+	botCPU0, _ := proc.CPU()
+	toolCPU0 := selfCPU()
 	var finished atomic.Int64
 	progressDone := make(chan struct{})
 	defer close(progressDone)
@@ -259,9 +287,14 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 	var wg sync.WaitGroup
 	for _, r := range runs {
 		r.done, r.errs = make([]time.Time, o.customers), make([]error, o.customers)
+		r.asked = make([]asked, o.customers)
 		sem := make(chan struct{}, o.concurrency)
 		for i := range o.customers {
 			wg.Go(func() {
+				if o.rate > 0 && !sleepUntil(ctx, start.Add(time.Duration(float64(i)*float64(time.Second)/o.rate))) {
+					r.errs[i] = ctx.Err()
+					return
+				}
 				select {
 				case sem <- struct{}{}:
 				case <-ctx.Done():
@@ -282,6 +315,12 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		if err := waitCases(ctx, cfg.StorePath, len(runs)*o.customers); err != nil {
 			return rep, err
 		}
+		r := findRun(runs, "discord")
+		d, err := intakeLatency(ctx, cfg.StorePath, r.asked)
+		if err != nil {
+			return rep, err
+		}
+		r.intake = d
 	}
 	elapsed := time.Since(start)
 	if isDone(proc.Done()) {
@@ -292,6 +331,10 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		return rep, err
 	}
 	rep.RSSAtEndMB, rep.PeakRSSMB = mb(mem.RSS), mb(mem.Peak)
+	if cpu, err := proc.CPU(); err == nil {
+		rep.BotCPUSeconds = (cpu - botCPU0).Seconds()
+	}
+	rep.ToolCPUSeconds = (selfCPU() - toolCPU0).Seconds()
 	if o.mode == "open" && ctx.Err() == nil {
 		t := time.NewTimer(o.settle)
 		select {
@@ -389,6 +432,63 @@ func isDone(ch <-chan struct{}) bool {
 	}
 }
 
+// sleepUntil waits until t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return true
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// asked is when a customer posted their question, and who they are.
+type asked struct {
+	user string
+	at   time.Time
+}
+
+// intakeLatency is, for Discord, where a message has no acknowledgement, the
+// time from each question to its case's opening in the bot's database
+// (opened_at, milliseconds; the commit follows in the same group commit).
+func intakeLatency(ctx context.Context, path string, qs []asked) (sim.Dist, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return sim.Dist{}, err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT customer_id, min(opened_at) FROM cases WHERE platform = 'discord' GROUP BY customer_id")
+	if err != nil {
+		return sim.Dist{}, fmt.Errorf("read cases: %w", err)
+	}
+	defer rows.Close()
+	opened := map[string]time.Time{}
+	for rows.Next() {
+		var user string
+		var ms int64
+		if err := rows.Scan(&user, &ms); err != nil {
+			return sim.Dist{}, err
+		}
+		opened[user] = time.UnixMilli(ms)
+	}
+	if err := rows.Err(); err != nil {
+		return sim.Dist{}, err
+	}
+	var ds []time.Duration
+	for _, q := range qs {
+		if at, ok := opened[q.user]; ok && !q.at.IsZero() {
+			ds = append(ds, max(0, at.Sub(q.at)))
+		}
+	}
+	return sim.Summarize(ds), nil
+}
+
 // customer is one simulated customer's conversation, on either platform.
 type customer interface {
 	PostQuestion(ctx context.Context) error
@@ -403,7 +503,9 @@ func play(ctx context.Context, r *platformRun, i int, mode string) error {
 	if r.slack != nil {
 		c = r.slack.Conversation(i)
 	} else {
-		c = r.discord.Conversation(i)
+		dc := r.discord.Conversation(i)
+		defer func() { r.asked[i] = asked{user: dc.User, at: dc.Asked()} }()
+		c = dc
 	}
 	switch mode {
 	case "open":

@@ -17,6 +17,13 @@ func TestParseFlags(t *testing.T) {
 	if got, want := o.pulse, 100*time.Millisecond; got != want {
 		t.Errorf("pulse above 200 customers: got %s, want %s", got, want)
 	}
+	o, err = parseFlags([]string{"-customers", "1000", "-mode", "open", "-rate", "300"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := o.concurrency, 1000; got != want {
+		t.Errorf("open mode at a rate: got concurrency %d, want %d (the rate alone sets the pace)", got, want)
+	}
 	o, err = parseFlags([]string{"-customers", "50"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +37,7 @@ func TestParseFlags(t *testing.T) {
 		{"-mode", "soak"},
 		{"-pacing", "-1s"},
 		{"-post-interval", "-1s"},
+		{"-rate", "-5"},
 		{"extra"},
 	} {
 		if _, err := parseFlags(bad, io.Discard); err == nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
@@ -17,7 +18,9 @@ type report struct {
 	Platform    string `json:"platform"`
 	Customers   int    `json:"customers"`
 	Concurrency int    `json:"concurrency"`
-	Pacing      string `json:"pacing"`
+	// Rate is the customers started per second (open loop), 0 without -rate.
+	Rate   float64 `json:"rate,omitempty"`
+	Pacing string  `json:"pacing"`
 	// PostInterval is the bot's own pace per Slack channel.
 	PostInterval string  `json:"post_interval"`
 	Dir          string  `json:"dir"`
@@ -26,6 +29,11 @@ type report struct {
 	// RSSSettledMB is the open mode's resident memory after -settle.
 	RSSSettledMB float64 `json:"rss_settled_mb,omitempty"`
 	DatabaseMB   float64 `json:"database_mb"`
+	// BotCPUSeconds is the processor time the bot used from the first
+	// customer to the last (user and system); ToolCPUSeconds the load tool's
+	// own (the fakes and the simulated people), which shares the machine.
+	BotCPUSeconds  float64 `json:"bot_cpu_seconds"`
+	ToolCPUSeconds float64 `json:"tool_cpu_seconds"`
 	// LoadBefore and LoadAfter are /proc/loadavg at the start and the end: the
 	// machine may be shared.
 	LoadBefore string            `json:"load_before"`
@@ -49,15 +57,18 @@ type platformSummary struct {
 	StepsPerSec float64 `json:"steps_per_sec"`
 	// Envelopes counts every Socket Mode envelope the fake sent and was
 	// acknowledged, the bot's own message echoes included (Slack only).
-	Envelopes       int        `json:"envelopes,omitempty"`
-	EnvelopesPerSec float64    `json:"envelopes_per_sec,omitempty"`
-	Redelivered     int        `json:"redelivered,omitempty"`
-	Resent          int        `json:"resent,omitempty"`
-	Ack             dist       `json:"ack"`
-	Lag             dist       `json:"lag"`
-	Lags            []kindDist `json:"lags"`
-	RateLimited     int        `json:"rate_limited"`
-	Burst           *burst     `json:"burst,omitempty"`
+	Envelopes       int     `json:"envelopes,omitempty"`
+	EnvelopesPerSec float64 `json:"envelopes_per_sec,omitempty"`
+	Redelivered     int     `json:"redelivered,omitempty"`
+	Resent          int     `json:"resent,omitempty"`
+	Ack             dist    `json:"ack"`
+	// Intake is Discord's question → case opened (open mode): a Discord
+	// message has no acknowledgement.
+	Intake      *dist      `json:"intake,omitempty"`
+	Lag         dist       `json:"lag"`
+	Lags        []kindDist `json:"lags"`
+	RateLimited int        `json:"rate_limited"`
+	Burst       *burst     `json:"burst,omitempty"`
 }
 
 // burst compares a burst's completion with what the posting limits allow.
@@ -128,6 +139,10 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 	}
 	s.StepsPerSec = per(s.Steps)
 	s.Resent = r.rec.Resends()
+	if r.intake.N > 0 {
+		d := toDist(r.intake)
+		s.Intake = &d
+	}
 	s.Ack, s.Lag = toDist(r.rec.Acks()), toDist(r.rec.AllLags())
 	lags := r.rec.Lags()
 	for _, k := range r.rec.LagKinds() {
@@ -198,6 +213,9 @@ func discordBurst(n int, pacing time.Duration) burst {
 func (r *report) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("advocate-load: mode %s, %s, %d customers per platform (%d at once), fake pacing %s per channel", r.Mode, r.Platform, r.Customers, r.Concurrency, r.Pacing)
+	if r.Rate > 0 {
+		p("  open loop: %g customers started per second", r.Rate)
+	}
 	p("  command: %s", r.Command)
 	for _, s := range r.Platforms {
 		p("%s:", s.Name)
@@ -207,6 +225,9 @@ func (r *report) print(w io.Writer) {
 			p("  envelopes:      %d acknowledged (%.2f/s), bot's own echoes included; %d redelivered; %d clicks repeated", s.Envelopes, s.EnvelopesPerSec, s.Redelivered, s.Resent)
 		}
 		p("  ack latency:    %s", s.Ack)
+		if s.Intake != nil {
+			p("  ask → case opened (no ack for a Discord message): %s", *s.Intake)
+		}
 		p("  outbox lag:     %s", s.Lag)
 		for _, k := range s.Lags {
 			p("    %-28s %s", k.Kind, k.dist)
@@ -223,6 +244,7 @@ func (r *report) print(w io.Writer) {
 		p("  RSS after settling: %.1f MB", r.RSSSettledMB)
 	}
 	p("  database: %.1f MB", r.DatabaseMB)
+	p("  CPU during the run: bot %.1f s%s; load tool %.1f s", r.BotCPUSeconds, r.perStep(), r.ToolCPUSeconds)
 	p("machine load (1, 5, 15 min): %s at the start, %s at the end", r.LoadBefore, r.LoadAfter)
 	if r.StopError != "" {
 		p("  stop: %s", r.StopError)
@@ -230,6 +252,33 @@ func (r *report) print(w io.Writer) {
 	if strings.TrimSpace(r.Dir) != "" {
 		p("  files: %s", r.Dir)
 	}
+}
+
+// perStep is the bot's CPU time per acknowledged step and per envelope, for
+// the report ("" without steps).
+func (r *report) perStep() string {
+	var steps, envelopes int
+	for _, s := range r.Platforms {
+		steps += s.Steps
+		envelopes += s.Envelopes
+	}
+	if steps == 0 {
+		return ""
+	}
+	out := fmt.Sprintf(" (%.0f µs per step", r.BotCPUSeconds*1e6/float64(steps))
+	if envelopes > 0 {
+		out += fmt.Sprintf(", %.0f µs per envelope", r.BotCPUSeconds*1e6/float64(envelopes))
+	}
+	return out + ")"
+}
+
+// selfCPU is the processor time this process has used, user and system.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // loadAvg reads the 1, 5 and 15 minute load averages (Linux); "" elsewhere.

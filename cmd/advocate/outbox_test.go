@@ -69,17 +69,17 @@ func TestOutboxListsAndRetriesBesideRunningBot(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("outbox: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"outbox: 0 pending, 2 dead", "open_private", "503 Service Unavailable",
+	for _, want := range []string{"outbox: 0 pending, 3 dead", "open_private", "503 Service Unavailable",
 		"has no staff conversation", "controls", "LAST ERROR"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("outbox lacks %q:\n%s", want, out)
 		}
 	}
 	got := listOutbox(t, cfg)
-	if got.Pending != 0 || got.Dead != 2 || got.Matching != 2 || len(got.Actions) != 2 {
-		t.Fatalf("outbox --json: got %+v, want 2 dead listed", got)
+	if got.Pending != 0 || got.Dead != 3 || got.Matching != 3 || len(got.Actions) != 3 {
+		t.Fatalf("outbox --json: got %+v, want 3 dead listed", got)
 	}
-	open, controls := got.Actions[1], got.Actions[0] // newest first
+	open, controls := got.Actions[2], got.Actions[0] // newest first; the staff intro between
 	if open.Kind != bot.ActOpenPrivate || open.Attempts != 10 || open.CaseID != 1 || !open.Retryable ||
 		open.Platform != bot.Sandbox || open.DiedAt == "" {
 		t.Errorf("dead private intro: got %+v", open)
@@ -98,7 +98,7 @@ func TestOutboxListsAndRetriesBesideRunningBot(t *testing.T) {
 	}
 
 	out, errOut, code = cli(t, nil, "outbox", "retry", "--all-dead", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "retried 2 action(s)") {
+	if code != 0 || !strings.Contains(out, "retried 3 action(s)") {
 		t.Fatalf("retry --all-dead: exit %d, %q %q", code, out, errOut)
 	}
 	// The running bot's relay picks them up, the intro before the controls
@@ -157,12 +157,12 @@ func TestOutboxRetryRefusesForgottenCustomer(t *testing.T) {
 		t.Errorf("retry of a forgotten customer's action: exit %d, %q %q", code, out, errOut)
 	}
 	out, errOut, code = cli(t, nil, "outbox", "retry", "--all-dead", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "retried nothing") || strings.Count(out, "not retried") != 2 {
+	if code != 0 || !strings.Contains(out, "retried nothing") || strings.Count(out, "not retried") != 3 {
 		t.Errorf("retry --all-dead: exit %d, %q %q", code, out, errOut)
 	}
 	h.Advance(max(time.Since(h.Clock.Now()), 0) + time.Second)
-	if got := listOutbox(t, cfg); got.Dead != 2 {
-		t.Errorf("dead after refused retries: got %d, want 2", got.Dead)
+	if got := listOutbox(t, cfg); got.Dead != 3 {
+		t.Errorf("dead after refused retries: got %d, want 3", got.Dead)
 	}
 	if n := len(h.Messages("case-1")); n != 0 {
 		t.Errorf("the forgotten customer was sent %d message(s)", n)
@@ -172,10 +172,10 @@ func TestOutboxRetryRefusesForgottenCustomer(t *testing.T) {
 func TestOutboxRetryWarnsOfDisabledPlatform(t *testing.T) {
 	_, cfg := deadFixture(t, bottest.DMs()) // a Slack-like platform; the config runs the sandbox
 	out, errOut, code := cli(t, nil, "outbox", "retry", "--all-dead", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "retried 2 action(s)") {
+	if code != 0 || !strings.Contains(out, "retried 3 action(s)") {
 		t.Fatalf("retry --all-dead: exit %d, %q %q", code, out, errOut)
 	}
-	if want := "warning: 2 retried action(s) are for slack, which this configuration does not enable"; !strings.Contains(errOut, want) {
+	if want := "warning: 3 retried action(s) are for slack, which this configuration does not enable"; !strings.Contains(errOut, want) {
 		t.Errorf("stderr: got %q, want %q", errOut, want)
 	}
 }

@@ -26,13 +26,18 @@ import (
 )
 
 func runCommand(e *env) *cobra.Command {
-	return &cobra.Command{
+	var prof profiles
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the bot (the sandbox, Slack and Discord as configured) and its web server",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			f, err := e.loadConfig(cmd)
 			if err != nil {
+				return err
+			}
+			defer func() { err = errors.Join(err, prof.stop()) }()
+			if err := prof.start(); err != nil {
 				return err
 			}
 			log := e.logger(f)
@@ -48,6 +53,8 @@ func runCommand(e *env) *cobra.Command {
 			return a.run(cmd.Context())
 		},
 	}
+	prof.flags(cmd)
+	return cmd
 }
 
 // app is a running advocate: store, core, adapters and the HTTP server.
@@ -139,7 +146,8 @@ func (a *app) buildAdapters() error {
 			BotToken: f.Slack.BotToken, AppToken: f.Slack.AppToken, SigningSecret: f.Slack.SigningSecret,
 			Mode: f.Slack.Mode, APIURL: f.Slack.APIURL, SupportChannels: f.Slack.SupportChannels,
 			StaffChannel: f.Slack.StaffChannel, ShowcaseChannel: f.Slack.ShowcaseChannel,
-			UserGroups: f.Staff.Slack.Roles, PostInterval: f.Slack.PostInterval.D(), Logger: a.log,
+			UserGroups: f.Staff.Slack.Roles, PostInterval: f.Slack.PostInterval.D(),
+			HistoryRate: f.Slack.HistoryRate, Logger: a.log,
 		})
 		if err != nil {
 			errs = append(errs, err)

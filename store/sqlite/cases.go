@@ -139,10 +139,17 @@ func (t *tx) ActiveCaseFor(ctx context.Context, platform, customerID string) (*b
 	return c, nil
 }
 
+// caseByConversationSQL looks the conversation up in each side's index and
+// takes the newer case. Written as one WHERE with an OR, SQLite's planner
+// read every case of the platform instead (through cases_customer, on its
+// platform prefix): a message in a channel with no case, every question in
+// a support channel, cost a scan of all the cases.
 const caseByConversationSQL = `SELECT ` + caseCols + ` FROM cases c
-	WHERE c.platform = ?1 AND ((c.private_channel = ?2 AND c.private_thread = ?3)
-		OR (c.staff_channel = ?2 AND c.staff_thread = ?3))
-	ORDER BY c.id DESC LIMIT 1`
+	WHERE c.id = max(
+		(SELECT coalesce(max(id), 0) FROM cases
+			WHERE platform = ?1 AND private_channel = ?2 AND private_thread = ?3),
+		(SELECT coalesce(max(id), 0) FROM cases
+			WHERE platform = ?1 AND staff_channel = ?2 AND staff_thread = ?3))`
 
 // CaseByConversation returns the most recent case whose private or staff side
 // is ref's conversation (platform, channel and thread; the message is ignored).

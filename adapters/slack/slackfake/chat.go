@@ -1,7 +1,9 @@
 package slackfake
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -296,29 +298,66 @@ func (s *Server) conversationsHistory(a args) (map[string]any, string, []string)
 	if ch == nil {
 		return nil, "channel_not_found", nil
 	}
-	limit := 100
-	if n, err := strconv.Atoi(a.str("limit")); err == nil && n > 0 {
-		limit = n
+	limit, before, code := s.page(a, 100, "before:")
+	if code != "" {
+		return nil, code, nil
 	}
 	inclusive := a.str("inclusive") == "1" || a.str("inclusive") == "true"
 	oldest, latest := a.str("oldest"), a.str("latest")
 	var msgs []any
-	for i := len(ch.messages) - 1; i >= 0 && len(msgs) < limit; i-- {
+	next := ""
+	for i := len(ch.messages) - 1; i >= 0; i-- { // newest first
 		m := ch.messages[i]
 		if m.ThreadTS != "" && !m.ReplyBroadcast {
 			continue
 		}
-		if !inRange(m.TS, oldest, latest, inclusive) {
+		if !inRange(m.TS, oldest, latest, inclusive) || (before != "" && tsMicros(m.TS) >= tsMicros(before)) {
 			continue
+		}
+		if len(msgs) == limit {
+			next = cursor("before:", msgs)
+			break
 		}
 		msgs = append(msgs, withMetadata(s.messageJSON(m, ch), m, a))
 	}
 	return map[string]any{
 		"messages":          nonNil(msgs),
-		"has_more":          false,
+		"has_more":          next != "",
 		"pin_count":         0,
-		"response_metadata": map[string]any{"next_cursor": ""},
+		"response_metadata": map[string]any{"next_cursor": next},
 	}, "", nil
+}
+
+// page reads a history method's limit and cursor: the limit is capped at
+// Config.HistoryLimit (which is then also the default), and the cursor,
+// made by cursor with prefix, holds the ts the next page starts from.
+func (s *Server) page(a args, def int, prefix string) (limit int, from, code string) {
+	limit = def
+	if s.cfg.HistoryLimit > 0 {
+		limit = s.cfg.HistoryLimit
+	}
+	if n, err := strconv.Atoi(a.str("limit")); err == nil && n > 0 {
+		limit = n
+		if s.cfg.HistoryLimit > 0 {
+			limit = min(n, s.cfg.HistoryLimit)
+		}
+	}
+	if c := a.str("cursor"); c != "" {
+		raw, err := base64.StdEncoding.DecodeString(c)
+		ts, ok := strings.CutPrefix(string(raw), prefix)
+		if err != nil || !ok {
+			return 0, "", "invalid_cursor"
+		}
+		from = ts
+	}
+	return limit, from, ""
+}
+
+// cursor continues a page after its last message.
+func cursor(prefix string, page []any) string {
+	last, _ := page[len(page)-1].(map[string]any)
+	ts, _ := last["ts"].(string)
+	return base64.StdEncoding.EncodeToString([]byte(prefix + ts))
 }
 
 func inRange(ts, oldest, latest string, inclusive bool) bool {
@@ -354,17 +393,31 @@ func (s *Server) conversationsReplies(a args) (map[string]any, string, []string)
 	if parentTS == "" {
 		return nil, "thread_not_found", nil
 	}
-	parent := ch.find(parentTS)
-	msgs := []any{withMetadata(s.messageJSON(parent, ch), parent, a)}
-	for _, m := range ch.messages {
-		if m.ThreadTS == parentTS {
-			msgs = append(msgs, withMetadata(s.messageJSON(m, ch), m, a))
+	limit, after, code := s.page(a, math.MaxInt, "after:")
+	if code != "" {
+		return nil, code, nil
+	}
+	var msgs []any
+	if after == "" {
+		parent := ch.find(parentTS)
+		msgs = append(msgs, withMetadata(s.messageJSON(parent, ch), parent, a))
+	}
+	oldest := a.str("oldest")
+	next := ""
+	for _, m := range ch.messages { // oldest first
+		if m.ThreadTS != parentTS || (oldest != "" && tsMicros(m.TS) < tsMicros(oldest)) || (after != "" && tsMicros(m.TS) <= tsMicros(after)) {
+			continue
 		}
+		if len(msgs) == limit {
+			next = cursor("after:", msgs)
+			break
+		}
+		msgs = append(msgs, withMetadata(s.messageJSON(m, ch), m, a))
 	}
 	return map[string]any{
 		"messages":          msgs,
-		"has_more":          false,
-		"response_metadata": map[string]any{"next_cursor": ""},
+		"has_more":          next != "",
+		"response_metadata": map[string]any{"next_cursor": next},
 	}, "", nil
 }
 

@@ -1,7 +1,10 @@
 package slackfake_test
 
 import (
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -66,4 +69,64 @@ func names(chans []slack.Channel) string {
 		out += c.Name
 	}
 	return out
+}
+
+func TestHistoryLimitForNonMarketplaceApps(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	srv := slackfake.New(t, slackfake.WithClock(clock.Now), slackfake.WithHistoryLimit(time.Minute, 15))
+	srv.AddChannel("C1", "help", true)
+	srv.AddUser("U1", "ada")
+	root, err := srv.PostAsUser("U1", "C1", "", "question")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if _, err := srv.PostAsUser("U1", "C1", "", fmt.Sprint("top ", i)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.PostAsUser("U1", "C1", root.TS, fmt.Sprint("reply ", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api := apiClient(srv, srv.BotToken())
+
+	page, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: "C1", Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Messages) != 15 || !page.HasMore || page.Messages[0].Text != "top 19" {
+		t.Errorf("first page: got %d messages from %q, has_more %v; want the newest 15 and more", len(page.Messages), page.Messages[0].Text, page.HasMore)
+	}
+	var rl *slack.RateLimitedError
+	_, err = api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: "C1", Cursor: page.ResponseMetaData.NextCursor})
+	if !errors.As(err, &rl) || rl.RetryAfter != time.Minute {
+		t.Errorf("second call within the minute: got %v, want a 60 s RateLimitedError", err)
+	}
+	// the other method has a minute of its own
+	replies, _, next, err := api.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: "C1", Timestamp: root.TS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 15 || next == "" || replies[0].Text != "question" || replies[14].Text != "reply 13" {
+		t.Errorf("first replies page: got %d from %q to %q (next %q), want the parent and 14 replies", len(replies), replies[0].Text, replies[len(replies)-1].Text, next)
+	}
+
+	clock.Advance(time.Minute)
+	page, err = api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: "C1", Cursor: page.ResponseMetaData.NextCursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Messages) != 6 || page.HasMore || page.Messages[5].Text != "question" {
+		t.Errorf("second page: got %d messages, has_more %v; want the 6 older ones and no more", len(page.Messages), page.HasMore)
+	}
+	replies, _, next, err = api.GetConversationReplies(&slack.GetConversationRepliesParameters{ChannelID: "C1", Timestamp: root.TS, Cursor: next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(replies) != 6 || next != "" || replies[0].Text != "reply 14" {
+		t.Errorf("second replies page: got %d from %q (next %q), want replies 14 to 19", len(replies), replies[0].Text, next)
+	}
+	if got := srv.RateLimitedCalls("conversations.history"); got != 1 {
+		t.Errorf("429s: got %d, want 1", got)
+	}
 }

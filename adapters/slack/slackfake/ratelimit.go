@@ -22,6 +22,7 @@ type rateLimits struct {
 	pacing    time.Duration
 	served429 int
 	by429     map[string]int
+	historyAt map[string]time.Time // last call of a history method served
 }
 
 func newRateLimits(pacing time.Duration) rateLimits {
@@ -29,6 +30,7 @@ func newRateLimits(pacing time.Duration) rateLimits {
 		byChannel: map[string]*channelLimit{},
 		pacing:    pacing,
 		by429:     map[string]int{},
+		historyAt: map[string]time.Time{},
 	}
 }
 
@@ -105,6 +107,23 @@ func writeServerError(w http.ResponseWriter, status int) {
 	w.Header().Set("Content-Type", "text/html")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte("<html><body>fake server error</body></html>"))
+}
+
+// historyLimitedLocked enforces Config.HistoryInterval on the history
+// methods; a refused call does not count.
+func (s *Server) historyLimitedLocked(w http.ResponseWriter, method string) bool {
+	if s.cfg.HistoryInterval <= 0 || (method != "conversations.history" && method != "conversations.replies") {
+		return false
+	}
+	now := s.cfg.Now()
+	if last, ok := s.limits.historyAt[method]; ok {
+		if wait := last.Add(s.cfg.HistoryInterval).Sub(now); wait > 0 {
+			s.write429Locked(w, method, wait)
+			return true
+		}
+	}
+	s.limits.historyAt[method] = now
+	return false
 }
 
 // pacedLocked enforces PostPacing for chat.postMessage into ch.

@@ -64,6 +64,15 @@ type Config struct {
 	// channel per PostPacing (Slack allows about one per second); faster posts
 	// get a 429.
 	PostPacing time.Duration
+	// HistoryInterval, when positive, allows one conversations.history and one
+	// conversations.replies call per HistoryInterval (each method on its own),
+	// as Slack does for commercially distributed apps outside the Marketplace
+	// since 2025 (one a minute); a faster call gets a 429 with Retry-After.
+	HistoryInterval time.Duration
+	// HistoryLimit, when positive, is the default and the largest page of
+	// conversations.history and conversations.replies (15 for those apps);
+	// the rest of a longer answer follows with response_metadata.next_cursor.
+	HistoryLimit int
 	// NoBotEcho stops the server from sending the bot's own posts back as
 	// message events. Slack sends them, so adapters must ignore them.
 	NoBotEcho bool
@@ -114,6 +123,13 @@ func WithDelivery(timeout time.Duration, retries ...time.Duration) Option {
 // WithPostPacing enforces one chat.postMessage per channel per interval.
 func WithPostPacing(interval time.Duration) Option {
 	return func(c *Config) { c.PostPacing = interval }
+}
+
+// WithHistoryLimit limits conversations.history and conversations.replies
+// to one call per interval each and pages of at most limit messages, as Slack
+// limits non-Marketplace apps (one a minute, 15 messages).
+func WithHistoryLimit(interval time.Duration, limit int) Option {
+	return func(c *Config) { c.HistoryInterval, c.HistoryLimit = interval, limit }
 }
 
 // WithClock replaces the server's clock (see Config.Now).

@@ -129,7 +129,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	channelID := s.channelIDLocked(a.str("channel"))
 	outcome, fault := s.faultLocked(w, method, channelID)
-	if outcome == refused {
+	if outcome == refused || (outcome == served && s.historyLimitedLocked(w, method)) {
 		return
 	}
 	if ch := s.channels[channelID]; outcome == served && method == "chat.postMessage" && ch != nil && s.pacedLocked(w, method, ch) {

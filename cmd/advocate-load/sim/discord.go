@@ -330,6 +330,9 @@ func (c *DiscordConversation) Ask(ctx context.Context) error {
 	return nil
 }
 
+// Asked is when PostQuestion posted the question (zero before).
+func (c *DiscordConversation) Asked() time.Time { return c.asked }
+
 // PostQuestion posts the question in the support channel and returns: a
 // Discord message has no acknowledgement to wait for.
 func (c *DiscordConversation) PostQuestion(context.Context) error {

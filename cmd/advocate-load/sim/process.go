@@ -57,17 +57,18 @@ type Process struct {
 	err  error // Wait's result, set before done is closed
 }
 
-// Start runs binary with `run --config config`, sending its stdout and stderr
-// (the JSON or text log) to logs.
-func Start(binary, config string, logs io.Writer) (*Process, error) {
-	return StartAs(binary, config, logs, nil)
+// Start runs binary with `run --config config` and any further arguments of
+// run (profiling flags), sending its stdout and stderr (the JSON or text log)
+// to logs.
+func Start(binary, config string, logs io.Writer, args ...string) (*Process, error) {
+	return StartAs(binary, config, logs, nil, args...)
 }
 
 // StartAs is Start as another user when cred is not nil (the caller must be
 // allowed to switch: root). Tests of file permissions need it, since root
 // ignores them.
-func StartAs(binary, config string, logs io.Writer, cred *syscall.Credential) (*Process, error) {
-	cmd := exec.Command(binary, "run", "--config", config)
+func StartAs(binary, config string, logs io.Writer, cred *syscall.Credential, args ...string) (*Process, error) {
+	cmd := exec.Command(binary, append([]string{"run", "--config", config}, args...)...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
@@ -170,4 +171,37 @@ func ReadMemory(pid int) (Memory, error) {
 		return Memory{}, errors.New("sim: no VmHWM in /proc status (not Linux, or the process is gone)")
 	}
 	return m, nil
+}
+
+// userHZ is the unit of the CPU times in /proc/PID/stat: Linux reports them
+// to user space in ticks of 1/100 s on every architecture.
+const userHZ = 100
+
+// CPU is the processor time the process has used so far, user and system
+// (Linux only).
+func (p *Process) CPU() (time.Duration, error) {
+	return ReadCPU(p.PID())
+}
+
+// ReadCPU reads the user and system time of process pid from /proc.
+func ReadCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("sim: read CPU time of %d: %w", pid, err)
+	}
+	// the command name (field 2) is in parentheses and may hold spaces
+	_, rest, ok := strings.Cut(string(data), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0, fmt.Errorf("sim: unexpected /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("sim: /proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
 }

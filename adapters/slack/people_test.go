@@ -1,0 +1,138 @@
+package slack
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	slackgo "github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// hangDeadline is how long a test lets a call run before it calls it stuck.
+// It only ends a test that would otherwise hang; nothing is timed with it.
+const hangDeadline = 30 * time.Second
+
+// A question from someone the adapter has not seen reaches the core without
+// a call to Slack: the name is looked up after the commit.
+func TestEventDoesNotWaitForUserLookup(t *testing.T) {
+	a, api := newStubAdapter(t)
+	api.names["U0ADA000001"] = "Ada"
+	api.userInfoGate = make(chan struct{}) // users.info answers only when the test says
+	msg := slackevents.MessageEvent{Channel: testSupport, ChannelType: "channel", User: "U0ADA000001", TimeStamp: "1700000100.000200", Text: "help"}
+	got := make(chan bot.Event, 1)
+	go func() {
+		ev, _ := a.translate(context.Background(), delivery{events: ptr(callback("Ev1", &msg))})
+		got <- ev
+	}()
+	var ev bot.Event
+	select {
+	case ev = <-got:
+	case <-time.After(hangDeadline):
+		close(api.userInfoGate)
+		t.Fatal("the event waited for users.info")
+	}
+	if ev.Author.ID != "U0ADA000001" || ev.Author.Name != "" {
+		t.Errorf("author before the look-up: got %+v, want the ID without a name", ev.Author)
+	}
+	close(api.userInfoGate)
+
+	// the core wrote the ID where the name goes; the post waits for the
+	// look-up and names her
+	if _, err := a.Send(context.Background(), bot.Ref{Channel: bot.StaffChannel}, bot.Message{Text: "Case #1 from U0ADA000001 in #support"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := api.posts[0].Values.Get("text"), "Case #1 from Ada in #support"; got != want {
+		t.Errorf("posted: got %q, want %q", got, want)
+	}
+	if p := a.people.person("U0ADA000001"); p.Name != "Ada" {
+		t.Errorf("author after the look-up: got %+v, want Ada", p)
+	}
+}
+
+func TestNamedReplacesOnlyUnnamedIDs(t *testing.T) {
+	a, api := newStubAdapter(t)
+	api.names["U0ADA000001"] = "Ada"
+	api.names["U0BOB000001"] = "Bob"
+	a.people.person("U0ADA000001")
+	ctx := context.Background()
+	for text, want := range map[string]string{
+		"Thanks U0ADA000001!":                  "Thanks Ada!",
+		"U0ADA000001: U0ADA000001 again":       "Ada: Ada again",
+		"not XU0ADA000001 nor U0ADA0000012":    "not XU0ADA000001 nor U0ADA0000012",
+		"U0BOB000001 was never handed out":     "U0BOB000001 was never handed out",
+		"a DM D0ADA000001 is not a user":       "a DM D0ADA000001 is not a user",
+		"accents éU0ADA000001 stay one word":   "accents éU0ADA000001 stay one word",
+		"— U0ADA000001\n> quoted U0ADA000001.": "— Ada\n> quoted Ada.",
+	} {
+		if got := a.people.named(ctx, text); got != want {
+			t.Errorf("named(%q): got %q, want %q", text, got, want)
+		}
+	}
+}
+
+func TestUserIDWords(t *testing.T) {
+	got := userIDWords("U0ADA000001, W0ENT000001 and <@U0BOB000001> but not U0SHORT nor u0ada000001 nor xU0ADA000001")
+	want := []string{"U0ADA000001", "W0ENT000001", "U0BOB000001"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// After a 429, no look-up is made before its Retry-After has passed, however
+// many new people write.
+func TestUserLookupsBackOffAfterRateLimit(t *testing.T) {
+	a, api := newStubAdapter(t)
+	now := time.Unix(1700000000, 0)
+	a.people.now = func() time.Time { return now }
+	api.failNext("users.info", &slackgo.RateLimitedError{RetryAfter: 30 * time.Second})
+	a.people.person("U0AAA000001")
+	a.people.await(context.Background(), "U0AAA000001") // the refused look-up is over
+	for _, id := range []string{"U0BBB000001", "U0CCC000001", "U0DDD000001"} {
+		if p := a.people.person(id); p.Name != "" {
+			t.Errorf("%s: got %+v", id, p)
+		}
+	}
+	api.mu.Lock()
+	calls := api.userInfoCalls
+	api.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("users.info calls within Retry-After: got %d, want 1", calls)
+	}
+	now = now.Add(31 * time.Second)
+	api.names["U0EEE000001"] = "Eve"
+	a.people.person("U0EEE000001")
+	if got := a.people.await(context.Background(), "U0EEE000001"); got != "Eve" {
+		t.Errorf("after Retry-After: got %q, want Eve", got)
+	}
+}
+
+// A staff member configured as a user group is staff from the first event:
+// the memberships are loaded before anything is received, and a reload that
+// fails keeps them.
+func TestUserGroupsLoadedAtStart(t *testing.T) {
+	a, err := New(Options{BotToken: "xoxb-test", AppToken: "xapp-test", SupportChannels: []string{testSupport},
+		StaffChannel: testStaff, UserGroups: []string{"S0STAFF0001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := newStubAPI()
+	api.groups["S0STAFF0001"] = []string{"U0SAM000001"}
+	a.api = api
+	a.people = newDirectory(api, []string{"S0STAFF0001"}, a.log, a.spawn)
+	if err := a.start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if p := a.people.person("U0SAM000001"); !slices.Equal(p.Roles, []string{"S0STAFF0001"}) {
+		t.Errorf("roles at the first event: got %v, want [S0STAFF0001]", p.Roles)
+	}
+	api.failNext("usergroups.users.list", context.DeadlineExceeded)
+	a.people.loadGroups(context.Background())
+	if p := a.people.person("U0SAM000001"); !slices.Equal(p.Roles, []string{"S0STAFF0001"}) {
+		t.Errorf("roles after a failed reload: got %v, want [S0STAFF0001]", p.Roles)
+	}
+}

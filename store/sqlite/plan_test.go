@@ -1,0 +1,60 @@
+package sqlite
+
+import (
+	"strings"
+	"testing"
+)
+
+// queryPlan is SQLite's plan for q, one line per step.
+func queryPlan(t *testing.T, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.read.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
+// The look-ups every event makes before its commit must find their rows
+// through an index on what they look for, not read a table: each event's
+// cost (and its acknowledgement) would grow with the number of cases.
+func TestEventLookupsSearchAnIndex(t *testing.T) {
+	db := openTest(t, Options{})
+	for name, q := range map[string]string{
+		"case":                 caseSQL,
+		"active case":          activeCaseSQL,
+		"case by conversation": caseByConversationSQL,
+		"case events":          caseEventsSQL,
+		"offers":               offersSQL,
+		"person":               personSQL,
+		"ratings":              ratingsSQL,
+		"delivered":            deliveredSQL,
+	} {
+		args := make([]any, strings.Count(q, "?"))
+		if strings.Contains(q, "?1") { // numbered parameters
+			args = args[:3]
+		}
+		for i := range args {
+			args[i] = "x"
+		}
+		plan := queryPlan(t, db, q, args...)
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN ") || strings.HasSuffix(step, "(platform=?)") {
+				t.Errorf("%s: plan %q reads more than the rows it looks for (%q)", name, plan, step)
+			}
+		}
+	}
+}
