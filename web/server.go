@@ -53,7 +53,7 @@ type Store interface {
 }
 
 // Sessions keeps the dashboard's sign-ins, so that a logout holds across
-// restarts and instances. *store.DB implements it.
+// restarts and instances. Both stores (*sqlite.DB, *postgres.DB) implement it.
 type Sessions interface {
 	// StartSession records a sign-in of user at now until expires (and may
 	// forget the sessions expired by now).
@@ -69,7 +69,7 @@ type Sessions interface {
 type Options struct {
 	// Store is read by every page; *sqlite.DB implements it.
 	Store Store
-	// Sessions keeps the sign-ins; required with Users. *store.DB implements it.
+	// Sessions keeps the sign-ins; required with Users.
 	Sessions Sessions
 	// Users may sign in to the dashboard; PasswordHash is bcrypt, Role admin or viewer.
 	Users []config.DashboardUser
@@ -100,8 +100,10 @@ type Options struct {
 	// SLA is the first-response target drawn on the trends page; 0 draws none.
 	SLA time.Duration
 	// SessionKey signs session cookies and CSRF tokens: a random key kept in
-	// the database (store.DB.SessionKey), never one derived from a configured
-	// secret. At least 32 bytes; required with Users or a Token.
+	// the database (the stores' SessionKey), never one derived from a configured
+	// secret. At least 32 bytes; required with Users. Without users (the
+	// token only, or an open dashboard) it signs only the forms' CSRF
+	// tokens, and a random one does.
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts; default 12 hours.
 	SessionTTL time.Duration
@@ -154,7 +156,7 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Users) > 0 && opts.Sessions == nil {
 		return nil, errors.New("web: dashboard users need a session store")
 	}
-	if (len(opts.Users) > 0 || opts.Token != "") && len(opts.SessionKey) < minSessionKey {
+	if len(opts.Users) > 0 && len(opts.SessionKey) < minSessionKey {
 		return nil, fmt.Errorf("web: the session key has %d bytes, want at least %d", len(opts.SessionKey), minSessionKey)
 	}
 	s := &Server{
@@ -206,7 +208,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.dummyHash = dummy
 	key := opts.SessionKey
-	if len(key) == 0 { // an open dashboard: only the CSRF tokens of its forms
+	if len(key) == 0 { // no users: only the CSRF tokens of the forms
 		key = []byte(rand.Text() + rand.Text())
 	}
 	s.keys = deriveKeys(key)

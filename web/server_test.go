@@ -730,3 +730,27 @@ func TestStaticDirectoryNotListed(t *testing.T) {
 		t.Errorf("stylesheet: got %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+func TestNewNeedsASessionStoreAndKeyForUsers(t *testing.T) {
+	f := newFixture(t)
+	users := []config.DashboardUser{{Name: "x", PasswordHash: hash(t, "pw"), Role: config.RoleAdmin}}
+	key, err := f.h.Store.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range map[string]web.Options{
+		"no session store": {Store: f.h.Store, Users: users, SessionKey: key},
+		"no key":           {Store: f.h.Store, Users: users, Sessions: f.h.Store},
+		"a short key":      {Store: f.h.Store, Users: users, Sessions: f.h.Store, SessionKey: key[:16]},
+	} {
+		if _, err := web.New(o); err == nil {
+			t.Errorf("users with %s: got no error", name)
+		}
+	}
+	if _, err := web.New(web.Options{Store: f.h.Store, Users: users, Sessions: f.h.Store, SessionKey: key}); err != nil {
+		t.Errorf("users with a session store and key: %v", err)
+	}
+	if _, err := web.New(web.Options{Store: f.h.Store, Token: token}); err != nil {
+		t.Errorf("a token alone (no sign-in, no session): %v", err)
+	}
+}
