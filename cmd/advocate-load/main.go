@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,6 +72,7 @@ type options struct {
 	progress    time.Duration
 	dir         string
 	jsonOut     bool
+	selfProfile string // the load tool's own CPU profile
 	// profiles are run's profiling flags and the files to give them
 	profiles map[string]*string
 }
@@ -107,6 +109,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print progress to stderr this often (0: never)")
 	fs.StringVar(&o.dir, "dir", "", "keep the configuration, database and log here (default: a temporary directory, removed)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	fs.StringVar(&o.selfProfile, "selfprofile", "", "write the load tool's own CPU profile (the fakes and the simulated people) to this file")
 	o.profiles = map[string]*string{}
 	for _, name := range profileFlags {
 		o.profiles[name] = fs.String(name, "", "the bot's -"+name+" (advocate run --"+name+"): written to this file")
@@ -151,6 +154,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "advocate-load:", err)
 		}
 		return 2
+	}
+	if o.selfProfile != "" {
+		f, err := os.Create(o.selfProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "advocate-load:", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	rep, err := load(ctx, o, stderr)
 	if rep != nil {
