@@ -49,9 +49,7 @@ type Discord struct {
 
 	mu          sync.Mutex
 	pulse       chan struct{}
-	threadsSeen int
 	threads     map[string]discordfake.Channel // private case threads by customer name
-	staffSeen   int
 	staff       map[string]discordfake.Channel // staff case threads by customer name
 	supportSeen int
 	replies     map[string][]discordfake.Message // bot replies by the ID of the message they answer
@@ -143,19 +141,19 @@ func (d *Discord) refresh() {
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, th := range threads[min(d.threadsSeen, len(threads)):] {
+	// all of them, each time: the fake lists threads by ID, and a thread
+	// made while the last list was read can sort before threads already seen
+	for _, th := range threads {
 		// "Case #12 · Name"
 		if _, name, ok := strings.Cut(th.Name, " · "); ok {
 			d.threads[name] = th
 		}
 	}
-	d.threadsSeen = len(threads)
-	for _, th := range staff[min(d.staffSeen, len(staff)):] {
+	for _, th := range staff {
 		if _, name, ok := strings.Cut(th.Name, " · "); ok {
 			d.staff[name] = th
 		}
 	}
-	d.staffSeen = len(staff)
 	for _, m := range support[min(d.supportSeen, len(support)):] {
 		if m.Author.ID == bot && m.Reference != nil {
 			d.replies[m.Reference.MessageID] = append(d.replies[m.Reference.MessageID], m)
