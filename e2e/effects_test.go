@@ -84,6 +84,16 @@ func repeats(t *testing.T, keys []string, idempotent func(i int) bool, target fu
 	return len(replays)
 }
 
+// promptText begins the share prompt a role's rating is answered with: a
+// satisfied customer is asked to share, a neutral one offered the review
+// sites only, in other words.
+func promptText(r role) string {
+	if r == neutral {
+		return "Whatever your experience, you are welcome to review"
+	}
+	return "Would you like to share"
+}
+
 // slackRepeats reports the Slack effects made twice and counts the replays.
 func slackRepeats(t *testing.T, all []slackfake.Effect) int {
 	t.Helper()
@@ -176,7 +186,7 @@ func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, replay
 			{"the relayed staff answer", answered, posts(s.DM, "*", has(fmt.Sprintf(": Fixed case %d for you", id)))},
 			{"the public resolved reply", answered, posts(sim.SupportChannel, s.Question.TS, has("Resolved privately"))},
 			{"the survey", answered, posts(s.DM, "*", prefix("This case has been marked as resolved."))},
-			{"the share prompt", prompted, posts(s.DM, "*", prefix("Would you like to share"))},
+			{"the share prompt", prompted, posts(s.DM, "*", prefix(promptText(r)))},
 			{"the testimonial", r == shares, posts(sim.ShowcaseChannel, "*", has("💬 “"+s.Testimonial()))},
 		})
 		requireTimer(t, s.Name, "the survey reminder", r == unrated, posts(s.DM, "*", prefix("A quick reminder")))
@@ -308,7 +318,7 @@ func checkDiscordEffects(t *testing.T, e *env, custs []*customer) (effects, repl
 			{"the staff controls", true, messages("*", func(s string) bool { return strings.HasPrefix(s, fmt.Sprintf("Case #%d from", id)) })},
 			{"the public resolved reply", answered, messages(sim.DiscordSupport, mine("Resolved privately"))},
 			{"the survey", answered, messages(in, has("This case has been marked as resolved."))},
-			{"the share prompt", prompted, messages(in, has("Would you like to share"))},
+			{"the share prompt", prompted, messages(in, has(promptText(r)))},
 			{"the testimonial", r == shares, messages(sim.DiscordShowcase, has(d.Testimonial()))},
 		})
 		requireTimer(t, d.Name, "the survey reminder", r == unrated, messages(in, has("A quick reminder")))
