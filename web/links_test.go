@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
@@ -168,4 +173,51 @@ func TestNoPeoplePageWithoutLinks(t *testing.T) {
 	if _, body := f.do(admin, "GET", "/dashboard/", nil); strings.Contains(body, `href="/dashboard/people"`) {
 		t.Errorf("navigation links to a people page that is not served")
 	}
+}
+
+// testLinkOnThePeoplePage links two identities through the form in
+// Chromium, sees them listed, and unlinks one with its button.
+func testLinkOnThePeoplePage(t *testing.T, browser context.Context) {
+	f := newLinkFixture(t)
+	ctx := tab(t, browser)
+	signIn(t, ctx, f.srv.URL, adminName, adminPassword)
+	do(t, ctx, "link two identities",
+		chromedp.Click(css(`header nav a[href="/dashboard/people"]`)),
+		chromedp.WaitVisible(css(`form[action="/dashboard/people/link"]`)),
+		chromedp.SetValue(css(`select[name="platform"]`), bot.Sandbox),
+		chromedp.SendKeys(css(`input[name="id"]`), "u-ada"),
+		chromedp.SetValue(css(`select[name="platform2"]`), bot.Discord),
+		chromedp.SendKeys(css(`input[name="id2"]`), "9001"),
+		chromedp.Click(css(`form[action="/dashboard/people/link"] button`)),
+		chromedp.WaitVisible(css(`p.done`)),
+	)
+	rows := get(t, ctx, "the list", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('main table tbody tr')).map(r => Array.from(r.cells).slice(1, 3).map(c => c.textContent).join(':'))`))
+	if want := []string{"discord:9001", "sandbox:u-ada"}; !sameElements(rows, want) {
+		t.Errorf("linked people on the page: got %v, want %v", rows, want)
+	}
+	if os.Getenv("ADVOCATE_SCREENSHOTS") == "1" {
+		do(t, ctx, "size the page", chromedp.EmulateViewport(1100, 700))
+		png := get(t, ctx, "screenshot", chromedp.FullScreenshot(100)) // 100: PNG
+		if err := os.WriteFile(filepath.Join("..", "docs", "dashboard-people.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	do(t, ctx, "unlink one",
+		chromedp.Click(css(`button[aria-label="Unlink discord:9001"]`)),
+		chromedp.WaitVisible(css(`td.empty`)), // "Nobody has linked identities yet."
+	)
+	if msg := get(t, ctx, "message", chromedp.Text(css(`p.done`))); !strings.HasPrefix(msg, "Unlinked") {
+		t.Errorf("after unlinking: got %q", msg)
+	}
+	if got := f.identities(bot.Sandbox, "u-ada"); len(got) != 1 {
+		t.Errorf("identities after unlinking in the browser: got %v, want none linked", got)
+	}
+}
+
+func sameElements(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
