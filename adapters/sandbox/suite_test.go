@@ -39,6 +39,12 @@ func newSuiteDriver(t *testing.T) bottest.Driver {
 	}}
 }
 
+// UserID says which persona plays a person, so the suite finds their cases.
+func (d *suiteDriver) UserID(who string) (string, bool) {
+	id, ok := d.ids[who]
+	return id, ok
+}
+
 func (d *suiteDriver) id(who string) (string, error) {
 	id, ok := d.ids[who]
 	if !ok {
@@ -102,7 +108,8 @@ func (d *suiteDriver) place(ctx context.Context, at bottest.Where) (channel, thr
 	}
 	var cs *bot.Case
 	err = d.w.db.View(ctx, func(tx bot.Tx) (err error) {
-		cs, err = bottest.CaseOf(ctx, tx, at.Customer)
+		id, _ := d.UserID(at.Customer)
+		cs, err = bottest.CaseOfUser(ctx, tx, id)
 		return err
 	})
 	switch {

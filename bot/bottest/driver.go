@@ -28,7 +28,8 @@ import (
 //     behaviour.
 //  4. A case is named by its customer (Where.Customer): the customer's newest
 //     case. Resolve it to the platform's conversations through the case row
-//     (bot.Case.Private and Staff, from the store).
+//     (bot.Case.Private and Staff, from the store; CaseOfUser finds it).
+//     Implement UserIDs too, so the suite finds cases by user ID.
 //  5. A place that does not exist yet (the case is being opened) is
 //     ErrNotYet, wrapped or not; waiting steps keep waiting.
 //  6. Where the platform cannot do a thing at all (staff cannot write in a
