@@ -13,6 +13,9 @@ import (
 // Person returns what is known of a person, or a zero record with their keys.
 func (t *tx) Person(ctx context.Context, platform, id string) (bot.PersonRecord, error) {
 	p := bot.PersonRecord{Platform: platform, ID: id}
+	if err := t.lockPerson(ctx, platform, id); err != nil {
+		return p, err
+	}
 	var last *int64
 	err := t.queryRow(ctx, `SELECT opted_out, last_prompt_at FROM people WHERE platform = $1 AND id = $2`,
 		platform, id).Scan(&p.OptedOut, &last)
