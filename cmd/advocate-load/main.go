@@ -71,6 +71,8 @@ type options struct {
 	progress    time.Duration
 	dir         string
 	jsonOut     bool
+	storeURL    string
+	instances   int
 	// profiles are run's profiling flags and the files to give them
 	profiles map[string]*string
 }
@@ -107,6 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print progress to stderr this often (0: never)")
 	fs.StringVar(&o.dir, "dir", "", "keep the configuration, database and log here (default: a temporary directory, removed)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
+	fs.StringVar(&o.storeURL, "store-url", "", "run the bot on this PostgreSQL database (store.driver postgres; it must be empty) instead of a SQLite file")
+	fs.IntVar(&o.instances, "instances", 1, "advocate processes sharing the database (more than 1: Slack only, with -store-url)")
 	o.profiles = map[string]*string{}
 	for _, name := range profileFlags {
 		o.profiles[name] = fs.String(name, "", "the bot's -"+name+" (advocate run --"+name+"): written to this file")
@@ -128,6 +132,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-rate must not be negative")
 	case o.pacing < 0 || o.postEvery < 0 || o.duration <= 0:
 		return o, errors.New("-pacing and -post-interval must not be negative and -duration must be positive")
+	case o.instances < 1 || (o.instances > 1 && (o.storeURL == "" || o.platform != "slack")):
+		return o, errors.New("-instances: at least 1; more than 1 needs -store-url and -platform slack")
+	case o.storeURL != "" && o.mode == "open" && o.platform != "slack":
+		return o, errors.New("-store-url: open mode with Discord waits on the SQLite file; use -platform slack")
 	}
 	if o.concurrency <= 0 {
 		o.concurrency = o.customers
@@ -207,7 +215,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		}
 	}
 
-	cfg := sim.Config{StorePath: filepath.Join(dir, "advocate.db")}
+	cfg := sim.Config{StorePath: filepath.Join(dir, "advocate.db"), StoreURL: o.storeURL}
 	var runs []*platformRun
 	if o.platform == "slack" || o.platform == "both" {
 		var fopts []slackfake.Option
@@ -241,11 +249,22 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		return nil, err
 	}
 	defer logf.Close()
-	proc, err := sim.Start(bin, cfgPath, logf, o.runArgs()...)
-	if err != nil {
-		return nil, err
+	// Several instances share the database (and the log file); the first
+	// one is profiled.
+	var procs []*sim.Process
+	for i := range o.instances {
+		var args []string
+		if i == 0 {
+			args = o.runArgs()
+		}
+		p, err := sim.Start(bin, cfgPath, logf, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer p.Kill()
+		procs = append(procs, p)
 	}
-	defer proc.Kill()
+	proc := procs[0]
 
 	ctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
@@ -259,7 +278,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 	for _, r := range runs {
 		var err error
 		if r.slack != nil {
-			err = r.slack.WaitConnected(ctx)
+			err = r.slack.Fake.WaitUntil(ctx, func() bool { return r.slack.Fake.ActiveConnections() >= o.instances })
 		} else {
 			err = r.discord.WaitConnected(ctx)
 		}
@@ -350,8 +369,10 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 	for _, r := range runs {
 		rep.Platforms = append(rep.Platforms, r.summary(o, start, elapsed))
 	}
-	if err := proc.Stop(30 * time.Second); err != nil {
-		rep.StopError = err.Error()
+	for _, p := range procs {
+		if err := p.Stop(30 * time.Second); err != nil && rep.StopError == "" {
+			rep.StopError = err.Error()
+		}
 	}
 	if fi, err := os.Stat(cfg.StorePath); err == nil {
 		rep.DatabaseMB = mb(fi.Size())

@@ -104,7 +104,7 @@ func (t *tx) UpdateCase(ctx context.Context, c *bot.Case) error {
 
 // Case returns the case id.
 func (t *tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
-	c, err := scanCase(t.queryRow(ctx, `SELECT `+caseCols+` FROM cases c WHERE c.id = $1`, id))
+	c, err := scanCase(t.queryRow(ctx, `SELECT `+caseCols+` FROM cases c WHERE c.id = $1`+t.forUpdate(), id))
 	if err != nil {
 		return nil, notFound(err, "case", id)
 	}
@@ -114,9 +114,12 @@ func (t *tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
 // ActiveCaseFor returns the customer's most recent case that is neither
 // resolved nor closed.
 func (t *tx) ActiveCaseFor(ctx context.Context, platform, customerID string) (*bot.Case, error) {
+	if err := t.lockPerson(ctx, platform, customerID); err != nil {
+		return nil, err
+	}
 	row := t.queryRow(ctx, `SELECT `+caseCols+` FROM cases c
 		WHERE c.platform = $1 AND c.customer_id = $2 AND c.status NOT IN ($3, $4)
-		ORDER BY c.id DESC LIMIT 1`, platform, customerID, string(bot.StatusResolved), string(bot.StatusClosed))
+		ORDER BY c.id DESC LIMIT 1`+t.forUpdate(), platform, customerID, string(bot.StatusResolved), string(bot.StatusClosed))
 	c, err := scanCase(row)
 	if err != nil {
 		return nil, notFound(err, "active case of", platform+"/"+customerID)
@@ -134,7 +137,7 @@ func (t *tx) CaseByConversation(ctx context.Context, ref bot.Ref) (*bot.Case, er
 	row := t.queryRow(ctx, `SELECT `+caseCols+` FROM cases c
 		WHERE c.platform = $1 AND ((c.private_channel = $2 AND c.private_thread = $3)
 			OR (c.staff_channel = $2 AND c.staff_thread = $3))
-		ORDER BY c.id DESC LIMIT 1`, ref.Platform, ref.Channel, ref.Thread)
+		ORDER BY c.id DESC LIMIT 1`+t.forUpdate(), ref.Platform, ref.Channel, ref.Thread)
 	c, err := scanCase(row)
 	if err != nil {
 		return nil, notFound(err, "case by conversation", what)

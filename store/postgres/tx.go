@@ -17,7 +17,29 @@ import (
 type tx struct {
 	tx       pgx.Tx
 	now      time.Time
+	write    bool // an Update: reads lock what they read (see the package comment)
 	notified bool // the outbox notification is queued (notify.go)
+}
+
+// forUpdate is the locking clause of a read in an Update.
+func (t *tx) forUpdate() string {
+	if t.write {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// lockPerson takes, in an Update, the transaction lock on a person, so that
+// decisions about them (their active case, their share prompts) are made by
+// one transaction at a time, whichever instance runs it.
+func (t *tx) lockPerson(ctx context.Context, platform, id string) error {
+	if !t.write {
+		return nil
+	}
+	if _, err := t.exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, platform+"/"+id); err != nil {
+		return fmt.Errorf("store: lock person %s/%s: %w", platform, id, err)
+	}
+	return nil
 }
 
 var _ bot.Tx = (*tx)(nil)
