@@ -26,14 +26,8 @@ func (t *txn) converse(cs *Case, ev Event) error {
 
 // onStaffSide reports whether where is the case's staff side.
 func (t *txn) onStaffSide(cs *Case, where Ref) bool {
-	return sameConversation(where, cs.Staff) && !oneSided(cs)
+	return sameConversation(where, cs.Staff)
 }
-
-// oneSided reports whether the adapter gave the case one conversation for
-// both sides. Every platform has two, so such an adapter is wrong; until it is
-// fixed the core at least does not echo a message into the conversation it
-// came from.
-func oneSided(cs *Case) bool { return sameConversation(cs.Staff, cs.Private) }
 
 func (t *txn) customerSays(cs *Case, ev Event) error {
 	if err := t.customerWaits(cs); err != nil {
@@ -145,12 +139,8 @@ func (t *txn) note(cs *Case, staff Person, text string, copyToStaff bool) error 
 	return t.toStaffSide(cs, m)
 }
 
-// toStaffSide posts m on the case's staff side, unless the adapter put both
-// sides in one conversation.
+// toStaffSide posts m on the case's staff side.
 func (t *txn) toStaffSide(cs *Case, m Message) error {
-	if oneSided(cs) {
-		return nil
-	}
 	return t.send(cs, PlaceStaff, m, "")
 }
 

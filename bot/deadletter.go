@@ -263,7 +263,7 @@ func retryRefusal(ctx context.Context, tx Tx, d DeadLetter) (Refusal, error) {
 // opt-out, no prompt since (it was counted when it was queued: a later count
 // is another prompt), and an offer of its round still open.
 func promptRefusal(ctx context.Context, tx Tx, cs *Case, d DeadLetter) (Refusal, error) {
-	p, err := tx.Person(ctx, cs.Platform, cs.Customer.ID)
+	p, err := personOf(ctx, tx, cs.Platform, cs.Customer.ID)
 	if err != nil {
 		return "", err
 	}

@@ -525,7 +525,7 @@ func (t *txn) afterDelivery(a Action, d Delivery) error {
 	switch {
 	case a.Kind == ActOpenPrivate:
 		cs.Private, cs.Staff = d.Ref.Conversation(), d.Staff.Conversation()
-		if cs.Staff.IsZero() || oneSided(cs) {
+		if cs.Staff.IsZero() || sameConversation(cs.Staff, cs.Private) {
 			// An adapter bug: without a staff side, staff-only messages fail
 			// (and show as dead letters); with the customer's conversation
 			// as the staff side, the customer reads them.

@@ -13,10 +13,11 @@ func postKey(offer int64) string     { return PurposeTestimonial.key(offer) }
 func withdrawKey(offer int64) string { return "withdraw:" + strconv.FormatInt(offer, 10) }
 
 // offer sends the share prompt with every target the rating qualifies for, unless
-// the customer opted out or was prompted within the cooldown. Each offer is
-// recorded with its target, gating policy and exact text.
+// the customer opted out or was prompted within the cooldown, on any identity
+// linked with theirs. Each offer is recorded with its target, gating policy
+// and exact text.
 func (t *txn) offer(cs *Case, rating *Rating) error {
-	p, err := t.tx.Person(t.ctx, cs.Platform, cs.Customer.ID)
+	p, err := personOf(t.ctx, t.tx, cs.Platform, cs.Customer.ID)
 	if err != nil {
 		return fmt.Errorf("person: %w", err)
 	}

@@ -22,6 +22,8 @@ func (t *txn) onCommand(ev Event, r *Reply) error {
 		return t.notice(ev, r)
 	case CmdClaim, CmdResolve, CmdReopen, CmdNote:
 		return t.caseCommand(ev, r)
+	case CmdLink:
+		return t.link(ev, r)
 	}
 	t.log.Warn("unknown command", "command", ev.Command, "platform", ev.Where.Platform)
 	r.Ephemeral = t.say("InvalidButton", nil, TextData{})

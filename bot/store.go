@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -57,9 +59,33 @@ type Tx interface {
 	Offer(ctx context.Context, id int64) (*Offer, error)
 	Offers(ctx context.Context, caseID int64) ([]*Offer, error)
 
-	// Person returns what is known of a person, or a zero record with the given keys.
+	// Person returns what is known of one identity, or a zero record with the
+	// given keys: OptedOut is also true when an identity with these keys was
+	// forgotten after it opted out (its OptOutMarker is kept). Identities
+	// linked with it have records of their own (see personOf).
 	Person(ctx context.Context, platform, id string) (PersonRecord, error)
 	PutPerson(ctx context.Context, p PersonRecord) error
+
+	// Identities lists the identities of the person id belongs to, id
+	// included, ordered by platform and ID; just id when it is linked with none.
+	Identities(ctx context.Context, id Identity) ([]Identity, error)
+	// Link makes a and b identities of one person, joining the people each
+	// already belongs to; via says how (LinkedIdentity.Via). Linking two
+	// identities already linked changes nothing; a with itself is ErrConflict.
+	Link(ctx context.Context, a, b Identity, via string) error
+	// Unlink takes id out of its person (and a person left with one identity
+	// is no more); ErrNotFound if it is linked with none.
+	Unlink(ctx context.Context, id Identity) error
+	// LinkedPeople lists people with linked identities, the most recently
+	// linked first, at most limit (<= 0: all) from offset, and their total.
+	LinkedPeople(ctx context.Context, offset, limit int) ([][]LinkedIdentity, int, error)
+	// PutLinkCode stores a link code, replacing any earlier code of its
+	// identity, and deletes the expired ones; ErrConflict if another
+	// identity's code has the same hash.
+	PutLinkCode(ctx context.Context, c LinkCode) error
+	// TakeLinkCode deletes the code stored under hash and returns it:
+	// ErrNotFound if there is none, or it expired by Now.
+	TakeLinkCode(ctx context.Context, hash string) (LinkCode, error)
 
 	// SetTimer creates or replaces the timer (CaseID, Kind).
 	SetTimer(ctx context.Context, t Timer) error
@@ -96,9 +122,11 @@ type Tx interface {
 	// attempts reset, the last error kept. ErrNotFound unless it is dead.
 	Requeue(ctx context.Context, id int64) error
 
-	// Forget erases a person's identity and message texts on every case of theirs,
-	// keeping the anonymous funnel rows: the customer ID becomes a token that
-	// starts with ForgottenPrefix.
+	// Forget erases one identity and the message texts on every case of
+	// theirs, keeping the anonymous funnel rows: the customer ID becomes a
+	// token that starts with ForgottenPrefix. Its people record, links and
+	// link codes go; an opt-out stays, as its OptOutMarker. ForgetPerson
+	// forgets a person's linked identities too.
 	Forget(ctx context.Context, platform, id string) (cases int, err error)
 	// Purge blanks message texts and offer texts of cases closed before cutoff.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
@@ -125,6 +153,16 @@ const ForgottenPrefix = "forgotten:"
 
 // IsForgotten reports whether id is the anonymous ID of a forgotten person.
 func IsForgotten(id string) bool { return strings.HasPrefix(id, ForgottenPrefix) }
+
+// OptOutMarker is what the store keeps of a forgotten identity that had
+// opted out of share prompts: a SHA-256 of its platform and ID, so that the
+// same account coming back is not asked again. It cannot be turned back into
+// the ID; whoever holds the database and a candidate ID can only check
+// whether that ID opted out, which honouring the opt-out needs.
+func OptOutMarker(platform, id string) string {
+	sum := sha256.Sum256([]byte("advocate opt-out\x00" + platform + "\x00" + id))
+	return hex.EncodeToString(sum[:])
+}
 
 // CaseFilter selects cases.
 type CaseFilter struct {

@@ -81,6 +81,11 @@ type Texts struct {
 	ReopenedPublic     string `yaml:"reopened_public"`
 	NotResolved        string `yaml:"not_resolved"`
 	ReviewPrompt       string `yaml:"review_prompt"`
+	LinkCode           string `yaml:"link_code"`
+	LinkDone           string `yaml:"link_done"`
+	LinkAlready        string `yaml:"link_already"`
+	LinkBadCode        string `yaml:"link_bad_code"`
+	LinkOwnCode        string `yaml:"link_own_code"`
 }
 
 // TextData is what a text template can use.
@@ -173,6 +178,11 @@ func DefaultTexts() Texts {
 		ReopenedPublic:     "🔄 Reopened — we're on it.",
 		NotResolved:        "Case #{{.Case}} is not resolved.",
 		ReviewPrompt:       "Whatever your experience, you are welcome to review {{.Brand}} publicly. Nothing is posted unless you choose to.",
+		LinkCode:           "Your link code is {{.Text}} (only you can see it). Within {{.Wait}}, run /link {{.Text}} on your other account to make both accounts one person for {{.Brand}}: \"Don't ask me again\" and how often we ask you to share will then count for both. The code works once.",
+		LinkDone:           "Linked: this account and the one that got the code are now one person for {{.Brand}}. \"Don't ask me again\" and how often we ask you to share now count for both.",
+		LinkAlready:        "These accounts are already linked.",
+		LinkBadCode:        "That link code is unknown or has expired. Run /link on your other account for a new one.",
+		LinkOwnCode:        "That code is for your other account: run /link {{.Text}} there, not here.",
 	}
 }
 

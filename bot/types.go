@@ -65,6 +65,7 @@ const (
 	CmdNote    = "note"   // Text is the internal note
 	CmdNotice  = "notice" // Fields["channel"] and Text: proactive notice to open cases in a channel
 	CmdStats   = "stats"  // Text: "7d" or "30d"
+	CmdLink    = "link"   // Text: "" for a new link code, or the code to enter
 )
 
 // Event is one piece of inbound platform traffic, already translated.

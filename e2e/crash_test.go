@@ -7,13 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
 	"github.com/advocate-bot/advocate/adapters/slack/slackfake"
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
@@ -85,34 +84,87 @@ func roleOf(i int) role {
 	return shares
 }
 
+// customer is one simulated customer's conversation, on either platform.
+type customer struct {
+	i    int
+	name string
+	// slack or discord is the conversation.
+	slack   *sim.Conversation
+	discord *sim.DiscordConversation
+
+	ask, awaitStaff, staffReply, resolve, decline, share, awaitReminder, awaitNudge func(context.Context) error
+	rate                                                                            func(context.Context, int) error
+}
+
+func slackCustomer(i int, c *sim.Conversation) *customer {
+	return &customer{i: i, name: c.Name, slack: c,
+		ask: c.Ask, awaitStaff: c.AwaitStaff, staffReply: c.StaffReply, resolve: c.Resolve, decline: c.Decline,
+		share: c.Share, awaitReminder: c.AwaitReminder, awaitNudge: c.AwaitNudge,
+		rate: func(ctx context.Context, score int) error { return c.Rate(ctx, score, true) }}
+}
+
+func discordCustomer(i int, c *sim.DiscordConversation) *customer {
+	return &customer{i: i, name: c.Name, discord: c,
+		ask: c.Ask, awaitStaff: c.AwaitStaff, staffReply: c.StaffReply, resolve: c.Resolve, decline: c.Decline,
+		share: c.Share, awaitReminder: c.AwaitReminder, awaitNudge: c.AwaitNudge, rate: c.Rate}
+}
+
+func (c *customer) user() string {
+	if c.slack != nil {
+		return c.slack.User
+	}
+	return c.discord.User
+}
+
+func (c *customer) caseID() int64 {
+	if c.slack != nil {
+		return c.slack.CaseID
+	}
+	return c.discord.CaseID
+}
+
+func (c *customer) steps() []sim.Sent {
+	if c.slack != nil {
+		return c.slack.Steps
+	}
+	return c.discord.Steps
+}
+
+func (c *customer) testimonial() string {
+	if c.slack != nil {
+		return c.slack.Testimonial()
+	}
+	return c.discord.Testimonial()
+}
+
 // play runs one customer's conversation to its end for the role.
-func play(ctx context.Context, c *sim.Conversation, r role) error {
-	if err := c.Ask(ctx); err != nil {
+func play(ctx context.Context, c *customer, r role) error {
+	if err := c.ask(ctx); err != nil {
 		return err
 	}
 	if r == unanswered {
-		return c.AwaitNudge(ctx)
+		return c.awaitNudge(ctx)
 	}
-	for _, step := range []func(context.Context) error{c.AwaitStaff, c.StaffReply, c.Resolve} {
+	for _, step := range []func(context.Context) error{c.awaitStaff, c.staffReply, c.resolve} {
 		if err := step(ctx); err != nil {
 			return err
 		}
 	}
 	switch r {
 	case unrated:
-		return c.AwaitReminder(ctx)
+		return c.awaitReminder(ctx)
 	case declines:
-		if err := c.Rate(ctx, 4, true); err != nil {
+		if err := c.rate(ctx, 4); err != nil {
 			return err
 		}
-		return c.Decline(ctx)
+		return c.decline(ctx)
 	case neutral:
-		return c.Rate(ctx, 3, true)
+		return c.rate(ctx, 3)
 	}
-	if err := c.Rate(ctx, 5, true); err != nil {
+	if err := c.rate(ctx, 5); err != nil {
 		return err
 	}
-	return c.Share(ctx)
+	return c.share(ctx)
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -128,40 +180,72 @@ func envInt(t *testing.T, name string, def int) int {
 	return n
 }
 
-// TestCrashLosesNothing plays conversations through the real binary while
-// it is killed with SIGKILL at random moments and restarted on the same
-// database, then checks the fake's records against the database.
+// crashPath is one way the platforms reach the bot.
+type crashPath struct {
+	name    string
+	opts    []envOption
+	discord bool
+}
+
+// crashPaths are the four ways in: Slack's Socket Mode and signed HTTP
+// deliveries (Events API and interactivity), Discord's gateway with its
+// interactions over the gateway or as signed HTTP requests.
+var crashPaths = []crashPath{
+	{name: "slack-socket"},
+	{name: "slack-http", opts: []envOption{withSlackHTTP}},
+	{name: "discord-gateway", opts: []envOption{withDiscord}, discord: true},
+	{name: "discord-http", opts: []envOption{withDiscordHTTP}, discord: true},
+}
+
+// slackRetries is Slack's schedule of Events API redeliveries over HTTP (at
+// once, after 1 and after 5 minutes), compressed.
+var slackRetries = []time.Duration{0, 3 * time.Second, 15 * time.Second}
+
+// TestCrashLosesNothing plays conversations through the real binary on each
+// of the four ways in (crashPaths, in parallel) while it is killed with
+// SIGKILL at random moments and restarted on the same database, then checks
+// the fakes' records against the database.
 //
 // What is guaranteed, and checked:
-//   - every envelope the bot acknowledged has its effect in the database
-//     (commit before ack), exactly once (dedupe on the event ID, and the
-//     case's state refuses a second rating, resolution or testimonial);
-//   - every Events API envelope is acknowledged in the end: the ones a crash
-//     left unacknowledged are redelivered by Slack and committed once;
+//   - every step the bot acknowledged (a Socket Mode ack, a 2xx to an HTTP
+//     delivery, an accepted initial interaction response) has its effect in
+//     the database (commit before ack), exactly once (dedupe on the event
+//     ID, and the case's state refuses a second rating, resolution or
+//     testimonial);
+//   - every Slack Events API event is acknowledged in the end: the ones a
+//     crash left unacknowledged are redelivered by Slack (in HTTP mode after
+//     a failed or timed-out delivery, with X-Slack-Retry-Num) and committed
+//     once;
 //   - every due timer fires once, after a restart too (timers are rows);
 //   - the outbox drains: nothing pending, nothing dead;
-//   - no post is made twice: Slack's chat.postMessage has no idempotency
-//     key, so every post carries its outbox nonce as message metadata, and
-//     the relay marks an action that may have been posted unrecorded (queued
-//     before the restart, or attempted before); the adapter looks for it in
-//     the channel or thread before posting again (adapters/slack/posted.go).
+//   - every outward effect the fakes saw (posts, ephemerals, response_url
+//     posts, chat.update, views; Discord messages, threads, thread members,
+//     interaction responses, follow-ups and edits) happened at most once,
+//     and each effect a step or timer owes its customer exactly once
+//     (checkSlackEffects, checkDiscordEffects). Slack's chat.postMessage has
+//     no idempotency key: every post carries its outbox nonce as message
+//     metadata, and the adapter looks for it before posting again
+//     (adapters/slack/posted.go); Discord's messages carry it as an enforced
+//     nonce.
 //
-// Interactive envelopes (clicks, submissions) are not redelivered by
-// Slack: a click on a dead app fails for the person, who clicks again; the
-// test does that and counts it.
+// What no platform redelivers, the simulated people do again, as people do:
+// a click Slack gave up on (the app was down), a Discord interaction that
+// failed, a Discord question the bot never saw (Discord sends a message
+// once, to the sessions connected then). The test counts these.
 //
-// ADVOCATE_E2E_CONVERSATIONS (300) and ADVOCATE_E2E_KILLS (6) scale it;
-// ADVOCATE_E2E_SEED replays the choice of crash moments. 32 customers talk
-// at once, and the bot posts at most once per 40 ms in a channel
-// (slack.post_interval; Slack's own limit is one a second, far too slow for
-// hundreds of conversations in one staff channel), which the fake enforces.
-// The staff channel, with three or four posts a conversation, sets the pace
-// (the staff controls come 4–5 s after the question): 300 conversations and
-// 6 crashes take one to one and a half minutes on two cores under -race, a
-// little more while other packages' tests run alongside.
+// ADVOCATE_E2E_CONVERSATIONS (75) and ADVOCATE_E2E_KILLS (4) are per way in;
+// ADVOCATE_E2E_SEED replays the choice of crash moments (each way in adds
+// its index). 32 customers talk at once on each, and the bot posts at most
+// once per 40 ms in a Slack channel (slack.post_interval; Slack's own limit
+// is one a second, far too slow for hundreds of conversations in one staff
+// channel), which the fake enforces. The four runs together take about a
+// minute on two cores under -race.
 func TestCrashLosesNothing(t *testing.T) {
-	n := envInt(t, "ADVOCATE_E2E_CONVERSATIONS", 300)
-	kills := envInt(t, "ADVOCATE_E2E_KILLS", 6)
+	if testing.Short() {
+		t.Skip("end-to-end test of the binary: skipped under -short")
+	}
+	n := envInt(t, "ADVOCATE_E2E_CONVERSATIONS", 75)
+	kills := envInt(t, "ADVOCATE_E2E_KILLS", 4)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("ADVOCATE_E2E_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -170,19 +254,52 @@ func TestCrashLosesNothing(t *testing.T) {
 		}
 		seed = v
 	}
-	t.Logf("%d conversations, %d kills, ADVOCATE_E2E_SEED=%d", n, kills, seed)
+	t.Logf("%d conversations and %d kills on each way in, ADVOCATE_E2E_SEED=%d", n, kills, seed)
+	for i, p := range crashPaths {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			crashRun(t, p, n, kills, seed+uint64(i))
+		})
+	}
+}
+
+// platform is what the crash run reads of the fake a way in uses.
+type platform struct {
+	// queued counts the people's steps so far; posts the bot's new messages.
+	queued func() int64
+	posts  func() int
+	// waitUntil waits for cond, checked after every change of the fake.
+	waitUntil func(ctx context.Context, cond func() bool) error
+	// acked reports whether the bot acknowledged any delivery of a step.
+	acked func(sim.Sent) bool
+	// resends counts steps the people repeated.
+	resends func() int
+}
+
+func crashRun(t *testing.T, p crashPath, n, kills int, seed uint64) {
+	t.Logf("%s: %d conversations, %d kills, seed %d", p.name, n, kills, seed)
 	// a bound for a hung run, not a measure: go test's own limit is 10 minutes
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+time.Duration(n)*500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute+time.Duration(n)*2*time.Second)
 	defer cancel()
 
 	const sla, remind = 3 * time.Second, 3 * time.Second
+	fake := []slackfake.Option{slackfake.WithPostPacing(fakePostPacing), slackfake.WithDelivery(3*time.Second, slackRetries...)}
 	e := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
-		sim.SlackOptions{Fake: []slackfake.Option{slackfake.WithPostPacing(fakePostPacing)}}, withPostInterval(botPostInterval))
+		sim.SlackOptions{Fake: fake}, append([]envOption{withPostInterval(botPostInterval)}, p.opts...)...)
 	start := time.Now()
 
-	convs := make([]*sim.Conversation, n)
-	for i := range convs {
-		convs[i] = e.slack.Conversation(i)
+	custs := make([]*customer, n)
+	var pl platform
+	if p.discord {
+		for i := range custs {
+			custs[i] = discordCustomer(i, e.discord.Conversation(i))
+		}
+		pl = discordPlatform(e)
+	} else {
+		for i := range custs {
+			custs[i] = slackCustomer(i, e.slack.Conversation(i))
+		}
+		pl = slackPlatform(e)
 	}
 	played := make(chan struct{})
 	errs := make([]error, n)
@@ -190,7 +307,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		defer close(played)
 		var wg sync.WaitGroup
 		sem := make(chan struct{}, inConversation)
-		for i, c := range convs {
+		for i, c := range custs {
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
@@ -200,59 +317,7 @@ func TestCrashLosesNothing(t *testing.T) {
 		wg.Wait()
 	}()
 
-	// the crashes: at random moments spread over the run, which is measured
-	// in the people's steps rather than in seconds (a loaded machine plays
-	// the same conversations slower): each crash waits for a random step in
-	// the first nine tenths of the run, then a third of them wait a random
-	// while more, a third wait for a person's envelope to be queued (the
-	// commit-before-ack window) and a third for a post to reach Slack (the
-	// window between a post and the commit that marks it delivered)
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	total := 0
-	for i := range n {
-		total += roleOf(i).steps()
-	}
-	killAt := make([]int64, kills)
-	for i := range killAt {
-		killAt[i] = 1 + rng.Int64N(int64(max(1, total*9/10)))
-	}
-	slices.Sort(killAt)
-	gap := int64(min(killGap, total/(2*max(kills, 1))))
-	var killedAt []string
-	var startErr error
-	for len(killedAt) < kills {
-		at := killAt[len(killedAt)]
-		_ = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Queued() >= at || isClosed(played) })
-		how := []string{"random", "after an envelope", "after a post"}[len(killedAt)%3]
-		switch how {
-		case "random":
-			tm := time.NewTimer(time.Duration(rng.Int64N(int64(time.Second))))
-			select {
-			case <-played:
-				tm.Stop()
-			case <-tm.C:
-			}
-		case "after an envelope":
-			n0 := e.slack.Queued()
-			_ = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Queued() > n0 || isClosed(played) })
-			time.Sleep(time.Duration(rng.IntN(10_000)) * time.Microsecond)
-		case "after a post":
-			n0 := e.slack.Fake.Calls("chat.postMessage")
-			_ = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Fake.Calls("chat.postMessage") > n0 || isClosed(played) })
-			time.Sleep(time.Duration(rng.IntN(5_000)) * time.Microsecond)
-		}
-		if isClosed(played) || ctx.Err() != nil {
-			break
-		}
-		e.kill()
-		killedAt = append(killedAt, fmt.Sprintf("%s at step %d (%s)", time.Since(start).Round(time.Millisecond), e.slack.Queued(), how))
-		if startErr = e.restart(); startErr != nil {
-			break
-		}
-		if next := len(killedAt); next < kills {
-			killAt[next] = max(killAt[next], e.slack.Queued()+gap)
-		}
-	}
+	killedAt, startErr := crashes(ctx, e, pl, played, n, kills, seed, start)
 	if startErr != nil {
 		cancel()
 		<-played
@@ -266,6 +331,12 @@ func TestCrashLosesNothing(t *testing.T) {
 		}
 	}
 	if t.Failed() {
+		// what was made twice often says why a person waited in vain
+		if p.discord {
+			discordRepeats(t, e.discord.Fake.Effects())
+		} else {
+			slackRepeats(t, e.slack.Fake.Effects())
+		}
 		t.FailNow()
 	}
 	if len(killedAt) < min(kills, 3) {
@@ -277,19 +348,112 @@ func TestCrashLosesNothing(t *testing.T) {
 	db := e.openStore()
 	logs := cases(t, ctx, db)
 
-	checkAckedEffects(t, convs, logs, e)
-	checkEnvelopes(t, e)
-	checkTimers(t, convs, logs)
-	dups := checkDuplicates(t, convs, e, len(killedAt))
+	checkAckedEffects(t, custs, logs, pl.acked)
+	checkTimers(t, custs, logs)
+	var effects, replays int
+	if p.discord {
+		effects, replays = checkDiscordEffects(t, e, custs)
+	} else {
+		checkEnvelopes(t, e)
+		effects, replays = checkSlackEffects(t, e, custs)
+	}
 	if pending, dead := outbox(t, ctx, db); pending != 0 || dead != 0 {
 		t.Errorf("outbox after the run: got %d pending and %d dead, want none", pending, dead)
 	}
-	for _, k := range e.slack.Rec.LagKinds() {
-		t.Logf("lag %s: %s", k, e.slack.Rec.Lags()[k])
+	t.Logf("%s: %d conversations, %d kills, %d starts, %d steps, %d repeated by the people after a crash, %d effects (%d idempotent replays); %s",
+		p.name, n, len(killedAt), e.starts, pl.queued(), pl.resends(), effects, replays, time.Since(start).Round(time.Second))
+}
+
+func slackPlatform(e *env) platform {
+	return platform{
+		queued:    e.slack.Queued,
+		posts:     func() int { return e.slack.Fake.CountEffects("chat.postMessage") },
+		waitUntil: e.slack.Fake.WaitUntil,
+		acked: func(st sim.Sent) bool {
+			for _, id := range st.Envelopes {
+				if env, ok := e.slack.Fake.Envelope(id); ok && env.Acked {
+					return true
+				}
+			}
+			return false
+		},
+		resends: e.slack.Rec.Resends,
 	}
-	t.Logf("%d conversations, %d kills, %d starts, %d envelopes, %d clicks repeated after a crash, %d duplicated posts, %d of %d posts refused with 429; %s",
-		n, len(killedAt), e.starts, len(e.slack.Fake.Envelopes()), e.slack.Rec.Resends(), dups,
-		e.slack.Fake.RateLimitedCalls("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"), time.Since(start).Round(time.Second))
+}
+
+func discordPlatform(e *env) platform {
+	return platform{
+		queued:    e.discord.Queued,
+		posts:     func() int { return e.discord.Fake.CountEffects(discordfake.RouteCreateMessage) },
+		waitUntil: e.discord.Fake.WaitUntil,
+		acked: func(st sim.Sent) bool {
+			for _, id := range st.Envelopes {
+				for _, r := range e.discord.Fake.InteractionResponses(id) {
+					if r.Status >= 200 && r.Status < 300 {
+						return true
+					}
+				}
+			}
+			return false
+		},
+		resends: e.discord.Rec.Resends,
+	}
+}
+
+// crashes kills and restarts the bot at random moments spread over the run,
+// which is measured in the people's steps rather than in seconds (a loaded
+// machine plays the same conversations slower): each crash waits for a
+// random step in the first nine tenths of the run, then a third of them wait
+// a random while more, a third wait for a person's step (the
+// commit-before-ack window) and a third for a post to reach the platform
+// (the window between a post and the commit that marks it delivered).
+func crashes(ctx context.Context, e *env, pl platform, played <-chan struct{}, n, kills int, seed uint64, start time.Time) ([]string, error) {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	total := 0
+	for i := range n {
+		total += roleOf(i).steps()
+	}
+	killAt := make([]int64, kills)
+	for i := range killAt {
+		killAt[i] = 1 + rng.Int64N(int64(max(1, total*9/10)))
+	}
+	slices.Sort(killAt)
+	gap := int64(min(killGap, total/(2*max(kills, 1))))
+	var killedAt []string
+	for len(killedAt) < kills {
+		at := killAt[len(killedAt)]
+		_ = pl.waitUntil(ctx, func() bool { return pl.queued() >= at || isClosed(played) })
+		how := []string{"random", "after a step", "after a post"}[len(killedAt)%3]
+		switch how {
+		case "random":
+			tm := time.NewTimer(time.Duration(rng.Int64N(int64(time.Second))))
+			select {
+			case <-played:
+				tm.Stop()
+			case <-tm.C:
+			}
+		case "after a step":
+			n0 := pl.queued()
+			_ = pl.waitUntil(ctx, func() bool { return pl.queued() > n0 || isClosed(played) })
+			time.Sleep(time.Duration(rng.IntN(10_000)) * time.Microsecond)
+		case "after a post":
+			n0 := pl.posts()
+			_ = pl.waitUntil(ctx, func() bool { return pl.posts() > n0 || isClosed(played) })
+			time.Sleep(time.Duration(rng.IntN(5_000)) * time.Microsecond)
+		}
+		if isClosed(played) || ctx.Err() != nil {
+			break
+		}
+		e.kill()
+		killedAt = append(killedAt, fmt.Sprintf("%s at step %d (%s)", time.Since(start).Round(time.Millisecond), pl.queued(), how))
+		if err := e.restart(); err != nil {
+			return killedAt, err
+		}
+		if next := len(killedAt); next < kills {
+			killAt[next] = max(killAt[next], pl.queued()+gap)
+		}
+	}
+	return killedAt, nil
 }
 
 func isClosed(ch <-chan struct{}) bool {
@@ -324,27 +488,28 @@ func waitDrained(t *testing.T, ctx context.Context, path string) {
 	}
 }
 
-// checkAckedEffects requires the effect of every step the bot acknowledged
-// (or superseded by committing an earlier click) in the database, once.
-func checkAckedEffects(t *testing.T, convs []*sim.Conversation, logs map[int64]caseLog, e *env) {
+// checkAckedEffects requires one case per customer, opened once, and the
+// database effect of every step the bot acknowledged (or superseded by
+// committing an earlier click), once.
+func checkAckedEffects(t *testing.T, custs []*customer, logs map[int64]caseLog, acked func(sim.Sent) bool) {
 	t.Helper()
 	byCustomer := map[string][]caseLog{}
 	for _, l := range logs {
 		byCustomer[l.c.Customer.ID] = append(byCustomer[l.c.Customer.ID], l)
 	}
 	checked := 0
-	for _, c := range convs {
-		mine := byCustomer[c.User]
+	for _, c := range custs {
+		mine := byCustomer[c.user()]
 		if len(mine) != 1 {
-			t.Errorf("%s: got %d cases, want 1", c.Name, len(mine))
+			t.Errorf("%s: got %d cases, want 1", c.name, len(mine))
 			continue
 		}
 		l := mine[0]
-		if got, want := l.c.ID, c.CaseID; got != want {
-			t.Errorf("%s: case %d in the database, the DM intro names case %d", c.Name, got, want)
+		if got, want := l.c.ID, c.caseID(); got != want {
+			t.Errorf("%s: case %d in the database, the private conversation names case %d", c.name, got, want)
 		}
-		for _, st := range c.Steps {
-			if !acked(e, st) && !st.Superseded {
+		for _, st := range c.steps() {
+			if !acked(st) && !st.Superseded {
 				continue
 			}
 			checked++
@@ -353,28 +518,20 @@ func checkAckedEffects(t *testing.T, convs []*sim.Conversation, logs map[int64]c
 				"rate": bot.KindRated, "share": bot.KindShareClicked, "submit": bot.KindShared, "decline": bot.KindShareDeclined,
 			}[st.Kind]
 			if want == "" {
-				t.Errorf("%s: step %q has no expected effect", c.Name, st.Kind)
+				t.Errorf("%s: step %q has no expected effect", c.name, st.Kind)
 				continue
 			}
 			if got := l.count(want); got != 1 {
-				t.Errorf("%s: %s acknowledged (envelopes %v), case %d has %d %s events, want 1", c.Name, st.Kind, st.Envelopes, l.c.ID, got, want)
+				t.Errorf("%s: %s acknowledged (deliveries %v), case %d has %d %s events, want 1", c.name, st.Kind, st.Envelopes, l.c.ID, got, want)
 			}
 		}
-		if got := l.count(bot.KindTakenPrivate); got != 1 {
-			t.Errorf("case %d: %d taken_private events, want 1", l.c.ID, got)
+		for _, kind := range []string{bot.KindAskedPublic, bot.KindTakenPrivate} {
+			if got := l.count(kind); got != 1 {
+				t.Errorf("case %d: %d %s events, want 1", l.c.ID, got, kind)
+			}
 		}
 	}
 	t.Logf("%d acknowledged steps checked against the database", checked)
-}
-
-// acked reports whether the fake saw any of the step's envelopes acknowledged.
-func acked(e *env, st sim.Sent) bool {
-	for _, id := range st.Envelopes {
-		if env, ok := e.slack.Fake.Envelope(id); ok && env.Acked {
-			return true
-		}
-	}
-	return false
 }
 
 // checkEnvelopes requires every Events API envelope, the bot's own echoes
@@ -404,10 +561,10 @@ func checkEnvelopes(t *testing.T, e *env) {
 
 // checkTimers requires the SLA nudge and the survey reminder to have fired
 // exactly once where they were due, and never twice anywhere.
-func checkTimers(t *testing.T, convs []*sim.Conversation, logs map[int64]caseLog) {
+func checkTimers(t *testing.T, custs []*customer, logs map[int64]caseLog) {
 	t.Helper()
-	for i, c := range convs {
-		l, ok := logs[c.CaseID]
+	for _, c := range custs {
+		l, ok := logs[c.caseID()]
 		if !ok {
 			continue // reported by checkAckedEffects
 		}
@@ -415,7 +572,7 @@ func checkTimers(t *testing.T, convs []*sim.Conversation, logs map[int64]caseLog
 		if sla > 1 || reminded > 1 {
 			t.Errorf("case %d: %d sla_breached and %d survey_reminded, want at most one each", l.c.ID, sla, reminded)
 		}
-		switch roleOf(i) {
+		switch roleOf(c.i) {
 		case unanswered:
 			if sla != 1 {
 				t.Errorf("unanswered case %d: %d sla_breached, want 1", l.c.ID, sla)
@@ -431,76 +588,4 @@ func checkTimers(t *testing.T, convs []*sim.Conversation, logs map[int64]caseLog
 			}
 		}
 	}
-}
-
-// checkDuplicates counts the posts made more than once (same channel, thread
-// and text: every message of these conversations is unique there), requires
-// the survey, reminder, share prompt, SLA nudge and testimonial posts that
-// were due, and requires that none was posted twice. It returns how many
-// duplicates there were.
-func checkDuplicates(t *testing.T, convs []*sim.Conversation, e *env, kills int) int {
-	t.Helper()
-	counts := postCounts(t, e)
-	kindOf := func(p post) string {
-		switch {
-		case strings.HasPrefix(p.Text, "This case has been marked as resolved.\n"):
-			return "survey"
-		case strings.HasPrefix(p.Text, "A quick reminder"):
-			return "reminder"
-		case strings.HasPrefix(p.Text, "Would you like to share"):
-			return "share prompt"
-		case p.Channel == sim.ShowcaseChannel:
-			return "testimonial"
-		case strings.Contains(p.Text, "has had no staff response"):
-			return "SLA nudge"
-		case strings.HasPrefix(p.Text, "Hi ") && strings.Contains(p.Text, "private conversation"):
-			return "DM intro"
-		case p.Channel == sim.StaffChannel && p.Thread == "" && strings.HasPrefix(p.Text, "Case #"):
-			return "staff root"
-		}
-		return "other"
-	}
-	byKind := map[string]int{}
-	var dupList []string
-	dups := 0
-	for p, n := range counts {
-		if n > 1 {
-			dups += n - 1
-			byKind[kindOf(p)] += n - 1
-			dupList = append(dupList, fmt.Sprintf("%d× %s in %s: %.60q", n, kindOf(p), p.Channel, p.Text))
-		}
-	}
-	sort.Strings(dupList)
-	if dups > 0 {
-		t.Logf("duplicated posts by kind %v:\n  %s", byKind, strings.Join(dupList, "\n  "))
-	}
-	if dups > 0 {
-		t.Errorf("duplicated posts: got %d after %d kills, want none", dups, kills)
-	}
-
-	// what was due was posted
-	have := func(channel, prefix string) bool {
-		for p := range counts {
-			if p.Channel == channel && strings.HasPrefix(p.Text, prefix) {
-				return true
-			}
-		}
-		return false
-	}
-	for i, c := range convs {
-		r := roleOf(i)
-		if r != unanswered && !have(c.DM, "This case has been marked as resolved.\n") {
-			t.Errorf("%s: no survey posted", c.Name)
-		}
-		if r == unrated && !have(c.DM, "A quick reminder") {
-			t.Errorf("%s: no survey reminder posted", c.Name)
-		}
-		if (r == declines || r == neutral || r == shares) && !have(c.DM, "Would you like to share") {
-			t.Errorf("%s: no share prompt posted", c.Name)
-		}
-		if r == shares && !have(sim.ShowcaseChannel, "💬 “"+c.Testimonial()) {
-			t.Errorf("%s: no testimonial posted", c.Name)
-		}
-	}
-	return dups
 }

@@ -25,12 +25,16 @@ type env struct {
 	slack *sim.Slack
 	// discord is set when the test asked for a Discord community too.
 	discord *sim.Discord
-	bin     string
-	cfg     string // configuration file
-	db      string // database file
-	logs    *testkit.LogBuffer
-	cred    *syscall.Credential // run the bot as this user; nil: as the test
-	proc    *sim.Process
+	// slackHTTP and discordHTTP are set when Slack delivers over HTTP (slack.mode
+	// http) and Discord sends interactions over HTTP (discord.interactions http):
+	// the fakes are pointed at the bot's address after every start.
+	slackHTTP, discordHTTP bool
+	bin                    string
+	cfg                    string // configuration file
+	db                     string // database file
+	logs                   *testkit.LogBuffer
+	cred                   *syscall.Credential // run the bot as this user; nil: as the test
+	proc                   *sim.Process
 	// starts counts processes started, restarts included.
 	starts int
 }
@@ -83,7 +87,7 @@ func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOpt
 	return e
 }
 
-// start runs the binary and waits for its Socket Mode connection.
+// start runs the binary and waits until it is connected.
 func (e *env) start() {
 	e.t.Helper()
 	if err := e.restart(); err != nil {
@@ -91,31 +95,71 @@ func (e *env) start() {
 	}
 }
 
-// restart runs the binary (again, after a kill) and waits for its Socket
-// Mode connection; unlike start it reports instead of failing the test.
+// restart runs the binary (again, after a kill) and waits until it is
+// connected: its Socket Mode connection, its web server (HTTP modes: the
+// fakes then deliver to its new address), its Discord gateway session. Unlike
+// start it reports instead of failing the test.
 func (e *env) restart() error {
-	before := e.slack.Fake.Connections()
+	sockets, running := e.slack.Fake.Connections(), e.logs.Count(`"msg":"advocate running"`)
+	identified := 0
+	if e.discord != nil {
+		identified = e.discord.Fake.Identifies()
+	}
 	p, err := sim.StartAs(e.bin, e.cfg, e.logs, e.cred)
 	if err != nil {
 		return err
 	}
 	e.proc = p
 	e.starts++
-	err = e.slack.Fake.WaitUntil(e.ctx, func() bool {
-		return e.slack.Fake.Connections() > before && e.slack.Fake.ActiveConnections() > 0
-	})
+	if e.slackHTTP || e.discordHTTP {
+		err = e.waitLogCount(`"msg":"advocate running"`, running+1, p)
+		if err == nil {
+			e.pointFakes()
+		}
+	} else {
+		err = e.slack.Fake.WaitUntil(e.ctx, func() bool {
+			return e.slack.Fake.Connections() > sockets && e.slack.Fake.ActiveConnections() > 0 || isClosed(p.Done())
+		})
+	}
 	if err == nil && e.discord != nil {
-		err = e.discord.WaitConnected(e.ctx)
+		err = e.discord.Fake.WaitUntil(e.ctx, func() bool {
+			return e.discord.Fake.Identifies() > identified && e.discord.Fake.ReadySessions() > 0 || isClosed(p.Done())
+		})
+	}
+	select {
+	case <-p.Done():
+		return fmt.Errorf("advocate exited at start: %w", p.Err())
+	default:
 	}
 	if err != nil {
-		select {
-		case <-p.Done():
-			return fmt.Errorf("advocate exited at start: %w", p.Err())
-		default:
-		}
 		return fmt.Errorf("advocate never connected: %w", err)
 	}
 	return nil
+}
+
+// waitLogCount waits until the log has n lines containing s, or p exits.
+func (e *env) waitLogCount(s string, n int, p *sim.Process) error {
+	for e.logs.Count(s) < n {
+		select {
+		case <-e.ctx.Done():
+			return fmt.Errorf("waiting for log line %s: %w", s, e.ctx.Err())
+		case <-p.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// pointFakes points the fakes' HTTP deliveries at the running bot.
+func (e *env) pointFakes() {
+	base := e.baseURL()
+	if e.slackHTTP {
+		e.slack.Fake.DeliverOverHTTP(base)
+	}
+	if e.discordHTTP {
+		e.discord.Fake.DeliverInteractionsOverHTTP(base + "/discord/interactions")
+	}
 }
 
 // baseURL is the bot's web server, from its latest "advocate running" log line.
@@ -139,6 +183,23 @@ func (e *env) baseURL() string {
 func withDiscord(e *env, cfg *sim.Config) {
 	e.discord = sim.NewDiscord(sim.DiscordOptions{})
 	cfg.Discord = e.discord.BotConfig()
+}
+
+// withSlackHTTP has Slack deliver events and interactivity over signed HTTP
+// (slack.mode: http) instead of Socket Mode.
+func withSlackHTTP(e *env, cfg *sim.Config) {
+	e.slackHTTP = true
+	cfg.Slack.Mode = "http"
+}
+
+// withDiscordHTTP adds a loopback Discord community whose interactions come
+// as signed HTTP requests (discord.interactions: http); messages still come
+// over the gateway.
+func withDiscordHTTP(e *env, cfg *sim.Config) {
+	withDiscord(e, cfg)
+	e.discordHTTP = true
+	cfg.Discord.Interactions = "http"
+	cfg.Discord.PublicKey = e.discord.Fake.InteractionsPublicKey()
 }
 
 // kill crashes the bot with SIGKILL.
@@ -237,30 +298,15 @@ type post struct {
 	Channel, Thread, Text string
 }
 
-// botPosts reads every message the bot posted from the message events the
-// fake echoes back: the original text, before any chat.update.
+// botPosts reads every message the bot posted, in order, from the fake's
+// effects: the original text, before any chat.update.
 func botPosts(t *testing.T, e *env) []post {
 	t.Helper()
 	var out []post
-	for _, env := range e.slack.Fake.Envelopes() {
-		if env.Type != "events_api" {
-			continue
+	for _, ef := range e.slack.Fake.Effects() {
+		if ef.Kind == "chat.postMessage" {
+			out = append(out, post{Channel: ef.Channel, Thread: ef.Thread, Text: ef.Text})
 		}
-		var p struct {
-			Event struct {
-				BotID    string `json:"bot_id"`
-				Channel  string `json:"channel"`
-				ThreadTS string `json:"thread_ts"`
-				Text     string `json:"text"`
-			} `json:"event"`
-		}
-		if err := json.Unmarshal(env.Payload, &p); err != nil {
-			t.Fatalf("envelope %s: %v", env.ID, err)
-		}
-		if p.Event.BotID == "" {
-			continue
-		}
-		out = append(out, post{Channel: p.Event.Channel, Thread: p.Event.ThreadTS, Text: p.Event.Text})
 	}
 	return out
 }

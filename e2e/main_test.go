@@ -1,7 +1,9 @@
 // Package e2e runs the real advocate binary, as a separate process, against
-// the loopback Slack and checks what its users and its database see: crashes
-// (kill -9) and restarts lose nothing, platform and database faults are
-// retried, redelivered or reported.
+// the loopback Slack and Discord and checks what their users and its database
+// see: crashes (kill -9) and restarts lose nothing and make nothing twice on
+// every way in (Slack Socket Mode and HTTP, Discord gateway and HTTP
+// interactions), platform and database faults are retried, redelivered or
+// reported.
 //
 // The binary is built once per test run (set ADVOCATE_E2E_BINARY to test a
 // prebuilt one). The tests take minutes and skip under -short.

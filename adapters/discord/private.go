@@ -36,7 +36,10 @@ type opening struct {
 // A retry after a failure goes on from the step that failed; the staff
 // thread's starter message carries a nonce derived from the intro's, and
 // Discord allows one thread per message, so a retry within Discord's nonce
-// window finds the same staff thread even after a restart.
+// window finds the same staff thread even after a restart. A private thread
+// has no nonce: a retry that may follow an unrecorded attempt
+// (intro.PostedSince) looks for it among the guild's active threads by its
+// name before starting one.
 func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Message) (bot.Ref, bot.Ref, error) {
 	if c == nil || c.Customer.ID == "" {
 		return bot.Ref{}, bot.Ref{}, fmt.Errorf("discord: open private: no customer: %w", bot.ErrUndeliverable)
@@ -80,6 +83,17 @@ func (a *Adapter) openSteps(ctx context.Context, c *bot.Case, intro bot.Message,
 		save()
 		a.log.Info("staff thread opened", "case", c.ID, "thread", id)
 	}
+	if done.private == "" && !intro.PostedSince.IsZero() {
+		id, err := a.findPrivateThread(ctx, c, parent, done.space)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			done.private = id
+			save()
+			a.log.Info("private thread of an earlier attempt found", "case", c.ID, "thread", id)
+		}
+	}
 	if done.private == "" {
 		ch, err := a.session.ThreadStartComplex(parent, &discordgo.ThreadStart{
 			Name:                threadName(c),
@@ -112,6 +126,30 @@ func (a *Adapter) openSteps(ctx context.Context, c *bot.Case, intro bot.Message,
 		save()
 	}
 	return nil
+}
+
+// findPrivateThread looks among the guild's active threads for the case's
+// private thread, which an earlier attempt may have started before the
+// process stopped (a private thread has no nonce): "" when there is none.
+func (a *Adapter) findPrivateThread(ctx context.Context, c *bot.Case, parent, guild string) (string, error) {
+	if guild == "" {
+		if ch, err := a.session.State.Channel(parent); err == nil {
+			guild = ch.GuildID
+		}
+	}
+	if guild == "" {
+		return "", nil
+	}
+	list, err := a.session.GuildThreadsActive(guild, rest(ctx)...)
+	if err != nil {
+		return "", classify("list active threads", err)
+	}
+	for _, th := range list.Threads {
+		if th.ParentID == parent && th.Type == discordgo.ChannelTypeGuildPrivateThread && th.Name == threadName(c) {
+			return th.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // openStaffThread posts the case's starter message in the staff channel and

@@ -77,6 +77,12 @@ type handlerFunc func(ctx context.Context, ev bot.Event) (bot.Reply, error)
 
 func (f handlerFunc) Handle(ctx context.Context, ev bot.Event) (bot.Reply, error) { return f(ctx, ev) }
 
+// UserID says which user plays a person, so the suite finds their cases.
+func (d *suiteDriver) UserID(name string) (string, bool) {
+	id, ok := d.people[name]
+	return id, ok
+}
+
 func (d *suiteDriver) user(name string) (string, error) {
 	id, ok := d.people[name]
 	if !ok {
@@ -98,10 +104,11 @@ func (d *suiteDriver) channel(ctx context.Context, at bottest.Where) (string, er
 	}
 	var cs *bot.Case
 	err := d.e.db.View(ctx, func(tx bot.Tx) (err error) {
-		cs, err = bottest.CaseOf(ctx, tx, at.Customer)
+		id, _ := d.UserID(at.Customer)
+		cs, err = bottest.CaseOfUser(ctx, tx, id)
 		return err
 	})
-	if errors.Is(err, bot.ErrNotFound) {
+	if errors.Is(err, bottest.ErrNotYet) {
 		return "", nil
 	}
 	if err != nil {

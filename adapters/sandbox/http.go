@@ -285,7 +285,7 @@ func topic(ch *channel) string {
 	case ch.Name == ShowcaseChannel:
 		return "What customers say, posted only with their consent."
 	case ch.Name == StaffChannel:
-		return "Staff only: alerts and nudges from the bot."
+		return "Staff only: a thread per case (reply there to answer the customer; !note for internal notes), and alerts."
 	case ch.Kind == kindCase && strings.Contains(ch.Name, "-old"):
 		return "An earlier conversation, kept for reference."
 	case ch.Kind == kindCase:
@@ -332,9 +332,6 @@ func messageFor(m *post, p persona) messageJSON {
 		return j
 	}
 	for _, b := range m.Buttons {
-		if b.Staff && !p.Staff {
-			continue // customers never see staff controls
-		}
 		bj := buttonJSON{ActionID: b.ActionID, Label: b.Label, Style: b.Style, Staff: b.Staff}
 		if b.URL != "" {
 			bj.Href = "go?" + url.Values{"a": {b.ActionID}, "as": {p.ID}}.Encode()
@@ -430,10 +427,13 @@ func (s *Sandbox) running(w http.ResponseWriter, r *http.Request) (bot.Handler, 
 	return h, h != nil
 }
 
-// sayRequest is a line typed in the composer: a message or a slash command.
+// sayRequest is a line typed in the composer: a message or a slash command,
+// in a channel or, with Thread (the ID of the thread's first message), as a
+// reply in a thread.
 type sayRequest struct {
 	As      string `json:"as"`
 	Channel string `json:"channel"`
+	Thread  string `json:"thread,omitempty"`
 	Text    string `json:"text"`
 }
 
@@ -447,6 +447,10 @@ func (s *Sandbox) serveSay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch, ok := s.visibleChannel(w, r, p, req.Channel)
+	if !ok {
+		return
+	}
+	where, ok := s.threadIn(w, r, ch, req.Thread)
 	if !ok {
 		return
 	}
@@ -469,12 +473,12 @@ func (s *Sandbox) serveSay(w http.ResponseWriter, r *http.Request) {
 			s.refuse(w, r, http.StatusBadRequest, err.Error())
 			return
 		}
-		ev.Where = bot.Ref{Channel: ch}
+		ev.Where = where
 		s.handle(w, r, h, p, ev, "")
 		return
 	}
 	s.mu.Lock()
-	ref, err := s.postLocked(bot.Ref{Channel: ch}, author{ID: p.ID, Name: p.Name, Staff: p.Staff}, bot.Message{Text: text})
+	ref, err := s.postLocked(where, author{ID: p.ID, Name: p.Name, Staff: p.Staff}, bot.Message{Text: text})
 	if err == nil {
 		s.changedLocked(ch)
 	}
@@ -484,7 +488,7 @@ func (s *Sandbox) serveSay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, errorJSON{Error: "the message could not be saved; see the server log"})
 		return
 	}
-	ev := bot.Event{Kind: bot.EventMessage, Where: ref, Text: text, Support: ch == SupportChannel}
+	ev := bot.Event{Kind: bot.EventMessage, Where: ref, Text: text, Support: ch == SupportChannel && ref.Thread == ""}
 	s.handle(w, r, h, p, ev, ref.Message)
 }
 
@@ -503,6 +507,27 @@ func (s *Sandbox) visibleChannel(w http.ResponseWriter, r *http.Request, p perso
 		return "", false
 	}
 	return name, true
+}
+
+// threadIn resolves a thread of channel ch (a reply to a reply joins its
+// thread), or the channel itself when thread is empty.
+func (s *Sandbox) threadIn(w http.ResponseWriter, r *http.Request, ch, thread string) (bot.Ref, bool) {
+	where := bot.Ref{Channel: ch}
+	if thread == "" {
+		return where, true
+	}
+	s.mu.Lock()
+	parent := s.posts[thread]
+	s.mu.Unlock()
+	if parent == nil || parent.Channel != ch {
+		s.refuse(w, r, http.StatusBadRequest, "unknown thread")
+		return bot.Ref{}, false
+	}
+	where.Thread = parent.ID
+	if parent.Thread != "" {
+		where.Thread = parent.Thread
+	}
+	return where, true
 }
 
 // clickRequest is a button pressed on a message.

@@ -57,15 +57,22 @@ func TestStateShowsOnlyWhatThePersonaMaySee(t *testing.T) {
 	s := newTestSandbox(t, "")
 	ctx := context.Background()
 	ben := bot.Person{Platform: bot.Sandbox, ID: "c-ben", Name: "Ben"}
+	var adaStaff bot.Ref
 	for i, who := range []bot.Person{adaPerson(), ben} {
-		if _, _, err := s.OpenPrivate(ctx, &bot.Case{ID: int64(i + 1), Customer: who}, bot.Message{Text: "intro"}); err != nil {
+		_, staff, err := s.OpenPrivate(ctx, &bot.Case{ID: int64(i + 1), Customer: who}, bot.Message{Text: "intro"})
+		if err != nil {
 			t.Fatalf("OpenPrivate: %v", err)
 		}
+		if i == 0 {
+			adaStaff = staff
+		}
 	}
-	controls := bot.Message{Text: "controls", Buttons: []bot.Button{
-		{ActionID: "solved", Label: "Solved"}, {ActionID: "claim", Label: "Claim", Staff: true},
-	}}
-	if _, err := s.Send(ctx, bot.Ref{Channel: "case-1"}, controls); err != nil {
+	solved := bot.Message{Text: "solved?", Buttons: []bot.Button{{ActionID: "solved", Label: "Solved"}}}
+	if _, err := s.Send(ctx, bot.Ref{Channel: "case-1"}, solved); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	controls := bot.Message{Text: "controls", Buttons: []bot.Button{{ActionID: "claim", Label: "Claim", Staff: true}}}
+	if _, err := s.Send(ctx, adaStaff, controls); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	tests := []struct {
@@ -75,7 +82,7 @@ func TestStateShowsOnlyWhatThePersonaMaySee(t *testing.T) {
 	}{
 		{"c-ada", []string{"support", "showcase", "case-1"}, []string{"Solved"}},
 		{"c-ben", []string{"support", "showcase", "case-2"}, nil},
-		{"s-sam", []string{"support", "showcase", "staff", "case-1", "case-2"}, []string{"Solved", "Claim"}},
+		{"s-sam", []string{"support", "showcase", "staff", "case-1", "case-2"}, []string{"Claim", "Solved"}},
 	}
 	for _, tt := range tests {
 		w := s.do(t, http.MethodGet, "/sandbox/api/state?as="+tt.as, "")

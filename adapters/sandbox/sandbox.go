@@ -9,9 +9,12 @@
 // knows it exists.
 //
 // Channels: #support (the watched public channel), #showcase (where
-// testimonials go), #staff (staff only), and one private channel "case-<id>"
-// per case, shared by the case's customer and every staff persona, like a
-// Discord private thread. Visibility is enforced by the server.
+// testimonials go), #staff (staff only: a thread per case, and alerts), and
+// one private channel "case-<id>" per case, shared by the case's customer and
+// every staff persona. A case has two sides, like on Slack: the customer's
+// channel, and its thread in #staff with the staff intro, the controls, the
+// customer's messages relayed and the notes. Visibility is enforced by the
+// server.
 package sandbox
 
 import (
@@ -108,7 +111,7 @@ type Sandbox struct {
 	subs     map[*subscriber]struct{}
 	evSeq    int64
 	h        bot.Handler
-	stop     chan struct{} // closed when Run returns, ending event streams
+	stop     chan struct{} // closed by CloseStreams, ending event streams
 }
 
 var _ bot.Adapter = (*Sandbox)(nil)
@@ -252,10 +255,22 @@ func (s *Sandbox) Run(ctx context.Context, h bot.Handler) error {
 	<-ctx.Done()
 	s.mu.Lock()
 	s.h = nil
-	close(s.stop)
-	s.stop = nil
 	s.mu.Unlock()
+	s.CloseStreams()
 	return nil
+}
+
+// CloseStreams ends the page's open event streams at once and refuses new
+// ones, so an HTTP server shutting down does not wait for open tabs. Run
+// calls it when it returns; call it as the server begins to shut down
+// (http.Server.RegisterOnShutdown).
+func (s *Sandbox) CloseStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != nil {
+		close(s.stop)
+		s.stop = nil
+	}
 }
 
 // handler returns the core's entry point, or nil when not running.
@@ -282,8 +297,11 @@ func (s *Sandbox) eventID() string {
 	return "sandbox-" + s.boot + "-" + strconv.FormatInt(s.evSeq, 10)
 }
 
-// OpenPrivate creates the case's private channel "case-<id>", shared by the
-// customer and all staff, and posts intro in it. Both sides are that channel.
+// OpenPrivate opens the case's two sides, shaped like Slack's: the customer's
+// private channel "case-<id>" (which staff can read and write in too) with
+// intro posted in it, and a thread in #staff under a message naming the case,
+// which only staff read. The private ref names the intro. A retry of the same
+// action (its nonce) opens nothing new.
 func (s *Sandbox) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Message) (bot.Ref, bot.Ref, error) {
 	if err := ctx.Err(); err != nil {
 		return bot.Ref{}, bot.Ref{}, err
@@ -294,20 +312,48 @@ func (s *Sandbox) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 	if err := checkBotMessage(intro); err != nil {
 		return bot.Ref{}, bot.Ref{}, fmt.Errorf("sandbox: open private for case %d: %w", c.ID, err)
 	}
-	name := "case-" + strconv.FormatInt(c.ID, 10)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ref, ok := s.nonces[intro.Nonce]; ok && intro.Nonce != "" {
-		ch := ref.Conversation()
-		return ch, ch, nil
+	private, ok := s.nonces[intro.Nonce]
+	if !ok || intro.Nonce == "" {
+		var err error
+		if private, err = s.openCaseChannelLocked(c, intro); err != nil {
+			return bot.Ref{}, bot.Ref{}, err
+		}
 	}
+	rootNonce := ""
+	if intro.Nonce != "" {
+		rootNonce = intro.Nonce + ".staff"
+	}
+	root, ok := s.nonces[rootNonce]
+	if !ok || rootNonce == "" {
+		name := c.Customer.Name
+		if name == "" {
+			name = c.Customer.ID
+		}
+		var err error
+		root, err = s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: StaffChannel}, botAuthor(),
+			bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, name), Nonce: rootNonce})
+		if err != nil {
+			return bot.Ref{}, bot.Ref{}, err
+		}
+		s.changedLocked(StaffChannel)
+	}
+	staff := bot.Ref{Platform: bot.Sandbox, Channel: StaffChannel, Thread: root.Message}
+	return private, staff, nil
+}
+
+// openCaseChannelLocked creates "case-<id>" for the customer and posts the
+// intro in it. s.mu is held.
+func (s *Sandbox) openCaseChannelLocked(c *bot.Case, intro bot.Message) (bot.Ref, error) {
+	name := "case-" + strconv.FormatInt(c.ID, 10)
 	changed := []string{name}
 	if old, ok := s.channels[name]; ok {
 		// A channel of the same name from an earlier database: keep it, renamed,
 		// so a new case never shows an old conversation.
 		to := s.archiveName(name)
 		if err := s.write(record{Op: opRename, ID: name, To: to, At: s.now().UTC()}); err != nil {
-			return bot.Ref{}, bot.Ref{}, err
+			return bot.Ref{}, err
 		}
 		s.rename(old, to)
 		changed = append(changed, to)
@@ -317,16 +363,15 @@ func (s *Sandbox) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 		ch.CustomerName = c.Customer.ID
 	}
 	if err := s.write(record{Op: opChannel, Channel: ch, At: s.now().UTC()}); err != nil {
-		return bot.Ref{}, bot.Ref{}, err
+		return bot.Ref{}, err
 	}
 	s.addChannel(ch)
 	ref, err := s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: name}, botAuthor(), intro)
 	if err != nil {
-		return bot.Ref{}, bot.Ref{}, err
+		return bot.Ref{}, err
 	}
 	s.changedLocked(changed...)
-	conv := ref.Conversation()
-	return conv, conv, nil
+	return ref, nil
 }
 
 func (s *Sandbox) archiveName(name string) string {
@@ -387,14 +432,15 @@ func (s *Sandbox) Update(ctx context.Context, msg bot.Ref, m bot.Message) error 
 	return nil
 }
 
-// Delete removes a message the bot posted; deleting it twice is not an error.
+// Delete removes a message, the bot's or a persona's (as a bot allowed to
+// manage messages can); deleting it twice is not an error.
 func (s *Sandbox) Delete(ctx context.Context, msg bot.Ref) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.botPost(msg)
+	p, err := s.findPost(msg)
 	if err != nil {
 		return fmt.Errorf("sandbox: delete: %w", err)
 	}
@@ -409,14 +455,23 @@ func (s *Sandbox) Delete(ctx context.Context, msg bot.Ref) error {
 	return nil
 }
 
-// botPost finds a live or deleted bot message by ref.
-func (s *Sandbox) botPost(ref bot.Ref) (*post, error) {
+// findPost finds a live or deleted message by ref.
+func (s *Sandbox) findPost(ref bot.Ref) (*post, error) {
 	p, ok := s.posts[ref.Message]
 	if !ok || ref.Message == "" {
 		return nil, fmt.Errorf("no message %q: %w", ref.Message, bot.ErrUndeliverable)
 	}
 	if ch := namedChannel(ref.Channel); ch != "" && ch != p.Channel {
 		return nil, fmt.Errorf("message %s is not in channel %s: %w", ref.Message, ch, bot.ErrUndeliverable)
+	}
+	return p, nil
+}
+
+// botPost finds a live or deleted bot message by ref.
+func (s *Sandbox) botPost(ref bot.Ref) (*post, error) {
+	p, err := s.findPost(ref)
+	if err != nil {
+		return nil, err
 	}
 	if !p.Author.Bot {
 		return nil, fmt.Errorf("message %s is not the bot's: %w", ref.Message, bot.ErrUndeliverable)

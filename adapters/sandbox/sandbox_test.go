@@ -176,16 +176,18 @@ func TestPersonaIDsAreStable(t *testing.T) {
 	}
 }
 
-func TestOpenPrivateSharesTheCaseWithCustomerAndStaff(t *testing.T) {
+func TestOpenPrivateOpensTheCustomersChannelAndAStaffThread(t *testing.T) {
 	s := newTestSandbox(t, "")
 	ctx := context.Background()
 	priv, staff, err := s.OpenPrivate(ctx, &bot.Case{ID: 7, Customer: adaPerson()}, bot.Message{Text: "Hi Ada", Nonce: "adv1"})
 	if err != nil {
 		t.Fatalf("OpenPrivate: %v", err)
 	}
-	want := bot.Ref{Platform: bot.Sandbox, Channel: "case-7"}
-	if priv != want || staff != want {
-		t.Errorf("got private %+v and staff %+v, want both %+v", priv, staff, want)
+	if priv.Channel != "case-7" || priv.Thread != "" || priv.Message == "" || priv.Platform != bot.Sandbox {
+		t.Errorf("got private %+v, want case-7 and the intro's ID", priv)
+	}
+	if staff.Channel != StaffChannel || staff.Thread == "" || staff.Message != "" || staff.Platform != bot.Sandbox {
+		t.Errorf("got staff %+v, want a thread in #staff", staff)
 	}
 	for _, as := range []string{"c-ada", "s-sam"} {
 		ch := s.channelOf(t, as, "case-7")
@@ -193,20 +195,30 @@ func TestOpenPrivateSharesTheCaseWithCustomerAndStaff(t *testing.T) {
 			t.Errorf("%s: got no case-7, want it visible", as)
 			continue
 		}
-		if len(ch.Messages) != 1 || ch.Messages[0].Text != "Hi Ada" || !ch.Messages[0].Author.Bot {
+		if len(ch.Messages) != 1 || ch.Messages[0].Text != "Hi Ada" || !ch.Messages[0].Author.Bot || ch.Messages[0].ID != priv.Message {
 			t.Errorf("%s: got messages %+v, want the bot's intro", as, ch.Messages)
 		}
+	}
+	root := s.channelOf(t, "s-sam", StaffChannel)
+	if root == nil || len(root.Messages) != 1 || root.Messages[0].ID != staff.Thread || !strings.Contains(root.Messages[0].Text, "Case #7: Ada") {
+		t.Errorf("got #staff %+v, want one message naming the case, the thread's root", root)
 	}
 	if ch := s.channelOf(t, "c-ben", "case-7"); ch != nil {
 		t.Errorf("Ben: got case-7 %+v, want it hidden", ch)
 	}
+	if ch := s.channelOf(t, "c-ada", StaffChannel); ch != nil {
+		t.Errorf("Ada: got #staff %+v, want it hidden", ch)
+	}
 	// A retried delivery of the same action opens nothing new.
-	again, _, err := s.OpenPrivate(ctx, &bot.Case{ID: 7, Customer: adaPerson()}, bot.Message{Text: "Hi Ada", Nonce: "adv1"})
-	if err != nil || again != want {
-		t.Errorf("retry: got %+v, %v, want %+v", again, err, want)
+	againPriv, againStaff, err := s.OpenPrivate(ctx, &bot.Case{ID: 7, Customer: adaPerson()}, bot.Message{Text: "Hi Ada", Nonce: "adv1"})
+	if err != nil || againPriv != priv || againStaff != staff {
+		t.Errorf("retry: got %+v %+v, %v, want %+v %+v", againPriv, againStaff, err, priv, staff)
 	}
 	if got := len(s.channelOf(t, "s-sam", "case-7").Messages); got != 1 {
-		t.Errorf("after a retry got %d messages, want 1", got)
+		t.Errorf("after a retry got %d messages in case-7, want 1", got)
+	}
+	if got := len(s.channelOf(t, "s-sam", StaffChannel).Messages); got != 1 {
+		t.Errorf("after a retry got %d messages in #staff, want 1", got)
 	}
 }
 

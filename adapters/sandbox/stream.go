@@ -40,7 +40,8 @@ func (s *Sandbox) changedLocked(names ...string) {
 	}
 }
 
-// subscribe opens a stream for p; stop is nil when the sandbox is not running.
+// subscribe opens a stream for p; stop is nil when the sandbox is not running
+// or its streams were closed.
 func (s *Sandbox) subscribe(p persona) (sub *subscriber, stop <-chan struct{}, version int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -59,7 +60,7 @@ func (s *Sandbox) unsubscribe(sub *subscriber) {
 }
 
 // serveEvents streams changes the persona can see as Server-Sent Events,
-// until the page goes away or Run returns.
+// until the page goes away or the streams are closed (CloseStreams).
 func (s *Sandbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.personaParam(w, r)
 	if !ok {

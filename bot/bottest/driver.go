@@ -28,10 +28,13 @@ import (
 //     behaviour.
 //  4. A case is named by its customer (Where.Customer): the customer's newest
 //     case. Resolve it to the platform's conversations through the case row
-//     (bot.Case.Private and Staff, from the store).
-//  5. Where the platform cannot do a thing at all (staff cannot write in a
+//     (bot.Case.Private and Staff, from the store; CaseOfUser finds it).
+//     Implement UserIDs too, so the suite finds cases by user ID.
+//  5. A place that does not exist yet (the case is being opened) is
+//     ErrNotYet, wrapped or not; waiting steps keep waiting.
+//  6. Where the platform cannot do a thing at all (staff cannot write in a
 //     Slack DM), return ErrUnsupported: the script skips that step.
-//  6. Reads return what the person can see now. Delivery is asynchronous:
+//  7. Reads return what the person can see now. Delivery is asynchronous:
 //     scripts poll for what should appear, and call Settle before checking
 //     that something does not.
 //
@@ -122,6 +125,9 @@ var (
 	ErrNoButton = errors.New("no such button")
 	// ErrNoForm: the person has no form open.
 	ErrNoForm = errors.New("no form open")
+	// ErrNotYet: the place does not exist yet (the case, or one of its
+	// conversations, is still being opened). Waiting steps keep waiting.
+	ErrNotYet = errors.New("not there yet")
 )
 
 // Driver plays the suite's people on one platform. See the package

@@ -47,7 +47,7 @@ type Harness struct {
 	// Logs holds everything the core logged, to check that no text leaks.
 	Logs *testkit.LogBuffer
 	path string
-	seq  int
+	seq  *int // shared with the harness's other platforms (On)
 }
 
 // Option changes a harness before it starts.
@@ -93,6 +93,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 		Config:   Config(),
 		Logs:     &testkit.LogBuffer{},
 		path:     filepath.Join(t.TempDir(), "advocate.db"),
+		seq:      new(int),
 	}
 	for _, o := range opts {
 		o(h)
@@ -128,6 +129,28 @@ func (h *Harness) Restart() {
 	h.start()
 }
 
+// On adds a second fake platform (with dms, Slack-like) to the same core and
+// store, and returns a harness that acts on it: its Ask, Say, Click, Person
+// and Messages are that platform's, everything else is shared. It is how a
+// test plays one person on Slack and on Discord. Take it again after a
+// Restart.
+func (h *Harness) On(platform string, dms bool) *Harness {
+	h.T.Helper()
+	other := *h
+	other.Platform = NewPlatform(platform, dms)
+	other.Platform.SetStaff(h.Config.Staff.Of(platform).Users...)
+	h.Core.Register(other.Platform)
+	return &other
+}
+
+// Command runs a slash command as who in the public support channel and
+// returns the answer only who sees.
+func (h *Harness) Command(who bot.Person, command, text string) bot.Reply {
+	h.T.Helper()
+	return h.Handle(bot.Event{Kind: bot.EventCommand, Command: command, Author: who, Text: text,
+		Where: bot.Ref{Platform: h.Platform.Platform(), Channel: supportChannel}})
+}
+
 // Person returns a person on the harness's platform.
 func (h *Harness) Person(id, name string) bot.Person {
 	return bot.Person{Platform: h.Platform.Platform(), ID: id, Name: name}
@@ -143,8 +166,8 @@ func (h *Harness) Handle(ev bot.Event) bot.Reply {
 		ev.Where.Platform = h.Platform.Platform()
 	}
 	if ev.ID == "" {
-		h.seq++
-		ev.ID = "ev" + strconv.Itoa(h.seq)
+		*h.seq++
+		ev.ID = "ev" + strconv.Itoa(*h.seq)
 	}
 	r, err := h.Core.Handle(context.Background(), ev)
 	if err != nil {

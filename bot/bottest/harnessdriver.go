@@ -35,6 +35,12 @@ func NewDriver(t *testing.T, opts ...Option) Driver {
 	return d
 }
 
+// UserID says which user plays a person, so the suite finds their cases.
+func (d *harnessDriver) UserID(name string) (string, bool) {
+	p, ok := d.people[name]
+	return p.ID, ok
+}
+
 func (d *harnessDriver) person(name string) (bot.Person, error) {
 	p, ok := d.people[name]
 	if !ok {
@@ -55,7 +61,7 @@ func (d *harnessDriver) place(ctx context.Context, at Where) (bot.Ref, error) {
 	}
 	var cs *bot.Case
 	err := d.h.Store.View(ctx, func(tx bot.Tx) (err error) {
-		cs, err = CaseOf(ctx, tx, at.Customer)
+		cs, err = CaseOfUser(ctx, tx, d.people[at.Customer].ID)
 		return err
 	})
 	if err != nil {
@@ -66,7 +72,7 @@ func (d *harnessDriver) place(ctx context.Context, at Where) (bot.Ref, error) {
 		ref = cs.Staff
 	}
 	if ref.IsZero() {
-		return bot.Ref{}, fmt.Errorf("case %d has no %s conversation yet", cs.ID, at.Place)
+		return bot.Ref{}, fmt.Errorf("case %d has no %s conversation: %w", cs.ID, at.Place, ErrNotYet)
 	}
 	return ref, nil
 }

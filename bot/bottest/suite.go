@@ -117,7 +117,7 @@ func (s *S) Click(who string, at Where, label string) Answer {
 	s.wait(fmt.Sprintf("%s to see a button %q %s", who, label, at), func() (bool, error) {
 		var err error
 		a, err = s.D.Click(s.ctx, who, at, label)
-		if errors.Is(err, ErrNoButton) {
+		if errors.Is(err, ErrNoButton) || errors.Is(err, ErrNotYet) {
 			return false, nil
 		}
 		return err == nil, err
@@ -343,22 +343,45 @@ func (s *S) WaitStatus(customer string, st bot.Status) {
 }
 
 func (s *S) caseOf(tx bot.Tx, customer string) (*bot.Case, error) {
+	if ids, ok := s.D.(UserIDs); ok {
+		if id, ok := ids.UserID(customer); ok {
+			return CaseOfUser(s.ctx, tx, id)
+		}
+	}
 	return CaseOf(s.ctx, tx, customer)
 }
 
-// CaseOf finds the newest case whose customer has the display name customer,
-// for drivers resolving a Where.
+// UserIDs is a driver that says which platform user plays a person. The
+// suite then finds a person's case by user ID; without it, by display name,
+// which fails where the platform names people only later (Slack names a
+// person it has not seen after the event is committed).
+type UserIDs interface {
+	UserID(person string) (id string, ok bool)
+}
+
+// CaseOf finds the newest case whose customer has the display name customer
+// (ErrNotYet when there is none).
 func CaseOf(ctx context.Context, tx bot.Tx, customer string) (*bot.Case, error) {
+	return newestCase(ctx, tx, customer, func(cs *bot.Case) bool { return cs.Customer.Name == customer })
+}
+
+// CaseOfUser finds the newest case of the customer with user ID id, for
+// drivers resolving a Where (ErrNotYet when there is none).
+func CaseOfUser(ctx context.Context, tx bot.Tx, id string) (*bot.Case, error) {
+	return newestCase(ctx, tx, id, func(cs *bot.Case) bool { return cs.Customer.ID == id })
+}
+
+func newestCase(ctx context.Context, tx bot.Tx, who string, match func(*bot.Case) bool) (*bot.Case, error) {
 	cases, _, err := tx.FindCases(ctx, bot.CaseFilter{})
 	if err != nil {
 		return nil, err
 	}
 	for _, cs := range cases { // newest first
-		if cs.Customer.Name == customer {
+		if match(cs) {
 			return cs, nil
 		}
 	}
-	return nil, fmt.Errorf("no case of %s: %w", customer, bot.ErrNotFound)
+	return nil, fmt.Errorf("no case of %s: %w", who, ErrNotYet)
 }
 
 // wait polls cond until it holds, failing with what describe says after
@@ -371,6 +394,9 @@ func (s *S) wait(what string, cond func() (bool, error), describe func() string)
 	defer tick.Stop()
 	for {
 		ok, err := cond()
+		if errors.Is(err, ErrNotYet) {
+			ok, err = false, nil
+		}
 		if err != nil {
 			s.Fatalf("waiting for %s: %v", what, err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,8 +14,12 @@ func forgetCommand(e *env) *cobra.Command {
 	var platform, user string
 	cmd := &cobra.Command{
 		Use:   "forget --platform P --user ID",
-		Short: "Erase one person's identity and message texts, keeping anonymous funnel counts",
-		Args:  cobra.NoArgs,
+		Short: "Erase one person (and every identity linked with theirs), keeping anonymous funnel counts and an opt-out",
+		Long: `Erase one person: their identity, and every identity on another platform
+linked with it (/link or the dashboard), and the message texts of their
+cases. Funnel counts stay, anonymous. A person who had opted out of share
+prompts stays opted out: a hash of each identity is kept for that alone.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if platform == "" || user == "" {
 				return fmt.Errorf("both --platform and --user are required")
@@ -24,15 +29,23 @@ func forgetCommand(e *env) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			var n int
+			var f bot.Forgotten
 			err = db.Update(cmd.Context(), func(tx bot.Tx) (err error) {
-				n, err = tx.Forget(context.WithoutCancel(cmd.Context()), platform, user)
+				f, err = bot.ForgetPerson(context.WithoutCancel(cmd.Context()), tx, bot.Identity{Platform: platform, ID: user})
 				return err
 			})
 			if err != nil {
 				return fmt.Errorf("forget: %w", err)
 			}
-			_, err = fmt.Fprintf(e.stdout, "forgot %s user %s: %d case(s) anonymised\n", platform, user, n)
+			linked := ""
+			if others := f.Identities[1:]; len(others) > 0 {
+				names := make([]string, len(others))
+				for i, o := range others {
+					names[i] = o.String()
+				}
+				linked = " and the identities linked with it (" + strings.Join(names, ", ") + ")"
+			}
+			_, err = fmt.Fprintf(e.stdout, "forgot %s user %s%s: %d case(s) anonymised\n", platform, user, linked, f.Cases)
 			return err
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/bot/bottest"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // cli runs one advocate command line in-process.
@@ -197,7 +199,7 @@ func jsonCell(v json.RawMessage) string {
 func TestForgetCommand(t *testing.T) {
 	cfg := fixture(t)
 	out, errOut, code := cli(t, nil, "forget", "--config", cfg, "--platform", "sandbox", "--user", "u-ada")
-	if code != 0 || !strings.Contains(out, "1 case(s)") {
+	if code != 0 || !strings.Contains(out, "1 case(s)") || strings.Contains(out, "linked") {
 		t.Fatalf("forget: exit %d, %q %q", code, out, errOut)
 	}
 	out, _, _ = cli(t, nil, "export", "cases", "--config", cfg)
@@ -337,5 +339,59 @@ func TestDiscordInviteURL(t *testing.T) {
 	}
 	if _, errOut, code := cli(t, nil, "discord", "invite-url", "--config", "../../config.example.yaml"); code == 0 || !strings.Contains(errOut, "application") {
 		t.Errorf("invite-url without an application ID: exit %d, %q", code, errOut)
+	}
+}
+
+// forget erases every identity linked with the one named, and keeps the
+// opt-out of a person who had opted out.
+func TestForgetCommandErasesLinkedIdentities(t *testing.T) {
+	h := bottest.New(t, bottest.DMs())
+	discord := h.On(bot.Discord, false)
+	adaS, adaD := h.Person("U-ada", "Ada"), discord.Person("9001", "Ada")
+	r := discord.Command(adaD, bot.CmdLink, "")
+	code := regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}`).FindString(r.Ephemeral)
+	if got := h.Command(adaS, bot.CmdLink, code).Ephemeral; !strings.Contains(got, "Linked") {
+		t.Fatalf("/link %q: got %q", code, got)
+	}
+	discord.Ask(adaD, "my invoice is wrong")
+	h.Ask(adaS, "and my login")
+	err := h.Store.Update(t.Context(), func(tx bot.Tx) error {
+		return tx.PutPerson(t.Context(), bot.PersonRecord{Platform: bot.Discord, ID: "9001", OptedOut: true})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "advocate.yaml")
+	if err := os.WriteFile(cfg, []byte("secret: test-secret-0123456789abcdef\nstore:\n  path: "+h.Path()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	out, errOut, exit := cli(t, nil, "forget", "--config", cfg, "--platform", "slack", "--user", "U-ada")
+	if want := "forgot slack user U-ada and the identities linked with it (discord:9001): 2 case(s) anonymised"; exit != 0 || !strings.Contains(out, want) {
+		t.Fatalf("forget: exit %d, %q %q; want %q", exit, out, errOut, want)
+	}
+	out, _, _ = cli(t, nil, "export", "cases", "--config", cfg)
+	if strings.Contains(out, "U-ada") || strings.Contains(out, "9001") || strings.Contains(out, "Ada") {
+		t.Errorf("export after forget still names a linked identity:\n%s", out)
+	}
+	db, err := sqlite.Open(t.Context(), h.Path(), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.View(t.Context(), func(tx bot.Tx) error {
+		for _, id := range []bot.Identity{{Platform: bot.Slack, ID: "U-ada"}, {Platform: bot.Discord, ID: "9001"}} {
+			p, err := tx.Person(t.Context(), id.Platform, id.ID)
+			if err != nil || !p.OptedOut {
+				t.Errorf("%s after forget: got %+v, %v; want still opted out", id, p, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

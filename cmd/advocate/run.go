@@ -232,6 +232,9 @@ func (a *app) baseURL() string {
 // and closes the store.
 func (a *app) run(ctx context.Context) error {
 	srv := &http.Server{Handler: a.mux, ReadHeaderTimeout: 10 * time.Second}
+	if a.sandbox != nil {
+		srv.RegisterOnShutdown(a.sandbox.CloseStreams) // open tabs do not hold up shutdown
+	}
 	work, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	var wg sync.WaitGroup
@@ -266,7 +269,10 @@ func (a *app) run(ctx context.Context) error {
 	a.log.Info("shutting down")
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shut) // stop intake; handlers in flight finish their commits
+	// Stop intake; handlers in flight finish their commits.
+	if err := srv.Shutdown(shut); err != nil {
+		a.log.Warn("http requests still open at shutdown were cut off", "err", err)
+	}
 	stop()
 	wg.Wait()
 	<-relayDone

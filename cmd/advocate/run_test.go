@@ -168,9 +168,9 @@ share:
 	c.waitReady()
 
 	c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "My invoice is wrong"})
-	_, resolve := c.waitButton("s-sam", "case-1", "Resolve")
+	_, resolve := c.waitButton("s-sam", "staff", "Resolve") // the case's thread in #staff
 	c.post("say", map[string]string{"as": "s-sam", "channel": "case-1", "text": "Fixed it"})
-	msg, _ := c.waitButton("s-sam", "case-1", "Resolve")
+	msg, _ := c.waitButton("s-sam", "staff", "Resolve")
 	c.post("click", map[string]string{"as": "s-sam", "message": msg.ID, "action_id": resolve.ActionID})
 	msg, five := c.waitButton("c-ada", "case-1", "5")
 	c.post("click", map[string]string{"as": "c-ada", "message": msg.ID, "action_id": five.ActionID})
@@ -194,9 +194,18 @@ share:
 			t.Errorf("GET %s: got %d, want %d", path, resp.StatusCode, want)
 		}
 	}
+	// A tab left open: its event stream must not hold up the shutdown.
+	events, err := http.Get(c.base + "/sandbox/api/events?as=c-ada")
+	if err != nil || events.StatusCode != http.StatusOK {
+		t.Fatalf("events: %v %v", events, err)
+	}
+	defer events.Body.Close()
 	stop()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
+	}
+	if strings.Contains(logs.String(), "still open at shutdown") {
+		t.Errorf("the open event stream held up the shutdown:\n%s", logs.Tail(5))
 	}
 	if strings.Contains(logs.String(), "invoice") {
 		t.Errorf("message text leaked into the log:\n%s", logs.String())
@@ -267,7 +276,7 @@ sandbox: {enabled: true, customers: [Ada], staff: [Sam]}
 	}
 
 	c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "My invoice is wrong"})
-	msg, resolve := c.waitButton("s-sam", "case-1", "Resolve")
+	msg, resolve := c.waitButton("s-sam", "staff", "Resolve")
 	c.post("click", map[string]string{"as": "s-sam", "message": msg.ID, "action_id": resolve.ActionID})
 	msg, five := c.waitButton("c-ada", "case-1", "5")
 	c.post("click", map[string]string{"as": "c-ada", "message": msg.ID, "action_id": five.ActionID})

@@ -2,26 +2,24 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/advocate-bot/advocate/bot"
 )
 
-// Person returns what is known of a person, or a zero record with their keys.
+// Person returns what is known of one identity, or a zero record with its
+// keys; an identity forgotten after it opted out is still opted out.
 func (t *tx) Person(ctx context.Context, platform, id string) (bot.PersonRecord, error) {
 	p := bot.PersonRecord{Platform: platform, ID: id}
 	if err := t.lockPerson(ctx, platform, id); err != nil {
 		return p, err
 	}
 	var last *int64
-	err := t.queryRow(ctx, `SELECT opted_out, last_prompt_at FROM people WHERE platform = $1 AND id = $2`,
-		platform, id).Scan(&p.OptedOut, &last)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, nil
-	}
+	err := t.queryRow(ctx, `SELECT
+		coalesce((SELECT opted_out FROM people WHERE platform = $1 AND id = $2), false)
+			OR EXISTS (SELECT 1 FROM forgotten_opt_outs WHERE marker = $3),
+		(SELECT last_prompt_at FROM people WHERE platform = $1 AND id = $2)`,
+		platform, id, bot.OptOutMarker(platform, id)).Scan(&p.OptedOut, &last)
 	if err != nil {
 		return p, fmt.Errorf("store: person %s/%s: %w", platform, id, err)
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -19,9 +20,14 @@ const stripDetail = `CASE WHEN jsonb_typeof(detail::jsonb) = 'object'
 // number, the same on all their cases) and the question, rating comments,
 // offer texts and outgoing messages are blanked. Where they acted as staff
 // (assignee, event actor), the token replaces their ID too. Funnel rows and
-// stage marks stay. Their people record is deleted. It returns the number of
-// cases where they were the customer.
+// stage marks stay. Their people record, links and link codes are deleted;
+// an opt-out is kept as the identity's bot.OptOutMarker, so that they are
+// not asked again. It returns the number of cases where they were the
+// customer.
 func (t *tx) Forget(ctx context.Context, platform, id string) (int, error) {
+	if err := t.forgetPerson(ctx, bot.Identity{Platform: platform, ID: id}); err != nil {
+		return 0, fmt.Errorf("store: forget: %w", err)
+	}
 	var n int64
 	if err := t.queryRow(ctx, `SELECT nextval('forgotten_seq')`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: forget: %w", err)
@@ -44,13 +50,35 @@ func (t *tx) Forget(ctx context.Context, platform, id string) (int, error) {
 		{`UPDATE cases SET assignee = $3 WHERE platform = $1 AND assignee = $2`, []any{platform, id, token}},
 		{`UPDATE case_events SET actor = $3
 			WHERE actor = $2 AND case_id IN (SELECT id FROM cases WHERE platform = $1)`, []any{platform, id, token}},
-		{`DELETE FROM people WHERE platform = $1 AND id = $2`, []any{platform, id}},
 	} {
 		if _, err := t.exec(ctx, q.sql, q.args...); err != nil {
 			return 0, fmt.Errorf("store: forget: %w", err)
 		}
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// forgetPerson deletes what the store keeps of an identity outside the
+// cases, keeping an opt-out as its marker.
+func (t *tx) forgetPerson(ctx context.Context, id bot.Identity) error {
+	_, err := t.exec(ctx, `INSERT INTO forgotten_opt_outs (marker, at)
+		SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM people WHERE platform = $3 AND id = $4 AND opted_out)
+		ON CONFLICT (marker) DO NOTHING`, bot.OptOutMarker(id.Platform, id.ID), ms(t.now), id.Platform, id.ID)
+	if err != nil {
+		return err
+	}
+	if err := t.Unlink(ctx, id); err != nil && !errors.Is(err, bot.ErrNotFound) {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM people WHERE platform = $1 AND id = $2`,
+		`DELETE FROM link_codes WHERE platform = $1 AND id = $2`,
+	} {
+		if _, err := t.exec(ctx, q, id.Platform, id.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Purge blanks the message texts of cases closed before cutoff: questions,

@@ -3,22 +3,25 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/advocate-bot/advocate/bot"
 )
 
-const personSQL = `SELECT opted_out, last_prompt_at FROM people WHERE platform = ? AND id = ?`
+// personSQL always returns one row (an aggregate without GROUP BY): the
+// identity's record, if any, and whether it was forgotten after opting out
+// (its bot.OptOutMarker is kept).
+const personSQL = `SELECT
+	coalesce(max(opted_out), 0) OR EXISTS (SELECT 1 FROM forgotten_opt_outs WHERE marker = ?3),
+	max(last_prompt_at)
+	FROM people WHERE platform = ?1 AND id = ?2`
 
-// Person returns what is known of a person, or a zero record with their keys.
+// Person returns what is known of one identity, or a zero record with its
+// keys; an identity forgotten after it opted out is still opted out.
 func (t *tx) Person(ctx context.Context, platform, id string) (bot.PersonRecord, error) {
 	p := bot.PersonRecord{Platform: platform, ID: id}
 	var last sql.NullInt64
-	err := t.queryRow(ctx, personSQL, platform, id).Scan(&p.OptedOut, &last)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, nil
-	}
+	err := t.queryRow(ctx, personSQL, platform, id, bot.OptOutMarker(platform, id)).Scan(&p.OptedOut, &last)
 	if err != nil {
 		return p, fmt.Errorf("store: person %s/%s: %w", platform, id, err)
 	}

@@ -40,6 +40,7 @@ func TestEventLookupsSearchAnIndex(t *testing.T) {
 		"case events":          caseEventsSQL,
 		"offers":               offersSQL,
 		"person":               personSQL,
+		"identities":           identitiesSQL,
 		"ratings":              ratingsSQL,
 		"delivered":            deliveredSQL,
 	} {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -14,14 +15,19 @@ import (
 const stripDetail = `CASE WHEN json_valid(detail)
 	THEN json_remove(detail, '$.text', '$.comment', '$.question', '$.name') END`
 
-// Forget erases a person's identity and message texts: on each case of theirs
+// Forget erases one identity and its message texts: on each case of theirs
 // the customer becomes a stable anonymous token ("forgotten:<n>", the same on
 // all their cases) and the question, rating comments, offer texts and outgoing
 // messages are blanked. Where they acted as staff (assignee, event actor), the
 // token replaces their ID too. Funnel rows and stage marks stay, so reports
-// keep their counts. Their people record (opt-out, last prompt) is deleted.
-// It returns the number of cases where they were the customer.
+// keep their counts. Their people record, links and link codes are deleted;
+// an opt-out is kept as the identity's bot.OptOutMarker, so that they are
+// not asked again. It returns the number of cases where they were the
+// customer.
 func (t *tx) Forget(ctx context.Context, platform, id string) (int, error) {
+	if err := t.forgetPerson(ctx, bot.Identity{Platform: platform, ID: id}); err != nil {
+		return 0, fmt.Errorf("store: forget: %w", err)
+	}
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO forgotten (at) VALUES (?)`, ms(t.now))
 	if err != nil {
 		return 0, fmt.Errorf("store: forget: %w", err)
@@ -49,13 +55,35 @@ func (t *tx) Forget(ctx context.Context, platform, id string) (int, error) {
 		`UPDATE cases SET assignee = ?3 WHERE platform = ?1 AND assignee = ?2`,
 		`UPDATE case_events SET actor = ?3
 			WHERE actor = ?2 AND case_id IN (SELECT id FROM cases WHERE platform = ?1)`,
-		`DELETE FROM people WHERE platform = ?1 AND id = ?2`,
 	} {
 		if _, err := t.tx.ExecContext(ctx, q, platform, id, token); err != nil {
 			return 0, fmt.Errorf("store: forget: %w", err)
 		}
 	}
 	return int(cases), nil
+}
+
+// forgetPerson deletes what the store keeps of an identity outside the
+// cases, keeping an opt-out as its marker.
+func (t *tx) forgetPerson(ctx context.Context, id bot.Identity) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO forgotten_opt_outs (marker, at)
+		SELECT ?, ? WHERE EXISTS (SELECT 1 FROM people WHERE platform = ? AND id = ? AND opted_out = 1)
+		ON CONFLICT (marker) DO NOTHING`, bot.OptOutMarker(id.Platform, id.ID), ms(t.now), id.Platform, id.ID)
+	if err != nil {
+		return err
+	}
+	if err := t.Unlink(ctx, id); err != nil && !errors.Is(err, bot.ErrNotFound) {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM people WHERE platform = ? AND id = ?`,
+		`DELETE FROM link_codes WHERE platform = ? AND id = ?`,
+	} {
+		if _, err := t.tx.ExecContext(ctx, q, id.Platform, id.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Purge blanks the message texts of cases closed before cutoff: questions,

@@ -40,6 +40,7 @@ func writeSQL() []string {
 		createOfferSQL, updateOfferSQL,
 		enqueueSQL, requeueSQL, markDeliveredSQL, forgetDeliverySQL, rememberDeliverySQL, markFailedSQL,
 		putPersonSQL, putRatingSQL, ratingCommentSQL, setTimerSQL, cancelTimerSQL, takeTimerSQL,
+		insertLinkSQL, mergeLinksSQL, nextPersonSQL, unlinkSQL, dropLoneSQL, dropCodesSQL, putCodeSQL, takeCodeSQL,
 		savepointSQL, releaseSQL, rollbackToSQL,
 	)
 }
@@ -52,6 +53,7 @@ func readSQL() []string {
 		offerSQL, offersSQL,
 		pendingActionsSQL, deliveredSQL, outboxStatsSQL,
 		personSQL, ratingsSQL, dueTimersSQL,
+		personNoSQL, identitiesSQL, linkCountSQL, linkPageSQL, linkPersonSQL,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -76,8 +77,16 @@ func funnelViews(t *testing.T, s bot.Store) [][]string {
 func testForget(t *testing.T, s bot.Store) {
 	cases := funnelCases(t, s)
 	later := createCase(t, s, sampleCase("ann", day(20))) // ann's second, active case
+	annD := bot.Identity{Platform: bot.Discord, ID: "ann-d"}
 	update(t, s, func(ctx context.Context, tx bot.Tx) error {
-		return tx.PutPerson(ctx, bot.PersonRecord{Platform: bot.Slack, ID: "ann", OptedOut: true})
+		if err := tx.Link(ctx, bot.Identity{Platform: bot.Slack, ID: "ann"}, annD, bot.LinkViaCode); err != nil {
+			return err
+		}
+		if err := tx.PutLinkCode(ctx, bot.LinkCode{Hash: "h-ann", Identity: bot.Identity{Platform: bot.Slack, ID: "ann"},
+			Expires: tx.Now().Add(time.Hour)}); err != nil {
+			return err
+		}
+		return tx.PutPerson(ctx, bot.PersonRecord{Platform: bot.Slack, ID: "ann", OptedOut: true, LastPromptAt: day(3)})
 	})
 	before := funnelViews(t, s)
 	bob := readCase(t, s, cases["B"].ID)
@@ -112,14 +121,21 @@ func testForget(t *testing.T, s bot.Store) {
 	if got := readCase(t, s, cases["B"].ID); !reflect.DeepEqual(got, bob) {
 		t.Errorf("another customer's case changed by Forget:\n got %+v\nwant %+v", got, bob)
 	}
-	view(t, s, func(ctx context.Context, tx bot.Tx) error {
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		// The opt-out outlives the record: nothing else of it is left.
 		p, err := tx.Person(ctx, bot.Slack, "ann")
-		if p.OptedOut {
-			t.Errorf("Person after Forget: got %+v, want a zero record", p)
+		if want := (bot.PersonRecord{Platform: bot.Slack, ID: "ann", OptedOut: true}); err != nil || p != want {
+			t.Errorf("Person after Forget: got %+v, %v; want %+v", p, err, want)
 		}
 		_, aerr := tx.ActiveCaseFor(ctx, bot.Slack, "ann")
 		wantErr(t, "ActiveCaseFor after Forget", aerr, bot.ErrNotFound)
-		return err
+		ids, err := tx.Identities(ctx, annD)
+		if want := []bot.Identity{annD}; err != nil || !reflect.DeepEqual(ids, want) {
+			t.Errorf("Identities of ann's other account after Forget: got %v, %v; want %v", ids, err, want)
+		}
+		_, err = tx.TakeLinkCode(ctx, "h-ann")
+		wantErr(t, "TakeLinkCode of ann's code after Forget", err, bot.ErrNotFound)
+		return nil
 	})
 
 	// A staff member is forgotten too: their ID leaves the cases they handled.
@@ -134,6 +150,14 @@ func testForget(t *testing.T, s bot.Store) {
 	if i := slices.IndexFunc(staffed.Events, func(e bot.CaseEvent) bool { return e.Actor == "S2" }); i >= 0 {
 		t.Errorf("a %s event still names S2", staffed.Events[i].Kind)
 	}
+	// Only an opt-out leaves a marker: S2 never opted out.
+	view(t, s, func(ctx context.Context, tx bot.Tx) error {
+		p, err := tx.Person(ctx, bot.Slack, "S2")
+		if p.OptedOut {
+			t.Errorf("Person of forgotten S2: got %+v, want not opted out", p)
+		}
+		return err
+	})
 }
 
 func testPurge(t *testing.T, s bot.Store) {

@@ -33,6 +33,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"Ratings", testRatings},
 		{"Offers", testOffers},
 		{"People", testPeople},
+		{"Links", testLinks},
+		{"LinkCodes", testLinkCodes},
 		{"Timers", testTimers},
 		{"OutboxLanes", testOutboxLanes},
 		{"Deliveries", testDeliveries},

@@ -48,6 +48,9 @@ var tables = []table{
 	{name: "outbox", cols: []string{"id", "case_id", "platform", "lane", "kind", "place", "to_ref", "fallback", "msg",
 		"msg_key", "purpose", "subject", "attempts", "next_at", "last_err", "state", "created_at", "done_at", "result_ref"}},
 	{name: "deliveries", cols: []string{"case_id", "msg_key", "ref", "at"}},
+	{name: "person_links", cols: []string{"platform", "id", "person", "linked_at", "via"}},
+	{name: "link_codes", cols: []string{"hash", "platform", "id", "expires_at"}},
+	{name: "forgotten_opt_outs", cols: []string{"marker", "at"}},
 }
 
 // identities are the tables whose id PostgreSQL generates: after the copy,
@@ -187,6 +190,9 @@ func finish(ctx context.Context, rtx *sql.Tx, tx pgx.Tx, counts []Count) error {
 	}
 	if _, err := tx.Exec(ctx, `SELECT setval('forgotten_seq', $1 + 1, false)`, forgotten); err != nil {
 		return fmt.Errorf("forgotten counter: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT setval('person_seq', coalesce(max(person), 0) + 1, false) FROM person_links`); err != nil {
+		return fmt.Errorf("person counter: %w", err)
 	}
 	var errs []error
 	for _, c := range counts {

@@ -75,7 +75,24 @@ func fill(t *testing.T, db bot.Store) {
 				return err
 			}
 		}
-		_, err := tx.Forget(ctx, bot.Slack, "u2")
+		if _, err := tx.Forget(ctx, bot.Slack, "u2"); err != nil {
+			return err
+		}
+		// One person across platforms, a code not entered yet, and the
+		// opt-out of a forgotten person.
+		for _, l := range [][2]bot.Identity{{{Platform: bot.Slack, ID: "u0"}, {Platform: bot.Discord, ID: "u1"}},
+			{{Platform: bot.Slack, ID: "u4"}, {Platform: bot.Discord, ID: "u5"}}, {{Platform: bot.Discord, ID: "u3"}, {Platform: bot.Slack, ID: "u4"}}} {
+			if err := tx.Link(ctx, l[0], l[1], bot.LinkViaCode); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutLinkCode(ctx, bot.LinkCode{Hash: "h", Identity: bot.Identity{Platform: bot.Slack, ID: "u6"}, Expires: t0.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.PutPerson(ctx, bot.PersonRecord{Platform: bot.Slack, ID: "gone", OptedOut: true}); err != nil {
+			return err
+		}
+		_, err := tx.Forget(ctx, bot.Slack, "gone")
 		return err
 	})
 	if err != nil {
@@ -137,6 +154,15 @@ func snapshot(t *testing.T, db bot.Store) string {
 			return err
 		}
 		fmt.Fprintf(&b, "%+v\n%+v\n%d %+v\n", timers, pending, nd, dead)
+		linked, nl, err := tx.LinkedPeople(ctx, 0, 0)
+		if err != nil {
+			return err
+		}
+		gone, err := tx.Person(ctx, bot.Slack, "gone")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%d %+v\n%+v\n", nl, linked, gone)
 		return nil
 	})
 	if err != nil {
@@ -172,7 +198,8 @@ func TestCopy(t *testing.T) {
 	for _, c := range counts {
 		got[c.Table] = c.Rows
 	}
-	if got["cases"] != 30 || got["outbox"] != 90 || got["case_events"] != 90 || got["people"] != 13 || got["processed_events"] != 30 {
+	if got["cases"] != 30 || got["outbox"] != 90 || got["case_events"] != 90 || got["people"] != 13 || got["processed_events"] != 30 ||
+		got["person_links"] != 5 || got["link_codes"] != 1 || got["forgotten_opt_outs"] != 1 {
 		t.Errorf("counts: %v", counts)
 	}
 	dst, err := postgres.Open(ctx, url, postgres.Options{})
@@ -208,8 +235,23 @@ func TestCopy(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if got.Customer.ID != bot.ForgottenPrefix+"2" {
-			t.Errorf("token of the next forgotten person: got %q, want forgotten:2", got.Customer.ID)
+		if got.Customer.ID != bot.ForgottenPrefix+"3" {
+			t.Errorf("token of the next forgotten person: got %q, want forgotten:3", got.Customer.ID)
+		}
+		// A new person gets a number of their own.
+		if err := tx.Link(ctx, bot.Identity{Platform: bot.Slack, ID: "n1"}, bot.Identity{Platform: bot.Discord, ID: "n2"}, bot.LinkViaCode); err != nil {
+			return err
+		}
+		people, _, err := tx.LinkedPeople(ctx, 0, 0)
+		if err != nil {
+			return err
+		}
+		seen := map[int64]bool{}
+		for _, p := range people {
+			if seen[p[0].Person] {
+				t.Errorf("two people numbered %d after the copy", p[0].Person)
+			}
+			seen[p[0].Person] = true
 		}
 		return nil
 	})

@@ -53,7 +53,10 @@
 // @original edits for InteractionTokenTTL, only after the initial response,
 // the first follow-up after a deferral replacing the "thinking" message;
 // command registration validated (names, descriptions, option order,
-// duplicates) with stable IDs across overwrites.
+// duplicates) with stable IDs across overwrites. HTTP interactions
+// (DeliverInteractionsOverHTTP): Ed25519-signed POSTs whose response body is
+// the initial response, never sent again. Every outward effect is recorded
+// (Effects).
 //
 // Rate limits: X-RateLimit-Limit, -Remaining, -Reset, -Reset-After and
 // -Bucket on every authenticated routed response, per route and major
@@ -81,8 +84,8 @@
 // reactions, pins, presences, member chunking, voice, zlib/ETF encodings
 // (frames are JSON text), the server-side heartbeat timeout (a silent client
 // is not disconnected), identify concurrency and the daily identify limit,
-// thread archiving, private-thread visibility of gateway events, HTTP
-// interactions (signed POSTs to the bot), Retry-After on 401s, and
+// thread archiving, private-thread visibility of gateway events, Retry-After
+// on 401s, and
 // Components V2 validation (flag 1<<15 skips the checks). Rate-limit windows
 // use the real clock; everything else uses Options.Now.
 package discordfake

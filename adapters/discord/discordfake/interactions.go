@@ -105,7 +105,10 @@ type interaction struct {
 	original  string // message ID of the original response
 	followups []string
 	responses []InteractionResponse
-	modal     *interactionResponseData // open modal, until submitted
+	modal     *interactionResponseData // open modal, until a submission is answered
+	// modalFrom is, for a modal submission, the interaction that opened the
+	// modal: answering the submission closes it.
+	modalFrom *interaction
 	payload   map[string]any
 	cmdType   int
 }
@@ -244,6 +247,9 @@ func (s *Server) canSee(c *channel, userID string) error {
 // deliverInteraction dispatches an interaction to the sessions that see its
 // guild; interactions need no intent. Callers hold s.mu.
 func (s *Server) deliverInteraction(i *interaction) error {
+	if s.postInteractionLocked(i) {
+		return nil
+	}
 	n := s.broadcastGuild("INTERACTION_CREATE", i.GuildID, 0, func(*session) any { return i.payload })
 	if n == 0 {
 		return ErrNotDelivered
@@ -311,7 +317,8 @@ func (s *Server) component(userID, channelID, messageID, customID string, values
 // SubmitModal submits, as a user, the modal with that custom_id last shown to
 // them (a type 9 response). values are keyed by text input custom_id; inputs
 // left out are sent empty, which fails for required inputs, and unknown keys
-// fail. A modal can be submitted once.
+// fail. Answering the submission closes the modal; until then (the bot did not
+// answer in time) it stays open and can be submitted again, as on Discord.
 func (s *Server) SubmitModal(userID, customID string, values map[string]string) (Interaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -356,7 +363,7 @@ func (s *Server) SubmitModal(userID, customID string, values map[string]string) 
 	if err != nil {
 		return Interaction{}, err
 	}
-	from.modal = nil
+	i.modalFrom = from
 	return i.Interaction, s.deliverInteraction(i)
 }
 
@@ -466,6 +473,9 @@ func (s *Server) respond(i *interaction, typ int, d interactionResponseData, raw
 	}
 	i.acked = true
 	i.respType = typ
+	if i.modalFrom != nil {
+		i.modalFrom.modal = nil
+	}
 	return noContent()
 }
 

@@ -103,6 +103,7 @@ func (s *Server) routeTable() []routeSpec {
 		{RouteRemoveThreadMember, classBot, ch, s.removeThreadMember},
 		{RouteListThreadMembers, classBot, ch, s.listThreadMembers},
 		{RouteGetGuildMember, classBot, []string{"guild_id"}, s.getGuildMember},
+		{RouteListActiveThreads, classBot, []string{"guild_id"}, s.listActiveThreads},
 		{RouteInteractionCallback, classWebhooks, []string{"interaction_id"}, s.interactionCallback},
 		{RouteCreateFollowup, classWebhooks, wh, s.createFollowup},
 		{RouteGetWebhookMessage, classWebhooks, wh, s.getWebhookMessage},
@@ -122,7 +123,7 @@ func knownRoute(name string) bool {
 	case RouteGateway, RouteGatewayBot, RouteGetCurrentUser, RouteGetUser, RouteCreateDM,
 		RouteGetChannel, RouteGetMessages, RouteGetMessage, RouteCreateMessage, RouteEditMessage,
 		RouteDeleteMessage, RouteStartThread, RouteStartThreadFromMessage, RouteAddThreadMember,
-		RouteRemoveThreadMember, RouteListThreadMembers, RouteGetGuildMember, RouteInteractionCallback,
+		RouteRemoveThreadMember, RouteListThreadMembers, RouteGetGuildMember, RouteListActiveThreads, RouteInteractionCallback,
 		RouteCreateFollowup, RouteGetWebhookMessage, RouteEditWebhookMessage, RouteDeleteWebhookMessage,
 		RouteGetGlobalCommands, RouteCreateGlobalCommand, RouteOverwriteGlobalCmds,
 		RouteGetGuildCommands, RouteCreateGuildCommand, RouteOverwriteGuildCmds:
@@ -195,6 +196,7 @@ func (s *Server) serve(rt routeSpec, q *request) response {
 	q.now = s.now()
 	s.requests[rt.name]++
 	resp := s.serveLocked(rt, q)
+	s.recordEffect(rt.name, q, resp)
 	switch resp.status {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
 		s.invalid++

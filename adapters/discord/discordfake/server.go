@@ -179,6 +179,10 @@ type Server struct {
 	heartbeats  int
 	lastIntents int
 	dispatched  map[string]int
+
+	effects       []Effect
+	effectCreated map[string]bool // IDs of messages and threads effects made
+	ihttp         httpInteractions
 }
 
 // New starts a fake Discord on 127.0.0.1. Close it when done (t.Cleanup).

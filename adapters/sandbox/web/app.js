@@ -8,6 +8,7 @@
     persona: $('persona'), channels: $('channels'), title: $('channel-title'),
     topic: $('channel-topic'), messages: $('messages'), composer: $('composer'),
     input: $('input'), hint: $('hint'), status: $('status'), dashboard: $('dashboard'),
+    replying: $('replying'), replyingText: $('replying-text'), replyingCancel: $('replying-cancel'),
     modal: $('modal'), modalForm: $('modal-form'), modalTitle: $('modal-title'),
     modalFields: $('modal-fields'), modalError: $('modal-error'),
     modalSubmit: $('modal-submit'), modalCancel: $('modal-cancel'),
@@ -26,6 +27,9 @@
     notes: {}, // channel name -> [{id, text, error}]
     noteSeq: 0,
     view: null, // the open modal: {id, channel}
+    nodes: new Map(), // key -> {sig, el}: the message nodes on the page
+    live: new Set(), // keys used by the render under way
+    thread: null, // the thread the composer replies in: {channel, id, text}
     source: null,
     loading: false,
     again: false,
@@ -79,6 +83,8 @@
     app.seen = {};
     app.clicked = new Set();
     app.notes = {};
+    app.thread = null;
+    app.nodes = new Map();
     closeModal();
     connect();
     refresh();
@@ -177,6 +183,7 @@
   }
 
   function selectChannel(name) {
+    if (app.current !== name) app.thread = null;
     app.current = name;
     const c = app.channels.find((x) => x.name === name);
     if (c) app.seen[name] = c.messages.length;
@@ -194,8 +201,11 @@
     ui.topic.textContent = c ? c.topic : '';
     ui.input.placeholder = c ? 'Message ' + c.title : 'Message';
     ui.hint.textContent = hintFor(c);
-    box.replaceChildren();
-    if (!c) return;
+    app.live = new Set();
+    if (!c) {
+      reconcile(box, []);
+      return;
+    }
     const replies = new Map();
     for (const m of c.messages) {
       if (!m.thread) continue;
@@ -203,20 +213,75 @@
       replies.get(m.thread).push(m);
     }
     const top = c.messages.filter((m) => !m.thread);
-    if (!top.length) box.append(el('p', 'empty', 'No messages yet.'));
+    if (app.thread && !top.some((m) => m.id === app.thread.id && !m.deleted)) app.thread = null;
+    const kids = [];
+    if (!top.length) kids.push(cached('empty', '', () => el('p', 'empty', 'No messages yet.')));
     for (const m of top) {
-      const node = renderMessage(m);
-      const rs = replies.get(m.id);
-      if (rs) {
-        const t = el('div', 'thread');
-        t.append(el('div', 'thread-count', rs.length === 1 ? '1 reply' : rs.length + ' replies'));
-        for (const r of rs) t.append(renderMessage(r));
-        node.append(t);
+      const key = c.name + '/' + m.id;
+      const art = cached(key, messageSig(m), () => renderMessage(m));
+      const rs = replies.get(m.id) || [];
+      const t = cached(key + '/thread', '', () => el('div', 'thread'));
+      const inThread = [];
+      if (rs.length) {
+        inThread.push(cached(key + '/count', String(rs.length), () => el('div', 'thread-count', rs.length === 1 ? '1 reply' : rs.length + ' replies')));
       }
-      box.append(node);
+      for (const r of rs) inThread.push(cached(c.name + '/' + r.id, messageSig(r), () => renderMessage(r)));
+      if (!m.deleted) inThread.push(cached(key + '/reply', m.text, () => replyButton(c, m)));
+      reconcile(t, inThread);
+      if (t.parentNode !== art) art.append(t);
+      art.classList.toggle('replying-here', !!(app.thread && app.thread.id === m.id));
+      kids.push(art);
     }
-    for (const n of app.notes[c.name] || []) box.append(renderNote(c.name, n));
+    for (const n of app.notes[c.name] || []) kids.push(cached('note/' + c.name + '/' + n.id, '', () => renderNote(c.name, n)));
+    reconcile(box, kids);
+    for (const k of [...app.nodes.keys()]) if (!app.live.has(k)) app.nodes.delete(k);
+    renderReplying();
     if (atBottom) box.scrollTop = box.scrollHeight;
+  }
+
+  // Message nodes are kept while their message is unchanged, and left in
+  // place, so a click never lands on a node the page has just replaced.
+  function cached(key, sig, make) {
+    app.live.add(key);
+    const hit = app.nodes.get(key);
+    if (hit && hit.sig === sig) return hit.el;
+    const node = make();
+    app.nodes.set(key, { sig, el: node });
+    return node;
+  }
+
+  // reconcile makes parent's children exactly kids, moving only what changed.
+  function reconcile(parent, kids) {
+    kids.forEach((k, i) => {
+      if (parent.children[i] !== k) parent.insertBefore(k, parent.children[i] || null);
+    });
+    while (parent.children.length > kids.length) parent.lastElementChild.remove();
+  }
+
+  // messageSig is what a message's node shows.
+  function messageSig(m) {
+    const buttons = (m.buttons || []).map((b) => [b.action_id, b.label, b.href, b.style, b.staff, app.clicked.has(b.action_id)]);
+    return JSON.stringify([m.text, m.edited, m.deleted, m.author, m.at, buttons]);
+  }
+
+  // replyButton starts a reply in the message's thread.
+  function replyButton(c, m) {
+    const b = el('button', 'reply', 'Reply in thread');
+    b.type = 'button';
+    b.addEventListener('click', () => {
+      app.thread = { channel: c.name, id: m.id, text: m.text.split('\n')[0] };
+      renderMessages(false);
+      ui.input.focus();
+    });
+    return b;
+  }
+
+  function renderReplying() {
+    const t = app.thread;
+    ui.replying.hidden = !t;
+    ui.replyingText.textContent = t ? 'Replying in the thread of “' + t.text + '”' : '';
+    const c = app.channels.find((x) => x.name === app.current);
+    ui.input.placeholder = t ? 'Reply in thread' : (c ? 'Message ' + c.title : 'Message');
   }
 
   function renderMessage(m) {
@@ -349,7 +414,8 @@
 
   function hintFor(c) {
     if (!c || !app.me) return '';
-    if (app.me.staff && c.kind === 'case') return 'Staff: /claim · /resolve · /reopen · /note text · /notice #support text · /stats 30d';
+    if (app.me.staff && c.kind === 'case') return 'Staff: the customer reads this channel. /claim · /resolve · /reopen · /note text (kept on the staff side) · /stats 30d';
+    if (app.me.staff && c.name === 'staff') return 'Staff: reply in a case\'s thread to answer the customer; !note text is a note. In the thread: /claim · /resolve · /reopen · /note text';
     if (app.me.staff) return 'Staff: /notice #support text · /stats 7d';
     if (c.name === 'support') return 'Ask a question here, or type /support to open a private case.';
     return '';
@@ -365,10 +431,11 @@
     const text = ui.input.value;
     if (!text.trim() || !app.me) return;
     const channel = app.current;
+    const thread = app.thread && app.thread.channel === channel ? app.thread.id : undefined;
     ui.input.value = '';
     autosize();
     try {
-      const r = await api('api/say', { as: app.me.id, channel, text });
+      const r = await api('api/say', { as: app.me.id, channel, thread, text });
       handleReply(r, channel);
     } catch (err) {
       if (!ui.input.value) ui.input.value = text;
@@ -382,6 +449,10 @@
     }
   });
   ui.input.addEventListener('input', autosize);
+  ui.replyingCancel.addEventListener('click', () => {
+    app.thread = null;
+    renderMessages(false);
+  });
 
   // --- modals ---
 

@@ -137,6 +137,7 @@ func (s *Server) applyHTTPResponse(body []byte, contentType string, a Attempt) {
 		if isJSON {
 			resp = a.Body
 		}
+		s.recordAckEffectLocked("", resp)
 		s.applySubmissionAckLocked(head.View.ID, resp)
 		return
 	}
@@ -152,6 +153,7 @@ func (s *Server) applyHTTPResponse(body []byte, contentType string, a Attempt) {
 		}
 		resp = encodeJSON(map[string]any{"text": text})
 	}
+	s.recordAckEffectLocked("", resp)
 	s.applyCommandResponseLocked(ch, form.Get("user_id"), resp, "ack")
 }
 

@@ -7,10 +7,12 @@
 // message history, ephemeral messages, opened views and every socket envelope with
 // its acknowledgement, so tests drive a conversation from the user's side
 // (UserSays, ClickButton, SubmitView, SlashCommand) and assert on what the bot did
-// (Messages, Thread, Ephemerals, Views, WaitAck). WaitUntil waits for any
-// condition on that state without sleeping. Tests disturb it with the fault
-// vocabulary discordfake shares (RateLimit, Fail, LoseResponse, Hold per Web
-// API method; DropConnections, RequestReconnect) and Slack's own
+// (Messages, Thread, Ephemerals, Views, WaitAck, and Effects: every outward
+// effect in order). WaitUntil waits for any condition on that state without
+// sleeping. DeliverOverHTTP sends the same envelopes to an app in HTTP mode
+// instead, as signed POSTs with Slack's retries. Tests disturb it with the
+// fault vocabulary discordfake shares (RateLimit, Fail, LoseResponse, Hold per
+// Web API method; DropConnections, RequestReconnect) and Slack's own
 // RateLimitChannel, Disconnect with a reason, PausePings, FailDM and FailPosts.
 //
 // It is faithful where an adapter depends on Slack's behaviour: token kinds and

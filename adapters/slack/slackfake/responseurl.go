@@ -74,6 +74,9 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	status, code := s.respondLocked(u, body)
+	if code == "" {
+		s.recordResponseEffectLocked(u, body)
+	}
 	s.posts = append(s.posts, ResponsePost{URL: u, Body: body, Status: status, Error: code})
 	s.notifyLocked()
 	if code != "" {

@@ -276,6 +276,8 @@ type Server struct {
 	triggers   map[string]*trigger
 	responses  map[string]*responseURL
 	posts      []ResponsePost
+	effects    []Effect
+	httpBase   string // DeliverOverHTTP's app address; "" in Socket Mode
 	calls      map[string]int
 	limits     rateLimits
 	socket     socketState

@@ -43,6 +43,9 @@ type envelope struct {
 	ackedCh      chan struct{}
 	// onAck applies what Slack does with a timely ack's payload; s.mu is held.
 	onAck func(payload []byte)
+	// http is set when the envelope goes over HTTP (DeliverOverHTTP), which
+	// keeps its own deadlines and retries.
+	http bool
 }
 
 // Envelope is a snapshot of one Socket Mode envelope and what became of it.
@@ -292,6 +295,7 @@ func (s *Server) ack(id string, payload []byte) {
 	e.state = envDone
 	close(e.ackedCh)
 	if !e.late && e.onAck != nil {
+		s.recordAckEffectLocked(e.id, e.ackPayload)
 		e.onAck(e.ackPayload)
 	}
 	s.notifyLocked()
@@ -378,7 +382,7 @@ func (s *Server) dispatchStep() ([]outgoing, time.Time) {
 	now := time.Now()
 	var next time.Time
 	for _, e := range s.socket.order {
-		if e.state != envSent {
+		if e.state != envSent || e.http {
 			continue
 		}
 		if now.Before(e.deadline) {
@@ -398,7 +402,7 @@ func (s *Server) dispatchStep() ([]outgoing, time.Time) {
 		e.expired = true
 		s.notifyLocked()
 	}
-	if len(s.socket.conns) == 0 || len(s.socket.pending) == 0 {
+	if s.httpDispatchLocked() || len(s.socket.conns) == 0 || len(s.socket.pending) == 0 {
 		return nil, next
 	}
 	var out []outgoing

@@ -151,6 +151,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	if body == nil {
 		body = map[string]any{}
 	}
+	s.recordEffectLocked(method, a, body)
 	body["ok"] = true
 	writeJSON(w, body)
 }

@@ -38,12 +38,18 @@ type SlackConfig struct {
 	// PostInterval is slack.post_interval, the bot's own pace per channel;
 	// zero keeps advocate's default (one post per second).
 	PostInterval time.Duration
+	// Mode is slack.mode: "socket" when empty, or "http" (Events API and
+	// interactivity on advocate's server, signed with SigningSecret).
+	Mode, SigningSecret string
 }
 
 // DiscordConfig is the discord section; the staff role is the staff.
 type DiscordConfig struct {
 	Token, ApplicationID, APIURL               string
 	Guild, Support, StaffRole, Staff, Showcase string
+	// Interactions is discord.interactions: "gateway" when empty, or "http"
+	// (signed POSTs to advocate's server, checked with PublicKey).
+	Interactions, PublicKey string
 }
 
 // Share target labels the configuration gives the buttons of the share prompt.
@@ -117,7 +123,12 @@ func (c Config) YAML() string {
 		w("  enabled: true")
 		w("  bot_token: %s", q(s.BotToken))
 		w("  app_token: %s", q(s.AppToken))
-		w("  mode: socket")
+		if s.Mode == "http" {
+			w("  mode: http")
+			w("  signing_secret: %s", q(s.SigningSecret))
+		} else {
+			w("  mode: socket")
+		}
 		w("  api_url: %s", q(s.APIURL))
 		w("  support_channels: [%s]", q(s.Support))
 		w("  staff_channel: %s", q(s.Staff))
@@ -137,7 +148,12 @@ func (c Config) YAML() string {
 		w("  staff_role: %s", q(d.StaffRole))
 		w("  staff_channel: %s", q(d.Staff))
 		w("  showcase_channel: %s", q(d.Showcase))
-		w("  interactions: gateway")
+		if d.Interactions == "http" {
+			w("  interactions: http")
+			w("  public_key: %s", q(d.PublicKey))
+		} else {
+			w("  interactions: gateway")
+		}
 	}
 	w("log:")
 	w("  level: %s", q(level))

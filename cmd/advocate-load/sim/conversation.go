@@ -224,7 +224,9 @@ func (c *Conversation) StaffReply(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := c.awaitDM(ctx, "the staff answer", contains(StaffName+": "+text))
+	// attributed to the staff member by name, or by user ID when the bot
+	// restarted and lost the name it had looked up
+	m, err := c.awaitDM(ctx, "the staff answer", contains(": "+text))
 	if err != nil {
 		return err
 	}

@@ -2,10 +2,12 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
@@ -44,14 +46,15 @@ type Discord struct {
 	Rec *Recorder
 
 	pulseEvery time.Duration
+	deadline   time.Duration // the fake's interaction deadline
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
+	queued     atomic.Int64
 
 	mu          sync.Mutex
 	pulse       chan struct{}
 	threadsSeen int
 	threads     map[string]discordfake.Channel // private case threads by customer name
-	staffSeen   int
 	staff       map[string]discordfake.Channel // staff case threads by customer name
 	supportSeen int
 	replies     map[string][]discordfake.Message // bot replies by the ID of the message they answer
@@ -73,6 +76,7 @@ func NewDiscord(opts DiscordOptions) *Discord {
 		Fake:       f,
 		Rec:        opts.Recorder,
 		pulseEvery: opts.Pulse,
+		deadline:   opts.Fake.InteractionDeadline,
 		pulse:      make(chan struct{}),
 		threads:    map[string]discordfake.Channel{},
 		staff:      map[string]discordfake.Channel{},
@@ -83,6 +87,9 @@ func NewDiscord(opts DiscordOptions) *Discord {
 	}
 	if d.pulseEvery <= 0 {
 		d.pulseEvery = 20 * time.Millisecond
+	}
+	if d.deadline <= 0 {
+		d.deadline = 3 * time.Second
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	d.stop = stop
@@ -114,6 +121,9 @@ func (d *Discord) WaitConnected(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Queued counts the messages and interactions the simulated people sent.
+func (d *Discord) Queued() int64 { return d.queued.Load() }
 
 func (d *Discord) watch(ctx context.Context) {
 	defer d.wg.Done()
@@ -150,12 +160,15 @@ func (d *Discord) refresh() {
 		}
 	}
 	d.threadsSeen = len(threads)
-	for _, th := range staff[min(d.staffSeen, len(staff)):] {
+	// a staff thread's ID is its starter message's: one started late (the
+	// bot restarted between the two) sorts among the earlier ones
+	for _, th := range staff {
 		if _, name, ok := strings.Cut(th.Name, " · "); ok {
-			d.staff[name] = th
+			if _, seen := d.staff[name]; !seen {
+				d.staff[name] = th
+			}
 		}
 	}
-	d.staffSeen = len(staff)
 	for _, m := range support[min(d.supportSeen, len(support)):] {
 		if m.Author.ID == bot && m.Reference != nil {
 			d.replies[m.Reference.MessageID] = append(d.replies[m.Reference.MessageID], m)
@@ -203,7 +216,12 @@ type DiscordConversation struct {
 	// Controls is the staff message with the case's buttons in StaffThread;
 	// Survey and Prompt are the bot's messages in Thread.
 	Controls, Survey, Prompt discordfake.Message
-	asked                    time.Time
+	// Steps are the answered (or superseded) interactions, in order;
+	// Questions counts the questions posted (more than one when the bot, down,
+	// never opened the case for the first).
+	Steps     []Sent
+	Questions int
+	asked     time.Time
 }
 
 // Conversation adds member number i to the guild and returns their
@@ -258,32 +276,73 @@ func withDiscordButton(label string) func(discordfake.Message) bool {
 }
 
 // interact sends one interaction with fn and waits for the bot's initial
-// response, its acknowledgement on Discord.
-func (c *DiscordConversation) interact(ctx context.Context, kind, user string, fn func() (discordfake.Interaction, error)) (Sent, discordfake.InteractionResponse, error) {
+// response, its acknowledgement on Discord. An interaction nobody answered in
+// time (the bot was down, or too slow) fails for the person, who tries again
+// while still reports the control is there, as a person clicks again.
+func (c *DiscordConversation) interact(ctx context.Context, kind, user string, fn func() (discordfake.Interaction, error), still func() bool) (Sent, discordfake.InteractionResponse, error) {
 	st := Sent{Kind: kind, User: user, CaseID: c.CaseID, Queued: time.Now()}
-	in, err := fn()
-	if err != nil {
-		return st, discordfake.InteractionResponse{}, fmt.Errorf("sim: discord %s by %s: %w", kind, user, err)
-	}
-	st.Envelopes = []string{in.ID}
-	var resp discordfake.InteractionResponse
-	err = c.d.waitFor(ctx, fmt.Sprintf("the response to %s by %s", kind, user), func() bool {
-		rs := c.d.Fake.InteractionResponses(in.ID)
-		if len(rs) == 0 {
-			return false
+	defer func() { c.Steps = append(c.Steps, st) }()
+	for {
+		in, err := fn()
+		if err != nil && !errors.Is(err, discordfake.ErrNotDelivered) {
+			return st, discordfake.InteractionResponse{}, fmt.Errorf("sim: discord %s by %s: %w", kind, user, err)
 		}
-		resp = rs[0]
-		return true
+		c.d.queued.Add(1)
+		st.Envelopes = append(st.Envelopes, in.ID)
+		resp, ok, err := c.awaitResponse(ctx, in.ID, err == nil)
+		if err != nil {
+			return st, resp, fmt.Errorf("sim: discord %s by %s: %w", kind, user, err)
+		}
+		if ok {
+			st.Acked = resp.At
+			c.d.Rec.sentStep(st)
+			return st, resp, nil
+		}
+		if still != nil && !still() {
+			st.Superseded = true
+			return st, resp, nil
+		}
+		if len(st.Envelopes) >= maxTries {
+			return st, resp, fmt.Errorf("sim: discord %s by %s: no answer after %d tries", kind, user, maxTries)
+		}
+	}
+}
+
+// awaitResponse waits for the bot's accepted initial response to an
+// interaction; ok is false when the interaction failed (not delivered, no
+// accepted response within the deadline), and err is set when the bot's
+// response was refused as malformed.
+func (c *DiscordConversation) awaitResponse(ctx context.Context, id string, delivered bool) (resp discordfake.InteractionResponse, ok bool, err error) {
+	if !delivered {
+		return resp, false, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, c.d.deadline+time.Second)
+	defer cancel()
+	var bad error
+	werr := c.d.waitFor(wctx, "the response to interaction "+id, func() bool {
+		for _, r := range c.d.Fake.InteractionResponses(id) {
+			switch {
+			case r.Status >= 200 && r.Status < 300:
+				resp, ok = r, true
+				return true
+			case r.Status == 0, r.Status >= 500, r.Code == 10062:
+				// no answer, a server error, or too late: failed
+			default:
+				bad = fmt.Errorf("response refused: status %d code %d", r.Status, r.Code)
+				return true
+			}
+		}
+		return false
 	})
-	if err != nil {
-		return st, resp, err
+	switch {
+	case bad != nil:
+		return resp, false, bad
+	case ok:
+		return resp, true, nil
+	case ctx.Err() != nil:
+		return resp, false, werr
 	}
-	if resp.Status >= 300 {
-		return st, resp, fmt.Errorf("sim: discord %s by %s: response refused: status %d code %d", kind, user, resp.Status, resp.Code)
-	}
-	st.Acked = resp.At
-	c.d.Rec.sentStep(st)
-	return st, resp, nil
+	return resp, false, nil
 }
 
 func (c *DiscordConversation) click(ctx context.Context, kind, user string, m discordfake.Message, label string) (Sent, discordfake.InteractionResponse, error) {
@@ -291,27 +350,46 @@ func (c *DiscordConversation) click(ctx context.Context, kind, user string, m di
 	if !ok {
 		return Sent{}, discordfake.InteractionResponse{}, fmt.Errorf("sim: discord %s: no %q button on %q", kind, label, m.Content)
 	}
+	still := func() bool {
+		now, found := c.d.Fake.FindMessage(m.ID)
+		if !found || now.Deleted {
+			return false
+		}
+		_, has := discordButton(now, label)
+		return has
+	}
 	return c.interact(ctx, kind, user, func() (discordfake.Interaction, error) {
 		return c.d.Fake.ClickButton(user, m.ChannelID, m.ID, id)
-	})
+	}, still)
 }
+
+// askWait is how long a person waits for their case's thread before asking
+// again: Discord does not deliver a message again to a bot that was down.
+const askWait = 15 * time.Second
 
 // Ask posts the question in the support channel and waits for the case's
 // private thread and the intro in it. Discord has no acknowledgement for a
 // message: lags are measured from the post.
 func (c *DiscordConversation) Ask(ctx context.Context) error {
-	if err := c.PostQuestion(ctx); err != nil {
-		return err
-	}
-	err := c.d.waitFor(ctx, fmt.Sprintf("%s's case thread", c.Name), func() bool {
-		c.d.mu.Lock()
-		defer c.d.mu.Unlock()
-		th, ok := c.d.threads[c.Name]
-		c.Thread = th
-		return ok
-	})
-	if err != nil {
-		return err
+	for {
+		if err := c.PostQuestion(ctx); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, askWait)
+		err := c.d.waitFor(wctx, fmt.Sprintf("%s's case thread", c.Name), func() bool {
+			c.d.mu.Lock()
+			defer c.d.mu.Unlock()
+			th, ok := c.d.threads[c.Name]
+			c.Thread = th
+			return ok
+		})
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || c.Questions >= maxTries {
+			return err
+		}
 	}
 	c.CaseID = caseOfText(c.Thread.Name)
 	intro, err := c.awaitThread(ctx, "the intro", withDiscordButton("My problem is solved"))
@@ -336,11 +414,15 @@ func (c *DiscordConversation) Asked() time.Time { return c.asked }
 // PostQuestion posts the question in the support channel and returns: a
 // Discord message has no acknowledgement to wait for.
 func (c *DiscordConversation) PostQuestion(context.Context) error {
-	c.asked = time.Now()
+	if c.asked.IsZero() {
+		c.asked = time.Now()
+	}
 	m, err := c.d.Fake.PostAsUser(DiscordSupport, c.User, fmt.Sprintf("Question from %s: my widget does not start", c.Name))
 	if err != nil {
 		return fmt.Errorf("sim: discord ask by %s: %w", c.Name, err)
 	}
+	c.d.queued.Add(1)
+	c.Questions++
 	c.Question = m
 	return nil
 }
@@ -373,6 +455,7 @@ func (c *DiscordConversation) StaffReply(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sim: discord staff reply: %w", err)
 	}
+	c.d.queued.Add(1)
 	return nil
 }
 
@@ -426,6 +509,9 @@ func (c *DiscordConversation) Share(ctx context.Context) error {
 	text := c.Testimonial()
 	st, _, err := c.interact(ctx, "submit", c.User, func() (discordfake.Interaction, error) {
 		return c.d.Fake.SubmitModal(c.User, modal, map[string]string{"text": text})
+	}, func() bool {
+		open, _, ok := c.d.Fake.OpenModal(c.User)
+		return ok && open == modal
 	})
 	if err != nil {
 		return err
@@ -462,4 +548,38 @@ func (c *DiscordConversation) Full(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Decline answers the share prompt with "No thanks" and waits for the prompt
+// to say so.
+func (c *DiscordConversation) Decline(ctx context.Context) error {
+	if _, _, err := c.click(ctx, "decline", c.User, c.Prompt, "No thanks"); err != nil {
+		return err
+	}
+	return c.d.waitFor(ctx, "the declined prompt", func() bool {
+		m, ok := c.d.Fake.FindMessage(c.Prompt.ID)
+		return ok && strings.Contains(m.Content, "No problem")
+	})
+}
+
+// AwaitReminder waits for the survey reminder in the case thread.
+func (c *DiscordConversation) AwaitReminder(ctx context.Context) error {
+	_, err := c.awaitThread(ctx, "the survey reminder", func(m discordfake.Message) bool {
+		return strings.Contains(m.Content, "A quick reminder")
+	})
+	return err
+}
+
+// AwaitNudge waits for the SLA nudge about the case in the staff channel.
+func (c *DiscordConversation) AwaitNudge(ctx context.Context) error {
+	bot := c.d.Fake.BotUserID()
+	want := fmt.Sprintf("Case #%d ", c.CaseID)
+	return c.d.waitFor(ctx, fmt.Sprintf("the SLA nudge of case %d", c.CaseID), func() bool {
+		for _, m := range c.d.Fake.Messages(DiscordStaffChannel) {
+			if m.Author.ID == bot && strings.Contains(m.Content, want) && strings.Contains(m.Content, "has had no staff response") {
+				return true
+			}
+		}
+		return false
+	})
 }

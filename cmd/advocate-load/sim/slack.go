@@ -107,7 +107,8 @@ func (s *Slack) Close() {
 func (s *Slack) BotConfig() *SlackConfig {
 	return &SlackConfig{
 		BotToken: s.Fake.BotToken(), AppToken: s.Fake.AppToken(), APIURL: s.Fake.APIURL(),
-		Support: SupportChannel, Staff: StaffChannel, Showcase: ShowcaseChannel,
+		SigningSecret: s.Fake.SigningSecret(),
+		Support:       SupportChannel, Staff: StaffChannel, Showcase: ShowcaseChannel,
 		StaffUsers: []string{StaffUser},
 	}
 }
