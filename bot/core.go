@@ -125,6 +125,7 @@ func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
 	}
 	var reply Reply
 	var recorded []CaseEvent
+	ctx = AckContext(ctx)
 	err := c.store.Update(ctx, func(tx Tx) error {
 		reply, recorded = Reply{}, nil
 		if ev.ID != "" {
@@ -146,6 +147,23 @@ func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
 	}
 	c.Poke()
 	return reply, nil
+}
+
+// ackKey marks the context of Handle's transaction.
+type ackKey struct{}
+
+// AckContext marks ctx as an event's whose acknowledgement waits for its
+// commit; Handle marks its transaction's context so.
+func AckContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ackKey{}, true)
+}
+
+// AwaitsAck reports whether ctx is that of an event's transaction, whose
+// commit a platform is waiting on (Slack and Discord give 3 s): a store may
+// commit it before the relay's and the timers' work, which nobody waits on.
+func AwaitsAck(ctx context.Context) bool {
+	v, _ := ctx.Value(ackKey{}).(bool)
+	return v
 }
 
 // Poke wakes the relay: new actions are waiting.

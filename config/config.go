@@ -27,6 +27,7 @@ type File struct {
 	Store     Store     `yaml:"store"`
 	HTTP      HTTP      `yaml:"http"`
 	Dashboard Dashboard `yaml:"dashboard"`
+	Metrics   Metrics   `yaml:"metrics"`
 	Sandbox   Sandbox   `yaml:"sandbox"`
 	Slack     Slack     `yaml:"slack"`
 	Discord   Discord   `yaml:"discord"`
@@ -82,6 +83,14 @@ type HTTP struct {
 type Dashboard struct {
 	Users []DashboardUser `yaml:"users"`
 	// Token is a bearer token for scripts (read-only admin access to exports).
+	Token string `yaml:"token"`
+}
+
+// Metrics configures the Prometheus endpoint /metrics.
+type Metrics struct {
+	// Token, when set, is required on /metrics as "Authorization: Bearer
+	// <token>". Without it /metrics is served only when http.listen is a
+	// loopback address (see File.MetricsOpen).
 	Token string `yaml:"token"`
 }
 

@@ -133,6 +133,9 @@ func (f *File) validateDashboard(bad complaint) {
 	if t := f.Dashboard.Token; t != "" && len(t) < minTokenLen {
 		bad("dashboard.token", "too short (%d characters): use at least %d", len(t), minTokenLen)
 	}
+	if t := f.Metrics.Token; t != "" && len(t) < minTokenLen {
+		bad("metrics.token", "too short (%d characters): use at least %d", len(t), minTokenLen)
+	}
 }
 
 func (f *File) validateSandbox(bad complaint) {
@@ -239,6 +242,13 @@ func (f *File) validateDiscord(bad complaint) {
 // Validate refuses such a file.
 func (f *File) DashboardOpenOnNonLoopback() bool {
 	return !isLoopback(f.HTTP.Listen) && len(f.Dashboard.Users) == 0 && f.Dashboard.Token == ""
+}
+
+// MetricsOpen reports whether /metrics is served without a token: only when
+// no metrics.token is set and http.listen is a loopback address, so that a
+// server listening on the network never shows its metrics to anyone who asks.
+func (f *File) MetricsOpen() bool {
+	return f.Metrics.Token == "" && isLoopback(f.HTTP.Listen)
 }
 
 // isLoopback reports whether listen binds only the loopback interface. A host

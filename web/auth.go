@@ -1,21 +1,21 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/time/rate"
-
+	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/config"
 )
 
@@ -48,6 +48,9 @@ type user struct {
 	role string
 }
 
+// minSessionKey is the shortest session key accepted, in bytes.
+const minSessionKey = 32
+
 // keys signs sessions and CSRF tokens with separate derived keys.
 type keys struct {
 	session, csrf []byte
@@ -71,28 +74,40 @@ func mac(key []byte, parts ...string) []byte {
 	return m.Sum(nil)
 }
 
-// signSession makes the session cookie value: name, expiry, a random session
-// ID (so that logging out can end this session alone) and a MAC. The role is
-// not in it: it is looked up on every request, so removing a user or changing
-// a role takes effect at once.
-func (s *Server) signSession(name string, expires time.Time) string {
+// startSession records a new session of name in the session store and
+// returns its cookie value: name, expiry, the random session ID and a MAC.
+// The role is not in it: it is looked up on every request, so removing a user
+// or changing a role takes effect at once.
+func (s *Server) startSession(ctx context.Context, name string, now, expires time.Time) (string, error) {
+	id := rand.Text()
+	if err := s.sessions.StartSession(ctx, id, name, now, expires); err != nil {
+		return "", fmt.Errorf("start session: %w", err)
+	}
 	exp := strconv.FormatInt(expires.Unix(), 10)
-	claim := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + exp + "." + rand.Text()
-	return claim + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys.session, claim))
+	claim := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + exp + "." + id
+	return claim + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys.session, claim)), nil
 }
 
-// session checks the session cookie: signature, expiry, that it was not
-// logged out, and that the user still exists.
-func (s *Server) session(r *http.Request) (account, bool) {
+// session checks the session cookie: signature, expiry, that the session
+// store still has it (it was not logged out) for that user, and that the
+// user still exists. err is for a store that could not answer.
+func (s *Server) session(r *http.Request) (a account, ok bool, err error) {
 	name, id, _, ok := s.sessionClaim(r)
-	if !ok || s.ended.has(id) {
-		return account{}, false
+	if !ok || s.sessions == nil {
+		return account{}, false, nil
 	}
-	u, ok := s.users[name]
-	if !ok {
-		return account{}, false
+	u, known := s.users[name]
+	if !known {
+		return account{}, false, nil
 	}
-	return account{Name: name, Role: u.role}, true
+	user, expires, err := s.sessions.Session(r.Context(), id)
+	if errors.Is(err, bot.ErrNotFound) || (err == nil && (user != name || !s.now().Before(expires))) {
+		return account{}, false, nil
+	}
+	if err != nil {
+		return account{}, false, fmt.Errorf("session: %w", err)
+	}
+	return account{Name: name, Role: u.role}, true, nil
 }
 
 // sessionClaim reads a validly signed, unexpired session cookie.
@@ -121,47 +136,26 @@ func (s *Server) sessionClaim(r *http.Request) (name, id string, expires time.Ti
 	return string(raw), parts[2], time.Unix(exp, 0), true
 }
 
-// endedSessions are the sessions logged out before their expiry. They are
-// kept in memory until they expire: a restart forgets them (a copied cookie
-// of a logged-out session works again until its expiry, at most SessionTTL).
-type endedSessions struct {
-	mu  sync.Mutex
-	ids map[string]time.Time // session ID → its expiry
-}
-
-func (e *endedSessions) add(id string, expires, now time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.ids == nil {
-		e.ids = map[string]time.Time{}
-	}
-	for k, exp := range e.ids {
-		if !now.Before(exp) {
-			delete(e.ids, k)
-		}
-	}
-	e.ids[id] = expires
-}
-
-func (e *endedSessions) has(id string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	_, ok := e.ids[id]
-	return ok
-}
-
 // bearer checks an Authorization: Bearer header against the configured token.
 // present is false when there is no such header; valid says whether it matched.
 func (s *Server) bearer(r *http.Request) (present, valid bool) {
+	tok, present := bearerToken(r)
+	return present, present && tokenMatches(tok, s.token)
+}
+
+// bearerToken reads an Authorization: Bearer header; ok is false without one.
+func bearerToken(r *http.Request) (token string, ok bool) {
 	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return false, false
+		return "", false
 	}
-	tok = strings.TrimSpace(tok)
-	if s.token == "" || tok == "" {
-		return true, false
-	}
-	return true, subtle.ConstantTimeCompare([]byte(tok), []byte(s.token)) == 1
+	return strings.TrimSpace(tok), true
+}
+
+// tokenMatches compares a presented token with the configured one in
+// constant time; nothing matches an unconfigured (empty) token.
+func tokenMatches(got, want string) bool {
+	return want != "" && got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 // authenticate finds who is asking: the bearer token (admin-level, read only)
@@ -184,7 +178,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (account, 
 		}
 		return account{Name: "token", Role: roleAdmin}, true
 	}
-	if a, ok := s.session(r); ok {
+	a, ok, err := s.session(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return account{}, false
+	}
+	if ok {
 		return a, true
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -236,7 +235,7 @@ func (s *Server) checkPassword(name, password string) (account, error) {
 	if !ok {
 		hash = s.dummyHash // as slow as a real comparison: names cannot be probed by timing
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !ok {
+	if err := s.compare(hash, []byte(password)); err != nil || !ok {
 		return account{}, errBadLogin
 	}
 	return account{Name: name, Role: u.role}, nil
@@ -274,15 +273,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PostFormValue("name")
-	key := remoteIP(r) + "\x00" + name
-	if !s.failures.allowed(key, s.now()) {
-		s.log.Warn("dashboard: login refused: too many failed attempts", "remote", remoteIP(r))
-		s.renderLogin(w, r, "Too many failed attempts. Wait a minute and try again.", http.StatusTooManyRequests)
+	try, wait := s.failures.begin(remoteIP(r), name, s.now())
+	if try == nil {
+		s.log.Warn("dashboard: login refused: too many failed attempts", "remote", remoteIP(r), "retry_after", retryAfter(wait))
+		s.tooMany(w, r, wait, "Too many failed attempts. Wait a minute and try again.")
+		return
+	}
+	if !s.hashes.enter(r.Context()) {
+		try.succeeded(s.now()) // not this address's fault: its tokens back
+		s.log.Warn("dashboard: login refused: too many sign-ins at once", "remote", remoteIP(r))
+		s.tooMany(w, r, time.Second, "Too many sign-ins at once. Try again in a moment.")
 		return
 	}
 	a, err := s.checkPassword(name, r.PostFormValue("password"))
+	s.hashes.leave()
 	if err != nil {
-		s.failures.failed(key, s.now())
 		_, known := s.users[name]
 		attrs := []any{"remote", remoteIP(r), "known_user", known}
 		if known {
@@ -292,10 +297,23 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, "Wrong name or password.", http.StatusUnauthorized)
 		return
 	}
+	try.succeeded(s.now())
+	now := s.now()
+	cookie, err := s.startSession(r.Context(), a.Name, now, now.Add(s.ttl))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.log.Info("dashboard: signed in", "user", a.Name, "role", a.Role, "remote", remoteIP(r))
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s.signSession(a.Name, s.now().Add(s.ttl)),
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie,
 		Path: "/", MaxAge: int(s.ttl.Seconds()), HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+}
+
+// tooMany answers 429 with Retry-After and the login form saying msg.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+	s.renderLogin(w, r, msg, http.StatusTooManyRequests)
 }
 
 // logout ends the session (a POST with the CSRF token, so a link cannot).
@@ -305,8 +323,11 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "This form has expired: reload the page and try again.", http.StatusForbidden)
 		return
 	}
-	if name, id, exp, ok := s.sessionClaim(r); ok {
-		s.ended.add(id, exp, s.now())
+	if name, id, _, ok := s.sessionClaim(r); ok && s.sessions != nil {
+		if err := s.sessions.EndSession(r.Context(), id); err != nil {
+			s.fail(w, r, err) // the session goes on: say so rather than pretend
+			return
+		}
 		s.log.Info("dashboard: signed out", "user", name, "remote", remoteIP(r))
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1,
@@ -329,54 +350,4 @@ func remoteIP(r *http.Request) string {
 		host = host[:i]
 	}
 	return host
-}
-
-// Failed sign-ins are limited per client address and name: a burst of
-// failBurst, then one per failEvery. Successful ones are not counted.
-const (
-	failBurst     = 10
-	failEvery     = 6 * time.Second
-	maxFailLimits = 10000 // remembered address+name pairs
-)
-
-// loginFailures throttles password guessing.
-type loginFailures struct {
-	mu sync.Mutex
-	by map[string]*rate.Limiter
-}
-
-// allowed reports whether key may try to sign in now.
-func (f *loginFailures) allowed(key string, now time.Time) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	l := f.by[key]
-	return l == nil || l.TokensAt(now) >= 1
-}
-
-// failed counts a failed sign-in of key.
-func (f *loginFailures) failed(key string, now time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.by == nil {
-		f.by = map[string]*rate.Limiter{}
-	}
-	l := f.by[key]
-	if l == nil {
-		if len(f.by) >= maxFailLimits {
-			for k, old := range f.by {
-				if old.TokensAt(now) >= failBurst {
-					delete(f.by, k) // recovered: the same as never seen
-				}
-			}
-			for k := range f.by { // still full: forget one, at random
-				if len(f.by) < maxFailLimits {
-					break
-				}
-				delete(f.by, k)
-			}
-		}
-		l = rate.NewLimiter(rate.Every(failEvery), failBurst)
-		f.by[key] = l
-	}
-	l.AllowN(now, 1)
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/advocate-bot/advocate/bot"
@@ -83,7 +85,8 @@ func (s *Server) breakdownPage(w http.ResponseWriter, r *http.Request, a account
 				Clicked: count(row.Counts, "clicked"), Shared: count(row.Counts, "shared")})
 		}
 		if wantsCSV(r) {
-			c := s.startCSV(w, "by-target", "target", "offered", "clicked", "shared", "click_rate_pct", "share_rate_pct")
+			header := []string{"target", "offered", "clicked", "shared", "click_rate_pct", "share_rate_pct"}
+			c := s.startCSV(w, "by-target", header, header[1:]...)
 			for _, t := range d.Targets {
 				c.row(t.Target, strconv.Itoa(t.Offered), strconv.Itoa(t.Clicked), strconv.Itoa(t.Shared),
 					pctCell(t.ClickRate()), pctCell(t.ShareRate()))
@@ -98,12 +101,22 @@ func (s *Server) breakdownPage(w http.ResponseWriter, r *http.Request, a account
 		s.fail(w, r, err)
 		return
 	}
+	if dim.Name == "staff" {
+		if err := s.nameStaff(ctx, a, d.Groups); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	d.All = total(d.Groups)
 	if wantsCSV(r) {
 		header := append(append([]string{}, dim.GroupBy...), bot.Stages...)
-		header = append(header, "recoveries", "csat_satisfied_pct", "ces_average", "nps",
+		header = append(header, "recoveries", "csat_pct", "ces_average", "nps",
 			"first_response_median_s", "first_response_p90_s", "resolution_median_s", "resolution_p90_s")
-		c := s.startCSV(w, "by-"+dim.Name, header...)
+		numeric := slices.Clone(header[len(dim.GroupBy):])
+		if dim.Name == "staff" {
+			header = append(header, "staff_name")
+		}
+		c := s.startCSV(w, "by-"+dim.Name, header, numeric...)
 		for _, g := range d.Groups {
 			row := append([]string{}, g.Keys...)
 			for _, n := range g.Counts {
@@ -114,12 +127,33 @@ func (s *Server) breakdownPage(w http.ResponseWriter, r *http.Request, a account
 			for _, h := range []histogram{g.First, g.Resolve} {
 				row = append(row, quantileCell(h, 0.5), quantileCell(h, 0.9))
 			}
+			if dim.Name == "staff" {
+				row = append(row, g.Labels[0])
+			}
 			c.row(row...)
 		}
 		s.finishCSV(r, c)
 		return
 	}
 	s.render(w, r, http.StatusOK, "breakdown", p, d)
+}
+
+// nameStaff labels the staff breakdown's groups with the staff members'
+// display names; a group with no staff member (cases nobody answered) keeps
+// its empty key.
+func (s *Server) nameStaff(ctx context.Context, a account, groups []*group) error {
+	var ids []string
+	for _, g := range groups {
+		ids = append(ids, g.Keys[0])
+	}
+	who, err := s.people(ctx, a, ids...)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		g.Labels = []string{who.staff(g.Keys[0])}
+	}
+	return nil
 }
 
 // lower lowers the first letter: "By platform" → "by platform".

@@ -30,6 +30,7 @@ func TestBrowser(t *testing.T) {
 	browser := testkit.Browser(t)
 	t.Run("LoginAndFunnelNumbers", func(t *testing.T) { testLoginAndFunnel(t, browser) })
 	t.Run("CustomerTextIsNotHTML", func(t *testing.T) { testCustomerTextIsNotHTML(t, browser) })
+	t.Run("CasePageForEachRole", func(t *testing.T) { testCasePageForEachRole(t, browser) })
 	if os.Getenv("ADVOCATE_SCREENSHOTS") == "1" {
 		t.Run("Screenshot", func(t *testing.T) { testScreenshot(t, browser) })
 	}
@@ -177,6 +178,49 @@ func testCustomerTextIsNotHTML(t *testing.T, browser context.Context) {
 	}
 }
 
+// testCasePageForEachRole reads a case page as an admin (staff by name, a
+// timeline in sentences) and as a viewer (no staff member at all).
+func testCasePageForEachRole(t *testing.T, browser context.Context) {
+	f := newFixture(t)
+	ids := f.play(someStories(2)...)
+	casePath := f.srv.URL + "/dashboard/cases/" + strconv.FormatInt(ids[0], 10)
+	ctx := tab(t, browser)
+	read := func() (main, timeline string) {
+		do(t, ctx, "open the case", chromedp.Navigate(casePath), chromedp.WaitVisible(css(`#timeline`)))
+		squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+		return squash(get(t, ctx, "page", chromedp.Text(css(`main`)))), squash(get(t, ctx, "timeline", chromedp.Text(css(`#timeline`))))
+	}
+	signOut := func() {
+		do(t, ctx, "sign out", chromedp.Click(css(`form.who button`)), chromedp.WaitVisible(css(`form.login`)))
+	}
+
+	signIn(t, ctx, f.srv.URL, adminName, adminPassword)
+	headline := get(t, ctx, "headline", chromedp.Text(css(`section.tiles`)))
+	if !strings.Contains(headline, "of rated cases satisfied") {
+		t.Errorf("funnel headline: got %q, want the satisfied share of rated cases", headline)
+	}
+	page, timeline := read()
+	if !strings.Contains(page, "Assignee") || !strings.Contains(timeline, "First staff response by Sam after 5 min") {
+		t.Errorf("admin case page: want the assignee and the responder by name:\n%s", page)
+	}
+	for _, raw := range []string{"seconds", "recovery", "{"} {
+		if strings.Contains(timeline, raw) {
+			t.Errorf("admin timeline shows raw detail %q:\n%s", raw, timeline)
+		}
+	}
+	signOut()
+
+	signIn(t, ctx, f.srv.URL, viewerName, viewerPassword)
+	page, timeline = read()
+	if strings.Contains(page, "Sam") || strings.Contains(page, "staff1") || strings.Contains(page, "Assignee") {
+		t.Errorf("viewer case page shows a staff member:\n%s", page)
+	}
+	if !strings.Contains(timeline, "First staff response by staff") {
+		t.Errorf("viewer timeline: want staff in general terms:\n%s", timeline)
+	}
+	signOut()
+}
+
 // testScreenshot takes docs/dashboard.png of the funnel page over a
 // generated community of 40,000 cases.
 func testScreenshot(t *testing.T, browser context.Context) {
@@ -190,7 +234,11 @@ func testScreenshot(t *testing.T, browser context.Context) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	s, err := web.New(web.Options{Store: db, SLA: time.Hour, Now: func() time.Time { return end.Add(-time.Minute) },
+	key, err := db.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.New(web.Options{Store: db, Sessions: db, SessionKey: key, SLA: time.Hour, Now: func() time.Time { return end.Add(-time.Minute) },
 		Users: []config.DashboardUser{{Name: "dana", PasswordHash: hash(t, "pw"), Role: config.RoleAdmin}}})
 	if err != nil {
 		t.Fatal(err)

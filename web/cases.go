@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,8 +121,8 @@ func (s *Server) testimonialsPage(w http.ResponseWriter, r *http.Request, a acco
 		return
 	}
 	if wantsCSV(r) {
-		c := s.startCSV(w, "testimonials", "shared_at", "case", "platform", "target", "kind", "text",
-			"consented_at", "channel", "message", "link", "withdrawn")
+		c := s.startCSV(w, "testimonials", []string{"shared_at", "case", "platform", "target", "kind", "text",
+			"consented_at", "channel", "message", "link", "withdrawn"}, "case")
 		_, err := s.store.Testimonials(ctx, f.query(), 0, 0, func(e bot.CaseEvent, o bot.Offer) error {
 			t := newTestimonial(e, o, s.slackURL)
 			c.row(t.SharedAt.UTC().Format(time.RFC3339), strconv.FormatInt(t.CaseID, 10), t.Platform, t.Target,
@@ -148,10 +149,17 @@ func (s *Server) testimonialsPage(w http.ResponseWriter, r *http.Request, a acco
 	s.render(w, r, http.StatusOK, "testimonials", p, d)
 }
 
-// casesData is the cases list.
+// casesData is the cases list. Assignees are shown to admins only.
 type casesData struct {
-	Cases []*bot.Case
-	Pager pager
+	Cases     []caseRow
+	Assignees bool
+	Pager     pager
+}
+
+// caseRow is a case with its assignee named for people.
+type caseRow struct {
+	*bot.Case
+	Assignee string
 }
 
 func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, a account) {
@@ -166,21 +174,7 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, a account) {
 		p.Filter.Statuses = append(p.Filter.Statuses, option{string(st), statusLabel(st), f.Status == string(st)})
 	}
 	if wantsCSV(r) {
-		c := s.startCSV(w, "cases", "case", "platform", "channel", "customer_id", "customer_name", "status",
-			"assignee", "round", "opened_at", "first_response_at", "resolved_at", "closed_at")
-		err := s.store.ExportCases(ctx, f.query(), func(cs bot.Case) error {
-			if f.Status != "" && string(cs.Status) != f.Status {
-				return nil
-			}
-			c.row(strconv.FormatInt(cs.ID, 10), cs.Platform, cs.Public.Channel, cs.Customer.ID, cs.Customer.Name,
-				string(cs.Status), cs.Assignee, strconv.Itoa(cs.Round), timeCell(cs.OpenedAt),
-				timeCell(cs.FirstResponseAt), timeCell(cs.ResolvedAt), timeCell(cs.ClosedAt))
-			return c.err
-		})
-		if err != nil {
-			s.log.Error("dashboard: cases export failed", "err", err)
-		}
-		s.finishCSV(r, c)
+		s.casesCSV(w, r, f, a.Admin())
 		return
 	}
 	cf := bot.CaseFilter{Platform: f.Platform, Channel: f.Channel, Since: f.since, Until: f.until,
@@ -188,19 +182,84 @@ func (s *Server) casesPage(w http.ResponseWriter, r *http.Request, a account) {
 	if f.Status != "" {
 		cf.Statuses = []bot.Status{bot.Status(f.Status)}
 	}
-	var d casesData
+	d := casesData{Assignees: a.Admin()}
+	var cases []*bot.Case
 	var total int
 	err = s.store.View(ctx, func(tx bot.Tx) error {
 		var err error
-		d.Cases, total, err = tx.FindCases(ctx, cf)
+		cases, total, err = tx.FindCases(ctx, cf)
 		return err
 	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	var ids []string
+	for _, cs := range cases {
+		ids = append(ids, cs.Assignee)
+	}
+	who, err := s.people(ctx, a, ids...)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, cs := range cases {
+		d.Cases = append(d.Cases, caseRow{Case: cs, Assignee: who.staff(cs.Assignee)})
+	}
 	d.Pager = newPager(f, r.URL.Path, total, perPage)
 	s.render(w, r, http.StatusOK, "cases", p, d)
+}
+
+// casesCSV downloads the cases f selects. The assignee columns are for
+// admins only, as the staff breakdown is; names are those staff members had
+// when they last claimed or answered a case.
+func (s *Server) casesCSV(w http.ResponseWriter, r *http.Request, f filter, admin bool) {
+	header := []string{"case", "platform", "channel", "customer_id", "customer_name", "status",
+		"assignee", "assignee_name", "round", "opened_at", "first_response_at", "resolved_at", "closed_at"}
+	if !admin {
+		header = slices.DeleteFunc(header, func(h string) bool { return strings.HasPrefix(h, "assignee") })
+	}
+	ctx := r.Context()
+	c := s.startCSV(w, "cases", header, "case", "round")
+	names := map[string]string{}
+	err := s.store.ExportCases(ctx, f.query(), func(cs bot.Case) error {
+		if f.Status != "" && string(cs.Status) != f.Status {
+			return nil
+		}
+		row := []string{strconv.FormatInt(cs.ID, 10), cs.Platform, cs.Public.Channel, cs.Customer.ID, cs.Customer.Name,
+			string(cs.Status)}
+		if admin {
+			name, err := s.staffName(ctx, names, cs.Assignee)
+			if err != nil {
+				return err
+			}
+			row = append(row, cs.Assignee, name)
+		}
+		c.row(append(row, strconv.Itoa(cs.Round), timeCell(cs.OpenedAt),
+			timeCell(cs.FirstResponseAt), timeCell(cs.ResolvedAt), timeCell(cs.ClosedAt))...)
+		return c.err
+	})
+	if err != nil {
+		s.log.Error("dashboard: cases export failed", "err", err)
+	}
+	s.finishCSV(r, c)
+}
+
+// staffName looks up one staff member's name, remembering it in names: a
+// download asks once per staff member, not once per case.
+func (s *Server) staffName(ctx context.Context, names map[string]string, id string) (string, error) {
+	if id == "" {
+		return "", nil
+	}
+	if name, ok := names[id]; ok {
+		return name, nil
+	}
+	got, err := s.store.StaffNames(ctx, []string{id})
+	if err != nil {
+		return "", err
+	}
+	names[id] = got[id]
+	return got[id], nil
 }
 
 func timeCell(t time.Time) string {
@@ -226,11 +285,9 @@ type timelineItem struct {
 	At     time.Time
 	Kind   string
 	Label  string
-	Actor  string
-	Detail []keyValue
+	Actor  string // a name for people (see people.actor)
+	Detail string // what the detail means, for people (see describe)
 }
-
-type keyValue struct{ Key, Value string }
 
 // transcriptLine is one recorded message.
 type transcriptLine struct {
@@ -241,6 +298,7 @@ type transcriptLine struct {
 // caseData is the case page.
 type caseData struct {
 	Case       *bot.Case
+	Assignee   string // for people: a name, or "" for a viewer
 	Timeline   []timelineItem
 	Transcript []transcriptLine
 	Ratings    []bot.Rating
@@ -279,55 +337,59 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, a account) {
 		s.fail(w, r, err)
 		return
 	}
+	customer := d.Case.Customer
+	ids := []string{d.Case.Assignee}
+	for _, e := range events {
+		if e.Actor != customer.ID {
+			ids = append(ids, e.Actor)
+		}
+	}
+	who, err := s.people(ctx, a, ids...)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for i, e := range events {
+		staffActor := e.Actor != "" && e.Actor != customer.ID
+		events[i].Detail = who.redactDetail(e.Detail, staffActor)
+	}
+	if wantsCSV(r) {
+		s.caseCSV(w, r, id, events, who, customer)
+		return
+	}
+	if a.Admin() {
+		d.Assignee = who.staff(d.Case.Assignee)
+	}
 	for _, e := range events {
 		if e.Kind == bot.KindMessage {
 			var m struct{ Role, Name, Text string }
 			_ = json.Unmarshal(e.Detail, &m) // a malformed line shows empty
+			if m.Role == "staff" && !a.Admin() {
+				m.Name = ""
+			}
 			d.Transcript = append(d.Transcript, transcriptLine{At: e.At, Role: m.Role, Name: m.Name, Text: m.Text})
 			continue
 		}
 		d.Timeline = append(d.Timeline, timelineItem{At: e.At, Kind: e.Kind, Label: kindLabel(e.Kind),
-			Actor: e.Actor, Detail: details(e.Detail)})
-	}
-	if wantsCSV(r) {
-		c := s.startCSV(w, "case-"+strconv.FormatInt(id, 10), "at", "kind", "actor", "platform", "detail")
-		for _, e := range events {
-			c.row(timeCell(e.At), e.Kind, e.Actor, e.Platform, string(e.Detail))
-		}
-		s.finishCSV(r, c)
-		return
+			Actor: who.actor(e.Actor, customer.ID, customer.Name), Detail: describe(e.Kind, e.Detail)})
 	}
 	d.PublicLink = messageLink(d.Case.Public, s.slackURL)
 	p := page{Title: fmt.Sprintf("Case %d", id), Section: "cases", Account: a, CSV: r.URL.Path + "?format=csv"}
 	s.render(w, r, http.StatusOK, "case", p, d)
 }
 
-// details lists an event's detail as sorted key: value pairs.
-func details(raw json.RawMessage) []keyValue {
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]keyValue, 0, len(keys))
-	for _, k := range keys {
-		var v string
-		switch x := m[k].(type) {
-		case string:
-			v = x
-		case float64:
-			v = strconv.FormatFloat(x, 'f', -1, 64)
-		default:
-			b, _ := json.Marshal(x)
-			v = string(b)
+// caseCSV is a case's funnel log: for a viewer, staff show as "staff" and
+// their details without names (events already redacted).
+func (s *Server) caseCSV(w http.ResponseWriter, r *http.Request, id int64, events []bot.CaseEvent, who people, customer bot.Person) {
+	c := s.startCSV(w, "case-"+strconv.FormatInt(id, 10), []string{"at", "kind", "actor", "actor_name", "platform", "detail"})
+	for _, e := range events {
+		actor, name := e.Actor, who.actor(e.Actor, customer.ID, customer.Name)
+		if !who.admin && actor != customer.ID {
+			actor = name
 		}
-		out = append(out, keyValue{k, v})
+		c.row(timeCell(e.At), e.Kind, actor, name, e.Platform, string(e.Detail))
 	}
-	return out
+	s.finishCSV(r, c)
 }
 
 // kindLabel names a funnel event kind for people.

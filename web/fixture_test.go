@@ -55,10 +55,22 @@ func hash(t testing.TB, password string) string {
 // newFixture starts a dashboard; edit may change its options.
 func newFixture(t testing.TB, edit ...func(*web.Options)) *fixture {
 	t.Helper()
-	f := &fixture{t: t, h: bottest.New(t), reg: prometheus.NewRegistry(), logs: &testkit.LogBuffer{}}
+	return newFixtureOn(t, bottest.New(t), edit...)
+}
+
+// newFixtureOn starts a dashboard on h's store.
+func newFixtureOn(t testing.TB, h *bottest.Harness, edit ...func(*web.Options)) *fixture {
+	t.Helper()
+	f := &fixture{t: t, h: h, reg: prometheus.NewRegistry(), logs: &testkit.LogBuffer{}}
 	f.metrics = web.NewMetrics(f.reg)
+	key, err := h.Store.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := web.Options{
-		Store: f.h.Store,
+		Store:      f.h.Store,
+		Sessions:   f.h.Store,
+		SessionKey: key,
 		Users: []config.DashboardUser{
 			{Name: adminName, PasswordHash: hash(t, adminPassword), Role: config.RoleAdmin},
 			{Name: viewerName, PasswordHash: hash(t, viewerPassword), Role: config.RoleViewer},
@@ -67,8 +79,10 @@ func newFixture(t testing.TB, edit ...func(*web.Options)) *fixture {
 		Logger:   slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:      f.h.Clock.Now,
 		Registry: f.reg,
-		Ready:    func(context.Context) error { return f.ready },
-		SLA:      time.Hour,
+		// the test server listens on 127.0.0.1
+		MetricsOpen: true,
+		Ready:       func(context.Context) error { return f.ready },
+		SLA:         time.Hour,
 	}
 	for _, e := range edit {
 		e(&opts)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -132,6 +133,34 @@ func scoreLabel(v any) string {
 		return "other"
 	}
 	return strconv.Itoa(n)
+}
+
+// metricsAccess is who may read /metrics.
+type metricsAccess struct {
+	token string // required when set
+	open  bool   // without a token: served to anyone (a loopback listener)
+}
+
+// metricsGuard serves next to requests with the metrics token, or to anyone
+// when no token is set and the server listens on loopback only; it refuses
+// the rest, with a log line that never holds the token.
+func (s *Server) metricsGuard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m := s.metrics
+		switch {
+		case m.token != "":
+			if tok, _ := bearerToken(r); !tokenMatches(tok, m.token) {
+				s.log.Warn("metrics: refused: missing or wrong token", "remote", remoteIP(r))
+				w.Header().Set("WWW-Authenticate", `Bearer realm="advocate metrics"`)
+				http.Error(w, "metrics need the metrics token", http.StatusUnauthorized)
+				return
+			}
+		case !m.open:
+			http.Error(w, "metrics are not served to the network without metrics.token", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // outboxCollector reports the outbox depth, read from the store at scrape time.

@@ -87,7 +87,7 @@ func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, a account) {
 	counts := rows[0].Counts
 	stages := funnelRows(counts)
 	if wantsCSV(r) {
-		c := s.startCSV(w, "funnel", "stage", "cases", "step_pct", "from_asked_pct")
+		c := s.startCSV(w, "funnel", []string{"stage", "cases", "step_pct", "from_asked_pct"}, "cases", "step_pct", "from_asked_pct")
 		for _, st := range stages {
 			c.row(st.Stage, strconv.Itoa(st.Count), pctCell(st.Step), pctCell(st.Overall))
 		}
@@ -120,6 +120,7 @@ func (s *Server) finishCSV(r *http.Request, c *csvWriter) {
 // group is one group's figures (a week, a platform, a channel, a staff member).
 type group struct {
 	Keys       []string
+	Labels     []string // Keys for people (staff by name); nil: Keys
 	Name       string
 	Counts     []int
 	Recoveries int
@@ -131,13 +132,23 @@ type group struct {
 // Resolved is the share of asked cases resolved.
 func (g *group) Resolved() ratio { return ratio{count(g.Counts, "resolved"), count(g.Counts, "asked")} }
 
-// Satisfied is the share of rated cases satisfied.
+// Satisfied is the share of rated cases that are satisfied: the dashboard's
+// one meaning of "satisfied" (a case counts once any of its ratings met the
+// survey's satisfied threshold). Scores count ratings instead.
 func (g *group) Satisfied() ratio {
 	return ratio{count(g.Counts, "satisfied"), count(g.Counts, "rated")}
 }
 
 // Shared is the share of asked cases that ended in a public testimonial.
 func (g *group) Shared() ratio { return ratio{count(g.Counts, "shared"), count(g.Counts, "asked")} }
+
+// Shown is the group's keys as the page shows them.
+func (g *group) Shown() []string {
+	if g.Labels != nil {
+		return g.Labels
+	}
+	return g.Keys
+}
 
 // Count is the number of cases at a stage.
 func (g *group) Count(stage string) int { return count(g.Counts, stage) }
@@ -377,9 +388,9 @@ func weekCharts(weeks []*group, sla time.Duration) (cases, conv, times seriesCha
 
 func (s *Server) weeksCSV(w http.ResponseWriter, r *http.Request, d trendsData) {
 	header := append([]string{"week"}, bot.Stages...)
-	header = append(header, "recoveries", "csat_satisfied_pct", "ces_average", "nps",
+	header = append(header, "recoveries", "csat_pct", "ces_average", "nps",
 		"first_response_median_s", "first_response_p90_s", "resolution_median_s", "resolution_p90_s", "first_response_within_sla_pct")
-	c := s.startCSV(w, "trends", header...)
+	c := s.startCSV(w, "trends", header, header[1:]...)
 	for _, g := range d.Weeks {
 		row := []string{g.Name}
 		for _, n := range g.Counts {
@@ -399,11 +410,11 @@ func (s *Server) weeksCSV(w http.ResponseWriter, r *http.Request, d trendsData) 
 	s.finishCSV(r, c)
 }
 
-// scoreCells are a group's CSAT % satisfied, CES average and NPS as CSV numbers.
+// scoreCells are a group's CSAT (% of ratings 4–5), CES average and NPS as CSV numbers.
 func scoreCells(sc *scores) []string {
 	cells := make([]string, 3)
 	for _, set := range sc.List() {
-		v := strings.TrimSuffix(strings.TrimSuffix(set.Score(), " satisfied"), " / 7")
+		v := strings.TrimSuffix(set.Score(), " / 7")
 		switch set.Scale {
 		case bot.CSAT:
 			cells[0] = strings.TrimSuffix(v, "%")
@@ -430,7 +441,7 @@ func quantileCell(h histogram, q float64) string {
 }
 
 func (s *Server) scoresCSV(w http.ResponseWriter, r *http.Request, all *group) {
-	c := s.startCSV(w, "scores", "scale", "score", "ratings")
+	c := s.startCSV(w, "scores", []string{"scale", "score", "ratings"}, "score", "ratings")
 	for _, set := range all.Scores.List() {
 		for i, n := range set.Counts {
 			c.row(string(set.Scale), strconv.Itoa(set.Lo+i), strconv.Itoa(n))

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -29,10 +28,11 @@ func parseTemplates() (*templates, error) {
 			}
 			return t.UTC().Format("2 Jan 2006 15:04")
 		},
-		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"lower": lower,
-		"n":     thousands,
+		"date":   func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"lower":  lower,
+		"n":      thousands,
+		"plural": plural,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
 	if err != nil {
@@ -115,13 +115,18 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request, a account, wha
 	s.render(w, r, http.StatusNotFound, "message", page{Title: "Not found", Account: a}, what)
 }
 
-// static serves the embedded stylesheet.
+// static serves the embedded files (the stylesheet), and nothing else: a
+// directory is not listed, it is not found.
 func (s *Server) static() http.Handler {
 	sub, _ := fs.Sub(assets, "static") // the directory is embedded: this cannot fail
-	files := http.StripPrefix("/dashboard/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/dashboard/static/")
+		if st, err := fs.Stat(sub, name); err != nil || !st.Mode().IsRegular() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
+		http.ServeFileFS(w, r, sub, name)
 	})
 }
 
@@ -146,43 +151,34 @@ func thousands(n int) string {
 // wantsCSV reports whether the request asks for the page's table as CSV.
 func wantsCSV(r *http.Request) bool { return r.URL.Query().Get("format") == "csv" }
 
-// csvWriter streams a CSV download.
+// csvWriter streams a CSV download; the first error stops it.
 type csvWriter struct {
-	w   *csv.Writer
+	w   *CSVWriter
 	err error
 }
 
-// startCSV sends the headers of a CSV download named name-<date>.csv.
-func (s *Server) startCSV(w http.ResponseWriter, name string, header ...string) *csvWriter {
+// startCSV sends the headers of a CSV download named name-<date>.csv and its
+// header row; numeric names the columns that hold numbers (see CSVWriter).
+func (s *Server) startCSV(w http.ResponseWriter, name string, header []string, numeric ...string) *csvWriter {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="advocate-%s-%s.csv"`,
 		name, s.now().UTC().Format("2006-01-02")))
-	c := &csvWriter{w: csv.NewWriter(w)}
-	c.row(header...)
+	c := &csvWriter{}
+	c.w, c.err = NewCSVWriter(w, header, numeric...)
 	return c
 }
 
-// row writes one record. A cell that a spreadsheet would run as a formula
-// (=, +, -, @ first) is prefixed with a quote: customer text goes in here.
+// row writes one record.
 func (c *csvWriter) row(cells ...string) {
-	if c.err != nil {
-		return
+	if c.err == nil {
+		c.err = c.w.Write(cells)
 	}
-	for i, v := range cells {
-		if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-			if _, err := fmt.Sscanf(v, "%g", new(float64)); err != nil { // keep negative numbers
-				cells[i] = "'" + v
-			}
-		}
-	}
-	c.err = c.w.Write(cells)
 }
 
 // finish flushes the CSV and returns the first write error.
 func (c *csvWriter) finish() error {
-	c.w.Flush()
 	if c.err != nil {
 		return c.err
 	}
-	return c.w.Error()
+	return c.w.Flush()
 }

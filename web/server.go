@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,14 +19,19 @@ import (
 )
 
 // Store is what the dashboard reads. *sqlite.DB implements it; the methods
-// beyond bot.Store's are in store/sqlite/dashboard.go. Every query takes the
-// period and filters as a bot.FunnelQuery (cases opened in [Since, Until)).
+// beyond bot.Store's are in store/sqlite/dashboard.go, dashboard_access.go
+// and health.go. Every query takes the period and filters as a
+// bot.FunnelQuery (cases opened in [Since, Until)).
 type Store interface {
 	// View runs fn in a read-only transaction (cases, case pages, outbox depth).
 	View(ctx context.Context, fn func(bot.Tx) error) error
-	// Update runs fn in a write transaction; /readyz uses it to prove the
-	// store is writable.
-	Update(ctx context.Context, fn func(bot.Tx) error) error
+	// Probe proves the store takes a committed write now and that no write
+	// failed on storage (a full disk, a read-only or damaged file) lately;
+	// its error says which. /readyz calls it.
+	Probe(ctx context.Context) error
+	// StaffNames returns display names of staff members by platform user ID,
+	// leaving out those with none recorded.
+	StaffNames(ctx context.Context, ids []string) (map[string]string, error)
 	// DashboardFunnel returns what bot.Store.Funnel returns, from roll-ups
 	// where it can.
 	DashboardFunnel(ctx context.Context, q bot.FunnelQuery) ([]bot.FunnelRow, error)
@@ -46,10 +52,25 @@ type Store interface {
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 }
 
+// Sessions keeps the dashboard's sign-ins, so that a logout holds across
+// restarts and instances. Both stores (*sqlite.DB, *postgres.DB) implement it.
+type Sessions interface {
+	// StartSession records a sign-in of user at now until expires (and may
+	// forget the sessions expired by now).
+	StartSession(ctx context.Context, id, user string, now, expires time.Time) error
+	// Session returns a session's user and expiry, or bot.ErrNotFound once
+	// it has ended.
+	Session(ctx context.Context, id string) (user string, expires time.Time, err error)
+	// EndSession ends a session; ending one that is not there is no error.
+	EndSession(ctx context.Context, id string) error
+}
+
 // Options configures a Server.
 type Options struct {
 	// Store is read by every page; *sqlite.DB implements it.
 	Store Store
+	// Sessions keeps the sign-ins; required with Users.
+	Sessions Sessions
 	// Users may sign in to the dashboard; PasswordHash is bcrypt, Role admin or viewer.
 	Users []config.DashboardUser
 	// Token, when set, lets scripts read everything an admin can with
@@ -65,13 +86,24 @@ type Options struct {
 	// Registry is served at /metrics, with the outbox depth added to it. Give
 	// the same registry to NewMetrics. Nil: /metrics is not served.
 	Registry *prometheus.Registry
+	// MetricsToken, when set, is required on /metrics as "Authorization:
+	// Bearer <token>" (the dashboard's token does not open it, nor it the
+	// dashboard).
+	MetricsToken string
+	// MetricsOpen serves /metrics without a token when MetricsToken is empty.
+	// Set it only for a loopback listen address (config.File.MetricsOpen);
+	// otherwise /metrics without a configured token answers 403.
+	MetricsOpen bool
 	// Ready is checked by /readyz after the store's write check (for example
 	// "the adapters are connected"). Nil: only the store is checked.
 	Ready func(ctx context.Context) error
 	// SLA is the first-response target drawn on the trends page; 0 draws none.
 	SLA time.Duration
-	// SessionKey signs session cookies and CSRF tokens. Empty: a random key,
-	// so sessions end when the process restarts.
+	// SessionKey signs session cookies and CSRF tokens: a random key kept in
+	// the database (the stores' SessionKey), never one derived from a configured
+	// secret. At least 32 bytes; required with Users. Without users (the
+	// token only, or an open dashboard) it signs only the forms' CSRF
+	// tokens, and a random one does.
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts; default 12 hours.
 	SessionTTL time.Duration
@@ -97,12 +129,15 @@ type Server struct {
 	secure    bool
 	now       func() time.Time
 	reg       *prometheus.Registry
+	metrics   metricsAccess
 	ready     func(ctx context.Context) error
 	sla       time.Duration
 	keys      keys
 	ttl       time.Duration
-	ended     endedSessions
+	sessions  Sessions
 	failures  loginFailures
+	hashes    *hashGate
+	compare   func(hash, password []byte) error // bcrypt's; tests slow it down
 	tpl       *templates
 	slackURL  string
 	open      bool
@@ -118,19 +153,29 @@ func New(opts Options) (*Server, error) {
 	if opts.Open && (len(opts.Users) > 0 || opts.Token != "") {
 		return nil, errors.New("web: an open dashboard cannot also have users or a token")
 	}
+	if len(opts.Users) > 0 && opts.Sessions == nil {
+		return nil, errors.New("web: dashboard users need a session store")
+	}
+	if len(opts.Users) > 0 && len(opts.SessionKey) < minSessionKey {
+		return nil, fmt.Errorf("web: the session key has %d bytes, want at least %d", len(opts.SessionKey), minSessionKey)
+	}
 	s := &Server{
 		store:    opts.Store,
+		sessions: opts.Sessions,
 		users:    map[string]user{},
 		token:    opts.Token,
 		log:      opts.Logger,
 		secure:   opts.Secure,
 		now:      opts.Now,
 		reg:      opts.Registry,
+		metrics:  metricsAccess{token: opts.MetricsToken, open: opts.MetricsOpen},
 		ready:    opts.Ready,
 		sla:      opts.SLA,
 		ttl:      opts.SessionTTL,
 		slackURL: opts.SlackURL,
 		open:     opts.Open,
+		hashes:   defaultHashGate(),
+		compare:  bcrypt.CompareHashAndPassword,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -163,7 +208,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.dummyHash = dummy
 	key := opts.SessionKey
-	if len(key) == 0 {
+	if len(key) == 0 { // no users: only the CSRF tokens of the forms
 		key = []byte(rand.Text() + rand.Text())
 	}
 	s.keys = deriveKeys(key)
@@ -185,7 +230,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	if s.reg != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
+		mux.Handle("GET /metrics", s.metricsGuard(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	}
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
@@ -237,26 +282,14 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// errProbe rolls back the readiness probe's write.
-const errProbe = constError("readiness probe: roll back")
-
-// readyz answers 200 when the store takes a write (made and rolled back) and
-// the Ready callback agrees, else 503.
+// readyz answers 200 when the store takes a committed write and no write
+// failed on storage lately (Store.Probe), and the Ready callback agrees; else
+// 503 with the reason, which names no file and holds no secret.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	err := s.store.Update(ctx, func(tx bot.Tx) error {
-		if _, err := tx.Seen(ctx, "advocate:readyz"); err != nil {
-			return err
-		}
-		return errProbe
-	})
-	if errors.Is(err, errProbe) {
-		err = nil
-	}
-	if err != nil {
-		err = fmt.Errorf("store not writable: %w", err)
-	} else if s.ready != nil {
+	err := s.store.Probe(ctx)
+	if err == nil && s.ready != nil {
 		err = s.ready(ctx)
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -264,7 +297,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.log.Error("not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("not ready\n"))
+		reason, _, _ := strings.Cut(err.Error(), "\n")
+		_, _ = fmt.Fprintf(w, "not ready: %s\n", reason)
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))

@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -173,6 +174,42 @@ func TestLogout(t *testing.T) {
 	}
 }
 
+// sessionCookie returns c's session cookie value.
+func (f *fixture) sessionCookie(c *http.Client) string {
+	f.t.Helper()
+	u, _ := url.Parse(f.srv.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "advocate_session" {
+			return ck.Value
+		}
+	}
+	f.t.Fatal("no session cookie")
+	return ""
+}
+
+func TestSessionsSurviveARestartAndLogoutsToo(t *testing.T) {
+	f := newFixture(t)
+	out := f.signedIn(adminName, adminPassword)
+	stolen := f.sessionCookie(out)
+	stays := f.sessionCookie(f.signedIn(viewerName, viewerPassword))
+	_, body := f.do(out, "GET", "/dashboard/", nil)
+	if resp, _ := f.do(out, "POST", "/logout", url.Values{"csrf": {csrfToken(body)[1]}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: got %d, want 303", resp.StatusCode)
+	}
+	// A restart: a new server on the same database.
+	g := newFixtureOn(t, f.h)
+	get := func(cookie string) int {
+		resp, _ := g.do(g.client(), "GET", "/dashboard/", nil, "Cookie", "advocate_session="+cookie)
+		return resp.StatusCode
+	}
+	if got := get(stays); got != http.StatusOK {
+		t.Errorf("a live session after the restart: got %d, want 200", got)
+	}
+	if got := get(stolen); got != http.StatusSeeOther {
+		t.Errorf("a copy of a logged-out session's cookie after the restart: got %d, want 303 to the login form", got)
+	}
+}
+
 func TestUnauthenticatedRedirectedToLogin(t *testing.T) {
 	f := newFixture(t)
 	for _, path := range []string{"/dashboard/", "/dashboard/trends?period=7d", "/dashboard/cases/1", "/dashboard/by/staff?format=csv"} {
@@ -270,7 +307,7 @@ func TestViewerRefusedStaffBreakdown(t *testing.T) {
 		if got, want := resp.StatusCode, http.StatusForbidden; got != want {
 			t.Errorf("viewer %s: got %d, want %d", path, got, want)
 		}
-		if strings.Contains(body, "staff1") {
+		if strings.Contains(body, "staff1") || strings.Contains(body, "Sam") {
 			t.Errorf("viewer %s: the refusal shows a staff member", path)
 		}
 	}
@@ -286,8 +323,8 @@ func TestViewerRefusedStaffBreakdown(t *testing.T) {
 	}
 	admin := f.signedIn(adminName, adminPassword)
 	resp, body := f.do(admin, "GET", "/dashboard/by/staff", nil)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "staff1") {
-		t.Errorf("admin staff breakdown: got %d, want 200 naming staff1", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Sam") {
+		t.Errorf("admin staff breakdown: got %d, want 200 naming Sam (staff1)", resp.StatusCode)
 	}
 }
 
@@ -467,30 +504,19 @@ func TestHealthAndReadiness(t *testing.T) {
 	if resp, body := f.do(c, "GET", "/healthz", nil); resp.StatusCode != http.StatusOK || body != "ok\n" {
 		t.Errorf("/healthz: got %d %q, want 200 ok", resp.StatusCode, body)
 	}
-	if resp, _ := f.do(c, "GET", "/readyz", nil); resp.StatusCode != http.StatusOK {
-		t.Errorf("/readyz: got %d, want 200", resp.StatusCode)
+	if resp, body := f.do(c, "GET", "/readyz", nil); resp.StatusCode != http.StatusOK || body != "ready\n" {
+		t.Errorf("/readyz: got %d %q, want 200 ready", resp.StatusCode, body)
 	}
 	f.ready = errors.New("slack not connected")
-	if resp, _ := f.do(c, "GET", "/readyz", nil); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/readyz when Ready fails: got %d, want 503", resp.StatusCode)
+	if resp, body := f.do(c, "GET", "/readyz", nil); resp.StatusCode != http.StatusServiceUnavailable || body != "not ready: slack not connected\n" {
+		t.Errorf("/readyz when Ready fails: got %d %q, want 503 with the reason", resp.StatusCode, body)
 	}
 	f.ready = nil
-	// The probe's write is rolled back: no trace of it in the store.
-	err := f.h.Store.Update(t.Context(), func(tx bot.Tx) error {
-		seen, err := tx.Seen(t.Context(), "advocate:readyz")
-		if err == nil && seen {
-			err = errors.New("the readiness probe left its event ID behind")
-		}
-		return err
-	})
-	if err != nil {
-		t.Error(err)
-	}
 	if err := f.h.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if resp, _ := f.do(c, "GET", "/readyz", nil); resp.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/readyz with the store closed: got %d, want 503", resp.StatusCode)
+	if resp, body := f.do(c, "GET", "/readyz", nil); resp.StatusCode != http.StatusServiceUnavailable || !strings.HasPrefix(body, "not ready: store: ") {
+		t.Errorf("/readyz with the store closed: got %d %q, want 503 with the store's reason", resp.StatusCode, body)
 	}
 	if resp, _ := f.do(c, "GET", "/healthz", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz with the store closed: got %d, want 200 (the process is up)", resp.StatusCode)
@@ -594,22 +620,137 @@ func TestOpenDashboard(t *testing.T) {
 func TestFailedLoginsAreThrottled(t *testing.T) {
 	f := newFixture(t)
 	c := f.client()
-	for i := range 10 {
+	for i := range 5 {
 		if resp := f.login(c, adminName, "wrong"); resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failed login %d: got %d, want 401", i+1, resp.StatusCode)
 		}
 	}
-	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusTooManyRequests {
-		t.Errorf("login after 10 failures, right password: got %d, want 429", resp.StatusCode)
+	resp := f.login(c, adminName, adminPassword)
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("login after 5 failures, right password: got %d, want 429", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Retry-After"); got != "30" {
+		t.Errorf("Retry-After: got %q, want 30 (one more try every 30 s)", got)
 	}
 	if resp := f.login(c, viewerName, viewerPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("another name from the same address: got %d, want 303", resp.StatusCode)
 	}
-	f.h.Clock.Advance(7 * time.Second)
+	f.h.Clock.Advance(31 * time.Second)
 	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("login after waiting: got %d, want 303", resp.StatusCode)
 	}
 	if !strings.Contains(f.logs.String(), "too many failed attempts") {
 		t.Errorf("no log line for the throttled login")
+	}
+}
+
+func TestFailedLoginsThrottledPerAddress(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	for i := range 12 {
+		resp := f.login(c, fmt.Sprintf("guess-%d", i), "wrong")
+		want := http.StatusUnauthorized
+		if i >= 10 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Errorf("name %d of 12 from one address: got %d, want %d", i+1, resp.StatusCode, want)
+		}
+		if want == http.StatusTooManyRequests && resp.Header.Get("Retry-After") != "6" {
+			t.Errorf("name %d: Retry-After %q, want 6", i+1, resp.Header.Get("Retry-After"))
+		}
+	}
+	if got := f.logs.Count("login failed"); got != 10 {
+		t.Errorf("passwords checked: got %d, want 10 (then refused before bcrypt)", got)
+	}
+	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a real user from the throttled address: got %d, want 429", resp.StatusCode)
+	}
+	f.h.Clock.Advance(7 * time.Second)
+	if resp := f.login(c, adminName, adminPassword); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a real user after waiting: got %d, want 303", resp.StatusCode)
+	}
+	for _, secret := range []string{"wrong", "guess-"} {
+		if strings.Contains(f.logs.String(), secret) {
+			t.Errorf("the log holds %q: a password or an unknown name", secret)
+		}
+	}
+}
+
+func TestMetricsAccess(t *testing.T) {
+	const metricsToken = "metrics-token-0123456789"
+	for _, tt := range []struct {
+		name   string
+		opts   func(*web.Options)
+		header string
+		want   int
+	}{
+		{"open, no token", func(o *web.Options) {}, "", http.StatusOK},
+		{"not open, no token configured", func(o *web.Options) { o.MetricsOpen = false }, "", http.StatusForbidden},
+		{"not open, a token sent anyway", func(o *web.Options) { o.MetricsOpen = false }, "Bearer " + token, http.StatusForbidden},
+		{"token configured, none sent", func(o *web.Options) { o.MetricsToken = metricsToken }, "", http.StatusUnauthorized},
+		{"token configured, open too", func(o *web.Options) { o.MetricsToken, o.MetricsOpen = metricsToken, true }, "", http.StatusUnauthorized},
+		{"token configured, wrong one", func(o *web.Options) { o.MetricsToken = metricsToken }, "Bearer nope", http.StatusUnauthorized},
+		{"token configured, the dashboard's", func(o *web.Options) { o.MetricsToken = metricsToken }, "Bearer " + token, http.StatusUnauthorized},
+		{"token configured, sent", func(o *web.Options) { o.MetricsToken = metricsToken }, "Bearer " + metricsToken, http.StatusOK},
+	} {
+		f := newFixture(t, tt.opts)
+		var header []string
+		if tt.header != "" {
+			header = []string{"Authorization", tt.header}
+		}
+		resp, body := f.do(f.client(), "GET", "/metrics", nil, header...)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: got %d, want %d", tt.name, resp.StatusCode, tt.want)
+		}
+		if tt.want == http.StatusOK && !strings.Contains(body, "advocate_store_up 1") {
+			t.Errorf("%s: no metrics in the answer", tt.name)
+		}
+		if strings.Contains(f.logs.String(), metricsToken) || strings.Contains(f.logs.String(), token) {
+			t.Errorf("%s: a token is in the log", tt.name)
+		}
+	}
+	// The metrics token opens nothing else.
+	f := newFixture(t, func(o *web.Options) { o.MetricsToken = metricsToken })
+	if resp, _ := f.do(f.client(), "GET", "/dashboard/", nil, "Authorization", "Bearer "+metricsToken); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("dashboard with the metrics token: got %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestStaticDirectoryNotListed(t *testing.T) {
+	f := newFixture(t)
+	for _, path := range []string{"/dashboard/static/", "/dashboard/static/.", "/dashboard/static/missing.css", "/dashboard/static/../templates/layout.html"} {
+		resp, body := f.do(&http.Client{}, "GET", path, nil) // following the mux's redirects to clean paths
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "style.css") {
+			t.Errorf("%s: got %d %q, want 404 without a listing", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := f.do(f.client(), "GET", "/dashboard/static/style.css", nil); resp.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(body, "font") {
+		t.Errorf("stylesheet: got %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestNewNeedsASessionStoreAndKeyForUsers(t *testing.T) {
+	f := newFixture(t)
+	users := []config.DashboardUser{{Name: "x", PasswordHash: hash(t, "pw"), Role: config.RoleAdmin}}
+	key, err := f.h.Store.SessionKey(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range map[string]web.Options{
+		"no session store": {Store: f.h.Store, Users: users, SessionKey: key},
+		"no key":           {Store: f.h.Store, Users: users, Sessions: f.h.Store},
+		"a short key":      {Store: f.h.Store, Users: users, Sessions: f.h.Store, SessionKey: key[:16]},
+	} {
+		if _, err := web.New(o); err == nil {
+			t.Errorf("users with %s: got no error", name)
+		}
+	}
+	if _, err := web.New(web.Options{Store: f.h.Store, Users: users, Sessions: f.h.Store, SessionKey: key}); err != nil {
+		t.Errorf("users with a session store and key: %v", err)
+	}
+	if _, err := web.New(web.Options{Store: f.h.Store, Token: token}); err != nil {
+		t.Errorf("a token alone (no sign-in, no session): %v", err)
 	}
 }

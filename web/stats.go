@@ -149,7 +149,8 @@ func (s *scoreSet) add(score, n int) {
 // Name is the scale's name.
 func (s *scoreSet) Name() string { return scaleName(s.Scale) }
 
-// Score is the scale's headline figure: CSAT, the share of 4 and 5 ratings;
+// Score is the scale's headline figure, over every rating (a case rated
+// twice counts twice): CSAT, the share of 4 and 5 ratings;
 // CES, the average; NPS, % promoters (9–10) minus % detractors (0–6).
 func (s *scoreSet) Score() string {
 	if s.Total == 0 {
@@ -175,13 +176,13 @@ func (s *scoreSet) Score() string {
 		nps := math.Round(100 * float64(promoters-detractors) / float64(s.Total))
 		return fmt.Sprintf("%+.0f", nps)
 	}
-	satisfied := 0
+	top := 0 // ratings of 4 or 5
 	for i, n := range s.Counts {
 		if s.Lo+i >= 4 {
-			satisfied += n
+			top += n
 		}
 	}
-	return ratio{satisfied, s.Total}.Pct() + " satisfied"
+	return ratio{top, s.Total}.Pct()
 }
 
 // ScoreLabel says how Score is computed.
@@ -192,7 +193,7 @@ func (s *scoreSet) ScoreLabel() string {
 	case bot.NPS:
 		return "NPS: % promoters (9–10) − % detractors (0–6)"
 	}
-	return "CSAT: share of 4–5 ratings"
+	return "CSAT: share of ratings that were 4 or 5"
 }
 
 // Tone classes a score for the chart: bad, neutral or good.

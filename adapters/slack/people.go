@@ -18,8 +18,13 @@ import (
 const (
 	userTTL  = time.Hour
 	groupTTL = 5 * time.Minute
-	// maxUsers bounds the name cache; it starts again empty beyond it.
+	// maxUsers bounds the name cache; it starts again empty beyond it (a
+	// name needed again is looked up again).
 	maxUsers = 10000
+	// maxUnnamed bounds the IDs remembered as handed to the core without a
+	// name: their messages may wait in the outbox for hours behind a
+	// channel's pace, so the set holds ten times as many (about 5 MB).
+	maxUnnamed = 100000
 	// lookupWorkers bounds the users.info calls made at once.
 	lookupWorkers = 4
 )
@@ -87,7 +92,7 @@ func (d *directory) person(userID string) bot.Person {
 	d.mu.Lock()
 	u, ok := d.users[userID]
 	if !ok {
-		if len(d.unnamed) >= maxUsers {
+		if len(d.unnamed) >= maxUnnamed {
 			clear(d.unnamed)
 		}
 		d.unnamed[userID] = true

@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,7 @@ type options struct {
 	jsonOut     bool
 	storeURL    string
 	instances   int
+	selfProfile string // the load tool's own CPU profile
 	// profiles are run's profiling flags and the files to give them
 	profiles map[string]*string
 }
@@ -111,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.StringVar(&o.storeURL, "store-url", "", "run the bot on this PostgreSQL database (store.driver postgres; it must be empty) instead of a SQLite file")
 	fs.IntVar(&o.instances, "instances", 1, "advocate processes sharing the database (more than 1: Slack only, with -store-url)")
+	fs.StringVar(&o.selfProfile, "selfprofile", "", "write the load tool's own CPU profile (the fakes and the simulated people) to this file")
 	o.profiles = map[string]*string{}
 	for _, name := range profileFlags {
 		o.profiles[name] = fs.String(name, "", "the bot's -"+name+" (advocate run --"+name+"): written to this file")
@@ -159,6 +162,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "advocate-load:", err)
 		}
 		return 2
+	}
+	if o.selfProfile != "" {
+		f, err := os.Create(o.selfProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "advocate-load:", err)
+			return 1
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	rep, err := load(ctx, o, stderr)
 	if rep != nil {

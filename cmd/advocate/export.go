@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/advocate-bot/advocate/bot"
+	"github.com/advocate-bot/advocate/web"
 )
 
 func exportCommand(e *env) *cobra.Command {
@@ -142,7 +142,8 @@ func stamp(t time.Time) string {
 // lines (one object a row, keys in column order).
 type exporter[T any] struct {
 	cols []column[T]
-	csv  *csv.Writer
+	csv  *web.CSVWriter // neutralises text cells against spreadsheet formulas
+	err  error          // of the CSV header, returned by write and flush
 	json io.Writer
 }
 
@@ -152,16 +153,24 @@ func newExporter[T any](w io.Writer, format string, cols []column[T]) *exporter[
 		x.json = w
 		return x
 	}
-	x.csv = csv.NewWriter(w)
 	header := make([]string, len(cols))
+	var numeric []string
+	var zero T
 	for i, c := range cols {
 		header[i] = c.name
+		switch c.value(zero).(type) {
+		case int, int64:
+			numeric = append(numeric, c.name)
+		}
 	}
-	_ = x.csv.Write(header) // an error stays in the writer for flush
+	x.csv, x.err = web.NewCSVWriter(w, header, numeric...)
 	return x
 }
 
 func (x *exporter[T]) write(row T) error {
+	if x.err != nil {
+		return x.err
+	}
 	if x.csv != nil {
 		rec := make([]string, len(x.cols))
 		for i, c := range x.cols {
@@ -190,9 +199,8 @@ func (x *exporter[T]) write(row T) error {
 }
 
 func (x *exporter[T]) flush() error {
-	if x.csv == nil {
-		return nil
+	if x.err != nil || x.csv == nil {
+		return x.err
 	}
-	x.csv.Flush()
-	return x.csv.Error()
+	return x.csv.Flush()
 }

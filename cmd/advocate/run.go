@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,7 +103,7 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	for _, ad := range a.adapters {
 		core.Register(ad)
 	}
-	dash, err := a.dashboard(reg)
+	dash, err := a.dashboard(ctx, reg)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("dashboard: %w", err)
@@ -201,13 +200,20 @@ func (a *app) routes(dash *web.Server) {
 
 // dashboard builds the staff dashboard and the metrics it serves. With no
 // users or token it is open, which openApp allows only on a loopback address.
-func (a *app) dashboard(reg *prometheus.Registry) (*web.Server, error) {
+func (a *app) dashboard(ctx context.Context, reg *prometheus.Registry) (*web.Server, error) {
 	f := a.cfg
-	key := sha256.Sum256([]byte("advocate dashboard sessions\x00" + f.Secret))
+	key, err := a.db.SessionKey(ctx) // random, kept in the database: not derived from the secret
+	if err != nil {
+		return nil, err
+	}
+	if f.Metrics.Token == "" && !f.MetricsOpen() {
+		a.log.Warn("/metrics answers 403: http.listen is not a loopback address and metrics.token is not set")
+	}
 	return web.New(web.Options{
-		Store: a.db, Users: f.Dashboard.Users, Token: f.Dashboard.Token, Logger: a.log,
+		Store: a.db, Sessions: a.db, Users: f.Dashboard.Users, Token: f.Dashboard.Token, Logger: a.log,
 		Secure: strings.HasPrefix(f.HTTP.PublicURL, "https://"), Registry: reg,
-		SLA: f.SLA.FirstResponse.D(), SessionKey: key[:], Ready: a.adaptersConnected,
+		MetricsToken: f.Metrics.Token, MetricsOpen: f.MetricsOpen(),
+		SLA: f.SLA.FirstResponse.D(), SessionKey: key, Ready: a.adaptersConnected,
 		Open: len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 	})
 }

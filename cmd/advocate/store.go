@@ -22,6 +22,13 @@ type exportStore interface {
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
 }
 
+// dashboardStore keeps the dashboard's sign-ins and the key that signs them.
+type dashboardStore interface {
+	web.Sessions
+	// SessionKey returns the random key kept in the database for the dashboard.
+	SessionKey(ctx context.Context) ([]byte, error)
+}
+
 // outboxListener is a store several instances share that tells when any of
 // them has queued outbox actions (PostgreSQL's LISTEN/NOTIFY), so that the
 // relay holding the destination delivers them at once.
@@ -30,10 +37,11 @@ type outboxListener interface {
 }
 
 // appStore is the database as the binary uses it: the core's contract, the
-// dashboard's reads and the export.
+// dashboard's reads and sign-ins, and the export.
 type appStore interface {
 	bot.Store
 	web.Store
+	dashboardStore
 	exportStore
 }
 

@@ -46,6 +46,8 @@ type DB struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
 	log  *slog.Logger
+	// health remembers the latest storage failure of a write, for Probe.
+	health health
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -113,6 +115,7 @@ func (db *DB) Close() error {
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 	for attempt := 0; ; attempt++ {
 		err := db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+		db.health.observe(err, db.now())
 		if !retryable(err) || attempt >= maxRetries || ctx.Err() != nil {
 			return err
 		}

@@ -432,6 +432,9 @@ func TestMigrationBackfills(t *testing.T) {
 		"DROP TRIGGER dashboard_case_update", "DROP TRIGGER dashboard_case_insert",
 		"DROP INDEX case_events_shared", "DROP TABLE dashboard_dirty", "DROP TABLE dashboard_staff", "DROP TABLE dashboard_daily",
 		"DROP TABLE dashboard_time_bounds", "DELETE FROM goose_db_version WHERE version_id = 2",
+		// and the later migrations, so that the database is at version 1
+		"DROP INDEX case_events_staff", "DROP TABLE store_probe", "DROP TABLE dashboard_sessions",
+		"DROP TABLE dashboard_keys", "DELETE FROM goose_db_version WHERE version_id = 3",
 	} {
 		if _, err := db.write.ExecContext(t.Context(), q); err != nil {
 			t.Fatalf("%s: %v", q, err)

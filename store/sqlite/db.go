@@ -31,6 +31,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives the store's own messages (migrations). Default: discard.
 	Logger *slog.Logger
+	// CheckTimeout bounds the integrity check (PRAGMA quick_check) Open runs
+	// before using the file; a check that takes longer is skipped with a
+	// warning. Default DefaultCheckTimeout.
+	CheckTimeout time.Duration
 	// NoGroupCommit gives every Update a transaction of its own, run on the
 	// caller's goroutine, instead of batching concurrent Updates through one
 	// writer goroutine (see groupcommit.go). It is the baseline of the
@@ -52,6 +56,8 @@ type DB struct {
 	log   *slog.Logger
 	gc    *groupCommit // nil with Options.NoGroupCommit
 	lock  *flock.Flock // held with Options.Exclusive
+	// health remembers the latest storage failure of a write, for Probe.
+	health health
 
 	// The tx methods' statements, prepared on write and on read (stmts.go).
 	writeStmts, readStmts stmtCache
@@ -59,9 +65,9 @@ type DB struct {
 
 var _ bot.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the database file at path and brings its
-// schema up to date. It refuses a database whose schema is newer than this
-// binary knows.
+// Open opens (creating if needed) the database file at path, checks that it
+// is not damaged, and brings its schema up to date. It refuses a damaged file
+// and a database whose schema is newer than this binary knows.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("store: invalid database path %q", path)
@@ -83,6 +89,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if db.write, err = openPool(writeDSN(path), 1); err != nil {
 		return nil, errors.Join(err, db.unlock())
+	}
+	if opts.CheckTimeout <= 0 {
+		opts.CheckTimeout = DefaultCheckTimeout
+	}
+	if err := db.quickCheck(ctx, path, opts.CheckTimeout); err != nil {
+		return nil, errors.Join(err, db.write.Close())
 	}
 	if err := db.migrate(ctx); err != nil {
 		return nil, errors.Join(err, db.write.Close(), db.unlock())
@@ -168,6 +180,12 @@ func (db *DB) unlock() error {
 // before fn has started, fn is not run; once it has, Update waits for the
 // commit. Tx.Now is read from the clock when fn starts.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
+	err := db.update(ctx, fn)
+	db.health.observe(err, db.now())
+	return err
+}
+
+func (db *DB) update(ctx context.Context, fn func(bot.Tx) error) error {
 	if db.gc != nil {
 		return db.gc.update(ctx, fn)
 	}

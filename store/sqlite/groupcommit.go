@@ -31,6 +31,13 @@ import (
 // a transaction of its own, as without group commit, and a burst gets batches
 // as large as the time one commit takes lets them grow.
 //
+// Events come first: an Update whose context says a platform is waiting for
+// its commit (bot.AwaitsAck: an event's, to be acknowledged within 3 s) is
+// queued apart, and a batch takes those before the rest (the relay's records
+// of its deliveries, timers), which keep a quarter of each batch so they are
+// not starved by a sustained intake. Without it, an event queued behind the
+// relay's burst of records of hundreds of deliveries waited for all of them.
+//
 // Each fn gets its own Tx, whose Now is read from the clock when the fn
 // starts (not once per batch): Options.Now behaves as without group commit.
 
@@ -76,8 +83,9 @@ func (w *work) finish(err error) { w.result <- err }
 // groupCommit is the writer goroutine and its queue.
 type groupCommit struct {
 	db     *DB
-	queue  chan *work
-	mu     sync.RWMutex // shared while sending to queue; exclusive to close it
+	queue  chan *work   // Updates nobody acknowledges on
+	events chan *work   // Updates a platform waits on (bot.AwaitsAck)
+	mu     sync.RWMutex // shared while sending to the queues; exclusive to close them
 	closed bool
 	exited chan struct{} // closed when the writer has answered everything
 
@@ -100,7 +108,7 @@ type batch struct {
 
 // startGroupCommit starts db's writer goroutine.
 func startGroupCommit(db *DB) *groupCommit {
-	g := &groupCommit{db: db, queue: make(chan *work, queueLen), exited: make(chan struct{})}
+	g := &groupCommit{db: db, queue: make(chan *work, queueLen), events: make(chan *work, queueLen), exited: make(chan struct{})}
 	go g.run(&batch{})
 	return g
 }
@@ -113,13 +121,17 @@ func (g *groupCommit) update(ctx context.Context, fn func(bot.Tx) error) error {
 		return err
 	}
 	w := &work{ctx: ctx, fn: fn, result: make(chan error, 1)}
+	queue := g.queue
+	if bot.AwaitsAck(ctx) {
+		queue = g.events
+	}
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
 		return errors.New("store: update on a closed store")
 	}
 	select {
-	case g.queue <- w:
+	case queue <- w:
 		g.mu.RUnlock()
 	case <-ctx.Done():
 		g.mu.RUnlock()
@@ -143,6 +155,7 @@ func (g *groupCommit) close() {
 	if !g.closed {
 		g.closed = true
 		close(g.queue)
+		close(g.events)
 	}
 	g.mu.Unlock()
 	<-g.exited
@@ -171,27 +184,63 @@ func (g *groupCommit) run(b *batch) {
 	}
 }
 
-// take fills b with what is queued, waiting only for the first item. It is
-// false when the queue is closed and empty.
+// take fills b with what is queued, waiting only for the first item: events
+// first, up to three quarters of maxBatch, then the rest, then events again.
+// It is false when the queues are closed and empty.
 func (g *groupCommit) take(b *batch) bool {
-	w, ok := <-g.queue
+	w, ok := g.first()
 	if !ok {
 		return false
 	}
 	clear(b.todo)
 	b.todo, b.next, b.isolated = append(b.todo[:0], w), 0, false
-	for len(b.todo) < maxBatch {
+	drain(&b.todo, g.events, maxBatch*3/4)
+	drain(&b.todo, g.queue, maxBatch)
+	drain(&b.todo, g.events, maxBatch)
+	return true
+}
+
+// first waits for an Update on either queue, an event's if both have one.
+// It is false once both are closed and empty.
+func (g *groupCommit) first() (*work, bool) {
+	select {
+	case w, ok := <-g.events:
+		if ok {
+			return w, true
+		}
+	default:
+	}
+	events, rest := g.events, g.queue
+	for events != nil || rest != nil {
 		select {
-		case w, ok := <-g.queue:
-			if !ok {
-				return true
+		case w, ok := <-events:
+			if ok {
+				return w, true
 			}
-			b.todo = append(b.todo, w)
-		default:
-			return true
+			events = nil
+		case w, ok := <-rest:
+			if ok {
+				return w, true
+			}
+			rest = nil
 		}
 	}
-	return true
+	return nil, false
+}
+
+// drain appends what q holds without waiting, until todo has n items.
+func drain(todo *[]*work, q chan *work, n int) {
+	for len(*todo) < n {
+		select {
+		case w, ok := <-q:
+			if !ok {
+				return
+			}
+			*todo = append(*todo, w)
+		default:
+			return
+		}
+	}
 }
 
 // process runs the rest of b's fns, each in a savepoint of the batch

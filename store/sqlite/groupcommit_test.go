@@ -536,3 +536,54 @@ func TestGroupCommitLockedDatabase(t *testing.T) {
 	}
 	checkWriterAlive(t, db)
 }
+
+// An event's Update (a platform waits on its commit) queued behind a burst of
+// the relay's runs in the next batch, not after the burst.
+func TestGroupCommitEventsFirst(t *testing.T) {
+	db := openTest(t, Options{})
+	ctx := t.Context()
+	running, release := make(chan struct{}), make(chan struct{})
+	var order atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() { // holds the writer
+		_ = db.Update(ctx, func(bot.Tx) error {
+			close(running)
+			<-release
+			return nil
+		})
+	})
+	<-running
+	const burst = 300
+	for range burst {
+		wg.Go(func() {
+			if err := db.Update(ctx, func(bot.Tx) error { order.Add(1); return nil }); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitFor(t, func() bool { return len(db.gc.queue) == burst })
+	var eventAt int64
+	wg.Go(func() {
+		err := db.Update(bot.AckContext(ctx), func(bot.Tx) error { eventAt = order.Add(1); return nil })
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	waitFor(t, func() bool { return len(db.gc.queue)+len(db.gc.events) == burst+1 })
+	close(release)
+	wg.Wait()
+	if eventAt != 1 {
+		t.Errorf("the event's fn ran as number %d after the writer was free, want 1 (before the %d queued first)", eventAt, burst)
+	}
+}
+
+// waitFor polls cond until it holds, failing t after a generous deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -53,7 +53,6 @@ type Discord struct {
 
 	mu          sync.Mutex
 	pulse       chan struct{}
-	threadsSeen int
 	threads     map[string]discordfake.Channel // private case threads by customer name
 	staff       map[string]discordfake.Channel // staff case threads by customer name
 	supportSeen int
@@ -153,13 +152,14 @@ func (d *Discord) refresh() {
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, th := range threads[min(d.threadsSeen, len(threads)):] {
+	// all of them, each time: the fake lists threads by ID, and a thread
+	// made while the last list was read can sort before threads already seen
+	for _, th := range threads {
 		// "Case #12 · Name"
 		if _, name, ok := strings.Cut(th.Name, " · "); ok {
 			d.threads[name] = th
 		}
 	}
-	d.threadsSeen = len(threads)
 	// a staff thread's ID is its starter message's: one started late (the
 	// bot restarted between the two) sorts among the earlier ones
 	for _, th := range staff {

@@ -1,0 +1,158 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/advocate-bot/advocate/bot"
+)
+
+// fakeClock is a settable clock for Options.Now.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// damage overwrites the last pages of the file (the latest rows of the
+// cases table and its indexes, nothing Open reads) with garbage, as a failed
+// disk or a stray write would.
+func damage(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	if len(b) < 3*page {
+		t.Fatalf("%s: %d bytes, too small to damage usefully", path, len(b))
+	}
+	for i := len(b) - 2*page; i < len(b); i++ {
+		b[i] = byte(i*7 + 3)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesADamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	db, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		newCase(t, db, bot.Slack, time.Now())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damage(t, path)
+	_, err = Open(t.Context(), path, Options{})
+	if !errors.Is(err, ErrDatabaseDamaged) {
+		t.Fatalf("Open of a damaged file: got %v, want %v", err, ErrDatabaseDamaged)
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "backup") {
+		t.Errorf("the error does not name the file and what to do: %v", err)
+	}
+
+	garbage := filepath.Join(t.TempDir(), "notes.db")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database at all ", 500)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(t.Context(), garbage, Options{}); !errors.Is(err, ErrDatabaseDamaged) {
+		t.Errorf("Open of a file that is not a database: got %v, want %v", err, ErrDatabaseDamaged)
+	}
+}
+
+func TestOpenSkipsACheckThatTakesTooLong(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	db := openPath(t, path, Options{})
+	for range 50 {
+		newCase(t, db, bot.Slack, time.Now())
+	}
+	// A deadline that has passed before the check starts: the check cannot
+	// finish, and Open goes on with a warning instead of refusing the file.
+	if err := db.quickCheck(t.Context(), path, time.Nanosecond); err != nil {
+		t.Errorf("a check that ran out of time: got %v, want it skipped", err)
+	}
+}
+
+func TestProbe(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	db := openTest(t, Options{Now: clock.Now})
+	ctx := t.Context()
+	if err := db.Probe(ctx); err != nil {
+		t.Fatalf("Probe of a healthy store: %v", err)
+	}
+	var at int64
+	if err := db.read.QueryRowContext(ctx, `SELECT at FROM store_probe`).Scan(&at); err != nil || at != ms(clock.Now()) {
+		t.Errorf("the probe's committed row: at %d, %v; want %d", at, err, ms(clock.Now()))
+	}
+
+	// The disk fills up: no page can be added. The probe's own row still
+	// fits, but the bot's writes fail, and Probe says so.
+	var pages int
+	if err := db.write.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `PRAGMA max_page_count = `+strconv.Itoa(pages)); err != nil {
+		t.Fatal(err)
+	}
+	var full error
+	for i := 0; full == nil && i < 10000; i++ {
+		full = db.Update(ctx, func(tx bot.Tx) error {
+			c := bot.Case{Platform: bot.Slack, Customer: bot.Person{ID: "ann"}, Question: strings.Repeat("x", 2000), OpenedAt: clock.Now()}
+			return tx.CreateCase(ctx, &c)
+		})
+	}
+	if storageFault(full) == nil || !errors.Is(storageFault(full), ErrDatabaseFull) {
+		t.Fatalf("writes on a full disk: got %v, want SQLITE_FULL", full)
+	}
+	if err := db.Probe(ctx); !errors.Is(err, ErrDatabaseFull) {
+		t.Errorf("Probe after a write failed on a full disk: got %v, want %v", err, ErrDatabaseFull)
+	}
+	clock.Advance(writeFaultWindow)
+	if err := db.Probe(ctx); err != nil {
+		t.Errorf("Probe a while after the failure, with no failure since: %v", err)
+	}
+
+	// The file becomes read-only: the probe's own write fails.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA query_only = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Probe(ctx); !errors.Is(err, ErrDatabaseReadOnly) {
+		t.Errorf("Probe of a read-only database: got %v, want %v", err, ErrDatabaseReadOnly)
+	}
+}
+
+func TestProbeOfAClosedStore(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "advocate.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Probe(context.Background()); err == nil {
+		t.Error("Probe of a closed store: got no error")
+	}
+}
