@@ -1,10 +1,17 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,38 +35,67 @@ type instance struct {
 }
 
 // TestTwoInstancesOnPostgres runs two advocate processes on one PostgreSQL
-// database against one loopback Slack, which hands its deliveries to the
-// two in turn, plays a few hundred conversations, and kills one process
-// with SIGKILL in the middle (then the other), restarting each: every
-// acknowledged event has its effect once, no outward effect is made twice, every
-// due timer fires once, both processes did work, and the outbox drains.
+// database against one loopback Slack, plays a few hundred conversations,
+// and kills one process with SIGKILL in the middle (then the other),
+// restarting each: every acknowledged event has its effect once, no outward
+// effect is made twice, every due timer fires once, both processes did work,
+// and the outbox drains. In HTTP mode the fake posts its deliveries to a load
+// balancer in front of both processes, which passes a request on to the
+// other process when one does not answer; in Socket Mode the fake hands its
+// envelopes to the two connections in turn.
 //
 // ADVOCATE_E2E_INSTANCE_CONVERSATIONS (200) scales it. The database comes
 // from ADVOCATE_TEST_POSTGRES (see pgtest).
 func TestTwoInstancesOnPostgres(t *testing.T) {
+	for _, mode := range []string{"http", "socket"} {
+		t.Run(mode, func(t *testing.T) { twoInstances(t, mode == "http") })
+	}
+}
+
+func twoInstances(t *testing.T, httpMode bool) {
 	url := pgtest.URL(t)
 	n := envInt(t, "ADVOCATE_E2E_INSTANCE_CONVERSATIONS", 200)
 	// a bound for a hung run, not a measure
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute+time.Duration(n)*500*time.Millisecond)
 	defer cancel()
 	const sla, remind = 3 * time.Second, 3 * time.Second
+	opts := []envOption{withPostInterval(botPostInterval), onPostgres(url)}
+	if httpMode {
+		opts = append(opts, withSlackHTTP)
+	}
 	e := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
-		sim.SlackOptions{Fake: []slackfake.Option{slackfake.WithPostPacing(fakePostPacing)}},
-		withPostInterval(botPostInterval), onPostgres(url))
+		sim.SlackOptions{Fake: []slackfake.Option{slackfake.WithPostPacing(fakePostPacing)}}, opts...)
 	start := time.Now()
+	lb := &balancer{}
+	front := httptest.NewServer(lb)
+	defer front.Close()
+	if httpMode {
+		lb.add(e.baseURL())
+		e.slack.Fake.DeliverOverHTTP(front.URL)
+	}
 
 	// e runs the first process; the second joins it on the same database.
 	insts := []*instance{{proc: e.proc, logs: e.logs}, {logs: &testkit.LogBuffer{}}}
 	startInstance := func(i int) {
 		t.Helper()
-		before := e.slack.Fake.ActiveConnections()
+		before := e.slack.Fake.Connections() // a killed one may still count as active a while
 		p, err := sim.Start(e.bin, e.cfg, insts[i].logs)
 		if err != nil {
 			t.Fatal(err)
 		}
 		insts[i].proc = p
 		e.starts++
-		err = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Fake.ActiveConnections() > before || isClosed(p.Done()) })
+		if httpMode {
+			base, err := waitReady(ctx, insts[i].logs, p)
+			if err != nil {
+				t.Fatalf("instance %d: %v: %s", i, err, insts[i].logs.Tail(4<<10))
+			}
+			lb.add(base)
+			return
+		}
+		err = e.slack.Fake.WaitUntil(ctx, func() bool {
+			return (e.slack.Fake.Connections() > before && e.slack.Fake.ActiveConnections() > 0) || isClosed(p.Done())
+		})
 		if err != nil || isClosed(p.Done()) {
 			t.Fatalf("instance %d never connected (%v): %s", i, err, insts[i].logs.Tail(4<<10))
 		}
@@ -154,8 +190,9 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 		t.Logf("instance %d: %d cases opened, %d destinations taken over", i, opened,
 			strings.Count(in.logs.String(), `"msg":"destination taken over from a stopped instance"`))
 	}
-	t.Logf("%d conversations, %d kills, %d starts, %d envelopes, %d clicks repeated, %d effects (%d idempotent replays); %s",
-		n, len(killed), e.starts, len(e.slack.Fake.Envelopes()), e.slack.Rec.Resends(), effects, replays, time.Since(start).Round(time.Second))
+	t.Logf("%d conversations, %d kills, %d starts, %d envelopes, %d requests passed on by the balancer, %d clicks repeated, %d effects (%d idempotent replays); %s",
+		n, len(killed), e.starts, len(e.slack.Fake.Envelopes()), lb.passedOn.Load(), e.slack.Rec.Resends(), effects, replays,
+		time.Since(start).Round(time.Second))
 }
 
 // waitStoreDrained waits until the outbox has nothing pending.
@@ -176,4 +213,98 @@ func waitStoreDrained(t *testing.T, ctx context.Context, db bot.Store) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// waitReady waits for a starting instance's "advocate running" line and its
+// /readyz, and returns its base URL.
+func waitReady(ctx context.Context, logs *testkit.LogBuffer, p *sim.Process) (string, error) {
+	for {
+		if isClosed(p.Done()) {
+			return "", fmt.Errorf("exited at start: %v", p.Err())
+		}
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var l struct {
+				Msg    string `json:"msg"`
+				Listen string `json:"listen"`
+			}
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "advocate running" && l.Listen != "" {
+				if base := "http://" + l.Listen; readyz(ctx, base) == http.StatusOK {
+					return base, nil
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("never ready: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// balancer is the load balancer in front of the instances: each request goes
+// to the next instance in turn; one that does not answer is dropped and the
+// request goes on to the next, as a balancer's health check would do.
+type balancer struct {
+	mu       sync.Mutex
+	backends []string
+	next     int
+	passedOn atomic.Int64
+}
+
+func (b *balancer) add(base string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.backends = append(b.backends, base)
+}
+
+func (b *balancer) pick() (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.backends) == 0 {
+		return "", false
+	}
+	b.next++
+	return b.backends[b.next%len(b.backends)], true
+}
+
+func (b *balancer) drop(base string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.backends = slices.DeleteFunc(b.backends, func(s string) bool { return s == base })
+}
+
+func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	for range 3 {
+		base, ok := b.pick()
+		if !ok {
+			break
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, base+r.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			break
+		}
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			if r.Context().Err() != nil {
+				return
+			}
+			b.drop(base)
+			b.passedOn.Add(1)
+			continue
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+		return
+	}
+	http.Error(w, "no instance answered", http.StatusBadGateway)
 }

@@ -49,6 +49,7 @@ func newWorld(t *testing.T) *world {
 	cfg := bot.DefaultConfig()
 	cfg.Brand = "Acme"
 	cfg.Secret = "browser-test-secret-0123456789"
+	cfg.KeepText = true // as in the example configuration, the sandbox's demo
 	cfg.Share.Targets = []bot.ShareTarget{
 		{Name: "showcase", Kind: bot.TargetCommunityPost, Label: "Post in #showcase", Text: "{{.Brand}} support sorted me out quickly."},
 		{Name: "x", Kind: bot.TargetXPost, Label: "Post on X", Text: "Great help from {{.Brand}} support!"},

@@ -271,3 +271,26 @@ func TestEventsKeyOrdersPerPersonAndThread(t *testing.T) {
 		t.Error("a person's mention and message in a channel have different keys")
 	}
 }
+
+func TestInteractionKeyOrdersPerCase(t *testing.T) {
+	click := func(channel, thread, message, user string) *slackgo.InteractionCallback {
+		cb := &slackgo.InteractionCallback{}
+		cb.Container.ChannelID, cb.Container.ThreadTs, cb.Container.MessageTs, cb.User.ID = channel, thread, message, user
+		return cb
+	}
+	const staff = "G0STAFF0001"
+	if interactionKey(click(staff, "1.1", "1.2", "U0SAM000001")) == interactionKey(click(staff, "2.1", "2.2", "U0SAM000001")) {
+		t.Error("staff clicks on two cases' controls share a key: each waits for the other's commit")
+	}
+	if interactionKey(click(staff, "1.1", "1.2", "U0SAM000001")) != eventsKey(slackevents.EventsAPIEvent{InnerEvent: slackevents.EventsAPIInnerEvent{
+		Data: &slackevents.MessageEvent{Channel: staff, User: "U0SAM000001", ThreadTimeStamp: "1.1"}}}) {
+		t.Error("a click on a case's controls and a reply in its thread have different keys: their order would be lost")
+	}
+	if interactionKey(click("D0ADA000001", "", "3.1", "U0ADA000001")) != eventsKey(slackevents.EventsAPIEvent{InnerEvent: slackevents.EventsAPIInnerEvent{
+		Data: &slackevents.MessageEvent{Channel: "D0ADA000001", User: "U0ADA000001"}}}) {
+		t.Error("a customer's click and message in their DM have different keys")
+	}
+	if interactionKey(click("", "", "", "U0ADA000001")) != "user:U0ADA000001" {
+		t.Error("a submission is not keyed by its person")
+	}
+}

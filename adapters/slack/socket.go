@@ -93,14 +93,14 @@ func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, 
 			return
 		}
 		d = delivery{kind: kindInteractive, action: &cb}
-		key = nonEmpty(cb.Container.ChannelID, cb.Channel.ID, "user:"+cb.User.ID)
+		key = interactionKey(&cb)
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slackgo.SlashCommand)
 		if !ok || evt.Request == nil {
 			return
 		}
 		d = delivery{kind: kindCommand, command: &cmd}
-		key = cmd.ChannelID
+		key = conversationKey(cmd.ChannelID, "", cmd.UserID)
 	default:
 		return
 	}
@@ -176,6 +176,24 @@ func eventsKey(e slackevents.EventsAPIEvent) string {
 		return conversationKey(in.Channel, in.ThreadTimeStamp, in.User)
 	}
 	return ""
+}
+
+// interactionKey is the conversation a click or a submission belongs to: in
+// a DM, the person's (with their messages there); elsewhere the thread of the
+// message clicked, or the message itself, so that staff pressing the controls
+// of different cases in the staff channel are handled in parallel, each
+// case's in order with its thread's messages. A submission has no channel:
+// the person's.
+func interactionKey(cb *slackgo.InteractionCallback) string {
+	channel := nonEmpty(cb.Container.ChannelID, cb.Channel.ID)
+	thread := nonEmpty(cb.Container.ThreadTs, cb.Message.ThreadTimestamp, cb.Container.MessageTs, cb.Message.Timestamp)
+	switch {
+	case channel == "":
+		return "user:" + cb.User.ID
+	case isDM(channel) || thread == "":
+		return conversationKey(channel, "", cb.User.ID)
+	}
+	return conversationKey(channel, thread, cb.User.ID)
 }
 
 func conversationKey(channel, thread, user string) string {

@@ -226,7 +226,8 @@
         inThread.push(cached(key + '/count', String(rs.length), () => el('div', 'thread-count', rs.length === 1 ? '1 reply' : rs.length + ' replies')));
       }
       for (const r of rs) inThread.push(cached(c.name + '/' + r.id, messageSig(r), () => renderMessage(r)));
-      if (!m.deleted) inThread.push(cached(key + '/reply', m.text, () => replyButton(c, m)));
+      // Threads are where staff work a case; elsewhere nobody reads a reply.
+      if (!m.deleted && c.kind === 'staff') inThread.push(cached(key + '/reply', m.text, () => replyButton(c, m)));
       reconcile(t, inThread);
       if (t.parentNode !== art) art.append(t);
       art.classList.toggle('replying-here', !!(app.thread && app.thread.id === m.id));
