@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -211,6 +212,14 @@ func (c *Core) Unlink(ctx context.Context, id Identity, by string) error {
 	}
 	c.log.Info("identity unlinked", "by", by, "platform", id.Platform)
 	return nil
+}
+
+// Platforms names the platforms advocate runs (its registered adapters),
+// sorted: those whose identities staff can link.
+func (c *Core) Platforms() []string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return slices.Sorted(maps.Keys(c.adapters))
 }
 
 // checkIdentity refuses an identity of a platform advocate does not run, an

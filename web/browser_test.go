@@ -31,6 +31,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("LoginAndFunnelNumbers", func(t *testing.T) { testLoginAndFunnel(t, browser) })
 	t.Run("CustomerTextIsNotHTML", func(t *testing.T) { testCustomerTextIsNotHTML(t, browser) })
 	t.Run("CasePageForEachRole", func(t *testing.T) { testCasePageForEachRole(t, browser) })
+	t.Run("LinkOnThePeoplePage", func(t *testing.T) { testLinkOnThePeoplePage(t, browser) })
 	if os.Getenv("ADVOCATE_SCREENSHOTS") == "1" {
 		t.Run("Screenshot", func(t *testing.T) { testScreenshot(t, browser) })
 	}

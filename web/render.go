@@ -69,6 +69,8 @@ type page struct {
 	Filter  *filterForm
 	CSV     string
 	Notes   []string
+	// People shows the people page in the navigation (admins, with Links).
+	People bool
 }
 
 // view is a page's template data.
@@ -88,6 +90,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if p.Account.Name != "" && p.CSRF == "" {
 		p.CSRF = s.csrfToken(w, r)
 	}
+	p.People = s.links != nil && p.Account.Admin()
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", view{Page: p, D: data}); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))

@@ -113,6 +113,9 @@ type Options struct {
 	// configured (config.File.DashboardOpenOnNonLoopback guards the rest).
 	// New refuses Open with Users or a Token.
 	Open bool
+	// Links, when set, serves the people page (admins only): staff link two
+	// identities of one person, or unlink one. *bot.Core implements it.
+	Links Linker
 	// SlackURL is the Slack workspace's address ("https://acme.slack.com"),
 	// for links to Slack messages; empty: no links to Slack messages. Discord
 	// links need nothing.
@@ -141,6 +144,7 @@ type Server struct {
 	tpl       *templates
 	slackURL  string
 	open      bool
+	links     Linker
 }
 
 // New checks the options and builds a Server. Users with an unknown role or
@@ -174,6 +178,7 @@ func New(opts Options) (*Server, error) {
 		ttl:      opts.SessionTTL,
 		slackURL: opts.SlackURL,
 		open:     opts.Open,
+		links:    opts.Links,
 		hashes:   defaultHashGate(),
 		compare:  bcrypt.CompareHashAndPassword,
 	}
@@ -243,6 +248,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /dashboard/testimonials", s.page(s.testimonialsPage))
 	mux.Handle("GET /dashboard/cases", s.page(s.casesPage))
 	mux.Handle("GET /dashboard/cases/{id}", s.page(s.casePage))
+	if s.links != nil {
+		mux.Handle("GET /dashboard/people", s.page(s.peoplePage))
+		mux.Handle("POST /dashboard/people/link", s.page(s.linkPost))
+		mux.Handle("POST /dashboard/people/unlink", s.page(s.unlinkPost))
+	}
 	cop := http.NewCrossOriginProtection()
 	return securityHeaders(cop.Handler(mux))
 }

@@ -12,6 +12,7 @@ const (
 	cmdHelpWith = "Get help with this" // message context menu
 	cmdCase     = "case"
 	cmdAdvocate = "advocate"
+	cmdLink     = "link"
 )
 
 // commandSet is every command the adapter registers in a guild.
@@ -28,6 +29,14 @@ func commandSet() []*discordgo.ApplicationCommand {
 			},
 		},
 		{Type: discordgo.MessageApplicationCommand, Name: cmdHelpWith},
+		{
+			Type:        discordgo.ChatApplicationCommand,
+			Name:        cmdLink,
+			Description: "Make your accounts on Discord and Slack one person for advocate",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: str, Name: "code", Description: "The code from /link on your other account (leave out to get one)", MaxLength: 20},
+			},
+		},
 		{
 			Type:        discordgo.ChatApplicationCommand,
 			Name:        cmdCase,
@@ -97,6 +106,10 @@ func commandEvent(d discordgo.ApplicationCommandInteractionData, ev bot.Event) (
 	case d.Name == cmdSupport:
 		ev.Command = bot.CmdSupport
 		ev.Text = stringOption(d.Options, "description")
+		return ev, true
+	case d.Name == cmdLink:
+		ev.Command = bot.CmdLink
+		ev.Text = stringOption(d.Options, "code")
 		return ev, true
 	case d.Name == cmdCase || d.Name == cmdAdvocate:
 		if len(d.Options) != 1 || d.Options[0].Type != discordgo.ApplicationCommandOptionSubCommand {

@@ -170,7 +170,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	})
 	e := &env{t: t, fake: f, adapter: a, core: core, db: db, track: track, logs: logs}
 	e.wait("gateway ready and commands registered", func() bool {
-		return f.ReadySessions() > 0 && len(f.Commands(guildID)) == 4
+		return f.ReadySessions() > 0 && len(f.Commands(guildID)) == 5
 	})
 	return e
 }

@@ -207,6 +207,16 @@ func TestInteractionEvent(t *testing.T) {
 			want: bot.Event{Kind: bot.EventCommand, Command: bot.CmdSupport, Where: bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "support1"}},
 		},
 		{
+			name: "link without a code",
+			raw:  `{"id":"1300000000000000012","type":2,"guild_id":"g1","channel_id":"support1",` + member + `,"data":{"id":"c5","name":"link","type":1}}`,
+			want: bot.Event{Kind: bot.EventCommand, Command: bot.CmdLink, Where: bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "support1"}},
+		},
+		{
+			name: "link with a code",
+			raw:  `{"id":"1300000000000000013","type":2,"guild_id":"g1","channel_id":"support1",` + member + `,"data":{"id":"c5","name":"link","type":1,"options":[{"name":"code","type":3,"value":"K7M2-QX9D"}]}}`,
+			want: bot.Event{Kind: bot.EventCommand, Command: bot.CmdLink, Text: "K7M2-QX9D", Where: bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "support1"}},
+		},
+		{
 			name: "case note",
 			raw:  `{"id":"1300000000000000004","type":2,"guild_id":"g1","channel_id":"t1",` + member + `,"data":{"id":"c2","name":"case","type":1,"options":[{"name":"note","type":1,"options":[{"name":"text","type":3,"value":"VIP"}]}]}}`,
 			want: bot.Event{Kind: bot.EventCommand, Command: bot.CmdNote, Text: "VIP", Where: bot.Ref{Platform: bot.Discord, Space: "g1", Channel: "t1"}},

@@ -93,7 +93,7 @@ func TestOtherWaysIn(t *testing.T) {
 		commands = append(commands, c.Name)
 	}
 	slices.Sort(commands)
-	if got, want := strings.Join(commands, ","), "Get help with this,advocate,case,support"; got != want {
+	if got, want := strings.Join(commands, ","), "Get help with this,advocate,case,link,support"; got != want {
 		t.Errorf("registered commands = %s, want %s", got, want)
 	}
 }

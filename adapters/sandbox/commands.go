@@ -8,7 +8,7 @@ import (
 )
 
 // commandHelp lists the slash commands the composer understands.
-const commandHelp = "commands: /support [text], and for staff in a case: /claim, /resolve, /reopen, /note text, /notice <channel> <text>, /stats [7d|30d]"
+const commandHelp = "commands: /support [text], /link [code], and for staff in a case: /claim, /resolve, /reopen, /note text, /notice <channel> <text>, /stats [7d|30d]"
 
 // parseCommand turns a composer line starting with "/" into a command event
 // (kind, command, text and fields; the caller fills in the rest). The error is
@@ -19,7 +19,7 @@ func parseCommand(line string) (bot.Event, error) {
 	rest = strings.TrimSpace(rest)
 	ev := bot.Event{Kind: bot.EventCommand, Command: name}
 	switch name {
-	case bot.CmdSupport:
+	case bot.CmdSupport, bot.CmdLink:
 		ev.Text = rest
 	case bot.CmdClaim, bot.CmdResolve, bot.CmdReopen:
 	case bot.CmdNote:

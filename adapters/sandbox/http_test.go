@@ -217,6 +217,8 @@ func TestCommandsBecomeCommandEvents(t *testing.T) {
 	}{
 		{"c-ada", SupportChannel, "/support my login fails", bot.CmdSupport, "my login fails", nil},
 		{"c-ada", SupportChannel, "/support", bot.CmdSupport, "", nil},
+		{"c-ada", SupportChannel, "/link", bot.CmdLink, "", nil},
+		{"c-ada", SupportChannel, "/link K7M2-QX9D", bot.CmdLink, "K7M2-QX9D", nil},
 		{"s-sam", "case-1", "/claim", bot.CmdClaim, "", nil},
 		{"s-sam", "case-1", "/RESOLVE", bot.CmdResolve, "", nil},
 		{"s-sam", "case-1", "/reopen", bot.CmdReopen, "", nil},

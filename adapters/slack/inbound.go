@@ -20,6 +20,7 @@ import (
 const (
 	commandSupport  = "/support"
 	commandAdvocate = "/advocate"
+	commandLink     = "/link"
 	shortcutGetHelp = "get_help"
 )
 
@@ -253,6 +254,8 @@ func (a *Adapter) fromCommand(ctx context.Context, c *slackgo.SlashCommand) (bot
 	switch c.Command {
 	case commandSupport:
 		ev.Command, ev.Text = bot.CmdSupport, plainText(text)
+	case commandLink:
+		ev.Command, ev.Text = bot.CmdLink, text
 	case commandAdvocate:
 		sub, rest, _ := strings.Cut(text, " ")
 		rest = strings.TrimSpace(rest)

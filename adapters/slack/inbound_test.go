@@ -124,6 +124,8 @@ func TestCommands(t *testing.T) {
 	}{
 		{"/support", "my invoice is wrong", true, bot.CmdSupport, "my invoice is wrong", ""},
 		{"/support", "", true, bot.CmdSupport, "", ""},
+		{"/link", "", true, bot.CmdLink, "", ""},
+		{"/link", " K7M2-QX9D ", true, bot.CmdLink, "K7M2-QX9D", ""},
 		{"/advocate", "stats 30d", true, bot.CmdStats, "30d", ""},
 		{"/advocate", "STATS", true, bot.CmdStats, "", ""},
 		{"/advocate", "notice <#C0SUPPORT01|support> Payments are down, fix underway", true, bot.CmdNotice, "Payments are down, fix underway", "C0SUPPORT01"},

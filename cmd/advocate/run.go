@@ -214,7 +214,8 @@ func (a *app) dashboard(ctx context.Context, reg *prometheus.Registry) (*web.Ser
 		Secure: strings.HasPrefix(f.HTTP.PublicURL, "https://"), Registry: reg,
 		MetricsToken: f.Metrics.Token, MetricsOpen: f.MetricsOpen(),
 		SLA: f.SLA.FirstResponse.D(), SessionKey: key, Ready: a.adaptersConnected,
-		Open: len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
+		Open:  len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
+		Links: a.core,
 	})
 }
 

@@ -184,7 +184,12 @@ share:
 		return strings.Contains(m.Text, "Sam fixed my invoice in minutes")
 	})
 
-	for path, want := range map[string]int{"/dashboard/": 200, "/metrics": 200, "/healthz": 200, "/readyz": 200, "/r/forged": 404} {
+	// /link in the sandbox's composer: a code in an answer only Ada sees.
+	if r := c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "/link"}); !regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}`).MatchString(r.Ephemeral) {
+		t.Errorf("/link in the sandbox: got %+v, want a code", r)
+	}
+
+	for path, want := range map[string]int{"/dashboard/": 200, "/dashboard/people": 200, "/metrics": 200, "/healthz": 200, "/readyz": 200, "/r/forged": 404} {
 		resp, err := http.Get(c.base + path)
 		if err != nil {
 			t.Fatal(err)

@@ -264,6 +264,20 @@ func testRetryRefusals(t *testing.T, open func(t *testing.T) bot.Store) {
 				return tx.PutPerson(ctx, bot.PersonRecord{Platform: bot.Slack, ID: "ann", LastPromptAt: tx.Now().Add(time.Hour)})
 			}
 		}, bot.RefusePromptedSince},
+		{"prompt to a customer whose linked account opted out", func(s *setup) {
+			offer(s, 1, bot.OfferOffered)
+			send(s, bot.PurposePrompt, 1)
+			s.post = func(ctx context.Context, tx bot.Tx) error {
+				return linkedAnn(ctx, tx, bot.PersonRecord{Platform: bot.Discord, ID: "ann-d", OptedOut: true})
+			}
+		}, bot.RefuseOptedOut},
+		{"prompt after a later prompt on a linked account", func(s *setup) {
+			offer(s, 1, bot.OfferOffered)
+			send(s, bot.PurposePrompt, 1)
+			s.post = func(ctx context.Context, tx bot.Tx) error {
+				return linkedAnn(ctx, tx, bot.PersonRecord{Platform: bot.Discord, ID: "ann-d", LastPromptAt: tx.Now().Add(time.Hour)})
+			}
+		}, bot.RefusePromptedSince},
 		{"prompt whose offers were declined", func(s *setup) {
 			offer(s, 1, bot.OfferDeclined)
 			send(s, bot.PurposePrompt, 1)
@@ -395,4 +409,12 @@ func testRetryAllDeadInBatches(t *testing.T, s bot.Store) {
 	if total != 4 || platforms[bot.Discord] != 3 || platforms[bot.Slack] != 1 {
 		t.Errorf("left dead: %d, by platform %v; want 3 discord and the refused slack one", total, platforms)
 	}
+}
+
+// linkedAnn links ann (on Slack) with p's identity and stores p.
+func linkedAnn(ctx context.Context, tx bot.Tx, p bot.PersonRecord) error {
+	if err := tx.Link(ctx, bot.Identity{Platform: bot.Slack, ID: "ann"}, bot.Identity{Platform: p.Platform, ID: p.ID}, bot.LinkViaCode); err != nil {
+		return err
+	}
+	return tx.PutPerson(ctx, p)
 }
