@@ -123,9 +123,12 @@ func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
 	if ev.Kind == EventCommand && ev.Command == CmdStats {
 		return c.stats(ctx, ev)
 	}
+	ev = unmarked(ev)
 	var reply Reply
 	var recorded []CaseEvent
-	ctx = AckContext(ctx)
+	if ev.Kind != EventNamed {
+		ctx = AckContext(ctx)
+	}
 	err := c.store.Update(ctx, func(tx Tx) error {
 		reply, recorded = Reply{}, nil
 		if ev.ID != "" {
@@ -273,7 +276,7 @@ func (t *txn) say(name string, cs *Case, d TextData) string {
 	if cs != nil {
 		d.Case = cs.ID
 		if d.Customer == "" {
-			d.Customer = displayName(cs.Customer)
+			d.Customer = NameOf(cs.Customer)
 		}
 	}
 	return t.texts.say(name, d)
@@ -283,13 +286,6 @@ func (t *txn) say(name string, cs *Case, d TextData) string {
 func (t *txn) button(cs *Case, verb, arg, label string) Button {
 	id := actionID{Case: cs.ID, Round: cs.Round, Verb: verb, Arg: arg}
 	return Button{ActionID: id.sign(t.secret), Label: label, Staff: staffVerbs[verb]}
-}
-
-func displayName(p Person) string {
-	if p.Name != "" {
-		return p.Name
-	}
-	return p.ID
 }
 
 // Logger is the core's logger, for helpers that log on its behalf.
