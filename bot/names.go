@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -109,24 +108,15 @@ func unmarked(ev Event) Event {
 	return ev
 }
 
-// onNamed records the name of a person the platform handed over by ID alone on
-// their active case (the dashboard shows it, and later messages use it).
+// onNamed records the name of a person the platform handed over by ID alone
+// on their cases that have none (the dashboard shows it, and later messages
+// use it).
 func (t *txn) onNamed(who Person) error {
 	if who.ID == "" || who.Name == "" {
 		return nil
 	}
-	cs, err := t.tx.ActiveCaseFor(t.ctx, who.Platform, who.ID)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("find active case: %w", err)
-	case cs.Customer.Name != "":
-		return nil
-	}
-	cs.Customer.Name = who.Name
-	if err := t.tx.UpdateCase(t.ctx, cs); err != nil {
-		return fmt.Errorf("name the customer of case %d: %w", cs.ID, err)
+	if err := t.tx.NameCustomer(t.ctx, who.Platform, who.ID, who.Name); err != nil {
+		return fmt.Errorf("name customer: %w", err)
 	}
 	return nil
 }
