@@ -126,7 +126,7 @@ func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
 	ev = unmarked(ev)
 	var reply Reply
 	var recorded []CaseEvent
-	if ev.Kind != EventNamed {
+	if ev.Kind != EventNamed && !unacknowledged(ctx) {
 		ctx = AckContext(ctx)
 	}
 	err := c.store.Update(ctx, func(tx Tx) error {
@@ -159,6 +159,23 @@ type ackKey struct{}
 // commit; Handle marks its transaction's context so.
 func AckContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, ackKey{}, true)
+}
+
+// noAckKey marks the context of an event no platform waits on.
+type noAckKey struct{}
+
+// Unacknowledged marks ctx as that of an event no platform acknowledges (a
+// Discord gateway message: Discord acknowledges interactions only). Its
+// commit does not go before the relay's and the timers' work, so that under a
+// flood of messages the interactions, which must be answered within 3 s, go
+// first.
+func Unacknowledged(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noAckKey{}, true)
+}
+
+func unacknowledged(ctx context.Context) bool {
+	v, _ := ctx.Value(noAckKey{}).(bool)
+	return v
 }
 
 // AwaitsAck reports whether ctx is that of an event's transaction, whose

@@ -30,6 +30,7 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 // gateway message is not redelivered, and the core drops duplicates by ID.
 func (a *Adapter) handleMessage(base context.Context, h bot.Handler, ev bot.Event) {
 	wait := 100 * time.Millisecond
+	base = bot.Unacknowledged(base) // Discord acknowledges no message
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(base, a.policy.handleTimeout)
 		_, err := h.Handle(ctx, ev)
