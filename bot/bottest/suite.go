@@ -312,6 +312,44 @@ func (s *S) Events(customer, kind string) []bot.CaseEvent {
 	return out
 }
 
+// FunnelHas fails unless the customer's newest case recorded the funnel
+// kinds in this order (other kinds may come between).
+func (s *S) FunnelHas(customer string, kinds ...string) {
+	s.Helper()
+	var got []string
+	err := s.D.Store().View(s.ctx, func(tx bot.Tx) error {
+		cs, err := s.caseOf(tx, customer)
+		if err != nil {
+			return err
+		}
+		evs, err := tx.CaseEvents(s.ctx, cs.ID)
+		for _, e := range evs {
+			got = append(got, e.Kind)
+		}
+		return err
+	})
+	if err != nil {
+		s.Fatalf("events of %s's case: %v", customer, err)
+	}
+	if !HasKinds(got, kinds...) {
+		s.Errorf("funnel of %s's case: got %v, want %v in this order", customer, got, kinds)
+	}
+}
+
+// Cases counts the cases in the store.
+func (s *S) Cases() int {
+	s.Helper()
+	var n int
+	err := s.D.Store().View(s.ctx, func(tx bot.Tx) (err error) {
+		_, n, err = tx.FindCases(s.ctx, bot.CaseFilter{})
+		return err
+	})
+	if err != nil {
+		s.Fatalf("count cases: %v", err)
+	}
+	return n
+}
+
 // Case loads the customer's newest case.
 func (s *S) Case(customer string) *bot.Case {
 	s.Helper()
