@@ -235,7 +235,7 @@ func TestPlatformErrorsDuringBurst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	proxy := newFaultProxy(t)
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
 	faults := []fault{fault500, faultReset, fault503, faultGateway, fault500, faultReset, fault503, faultGateway, fault500, fault503}
 	proxy.inject(faults...)
 
@@ -270,7 +270,7 @@ func TestLostResponseIsNotPostedAgain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	proxy := newFaultProxy(t)
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
 	const lost = 3
 	for range lost {
 		proxy.inject(faultLost)
@@ -307,7 +307,7 @@ func TestSocketDropDuringBurst(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
 	convs := make([]*sim.Conversation, 12)
 	for i := range convs {
 		convs[i] = e.slack.Conversation(i)
@@ -399,7 +399,7 @@ func TestDatabaseLockedEventNotAcked(t *testing.T) {
 	defer cancel()
 	// Slack gives up after the fourth delivery, 4 × 3 s: the lock is held
 	// for less than that
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
 	first, second := e.slack.Conversation(1), e.slack.Conversation(2)
 	// the first question is committed and its private conversation is being
 	// opened when the lock is taken: Slack answers only once the lock is
@@ -567,7 +567,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	patient := func(c *slackfake.Config) { c.MaxEventRetries = 10 }
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{Fake: []slackfake.Option{patient}}, unprivileged)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{Fake: []slackfake.Option{patient}}, unprivileged)
 	first, second := e.slack.Conversation(1), e.slack.Conversation(2)
 	if err := first.Ask(ctx); err != nil {
 		t.Fatal(err)
@@ -575,7 +575,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 	e.kill() // the case's staff posts are still in the outbox
 	chmodDB(t, e.db, 0o444)
 	before := e.slack.Fake.Connections()
-	p, err := sim.StartAs(e.bin, e.cfg, e.logs, e.cred)
+	p, err := e.launch()
 	if err != nil {
 		t.Fatal(err)
 	}
