@@ -31,7 +31,7 @@ type env struct {
 	// ending holds the processes the test asked to end.
 	mu     sync.Mutex
 	ending map[*sim.Process]bool
-	slack *sim.Slack
+	slack  *sim.Slack
 	// discord is set when the test asked for a Discord community too.
 	discord *sim.Discord
 	// slackHTTP and discordHTTP are set when Slack delivers over HTTP (slack.mode
