@@ -363,3 +363,23 @@ func TestRelayRetriesAndHonoursRetryAfter(t *testing.T) {
 		t.Errorf("after Retry-After: %d public messages, private %+v; want the reply and the private conversation", got, cs.Private)
 	}
 }
+
+// A staff note typed on the customer's side is hidden (Reply.Hide, for an
+// adapter that can keep it from the customer at once); a reply there is not.
+// That it is deleted everywhere is the suite's NoteTypedOnTheCustomerSideIsTakenAway.
+func TestNoteOnTheCustomerSideIsHidden(t *testing.T) {
+	h := bottest.New(t)
+	ada := h.Person("u-ada", "Ada")
+	h.Ask(ada, "help")
+	cs := activeCase(t, h, ada)
+	for _, tt := range []struct {
+		text string
+		hide bool
+	}{{"!note reseller, check the contract", true}, {"Let me check", false}} {
+		r := h.Handle(bot.Event{Kind: bot.EventMessage, Where: bot.Ref{Channel: cs.Private.Channel, Message: "m-" + tt.text},
+			Author: h.Staff(), Text: tt.text})
+		if r.Hide != tt.hide {
+			t.Errorf("%q on the customer's side: Hide %v, want %v", tt.text, r.Hide, tt.hide)
+		}
+	}
+}
