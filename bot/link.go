@@ -161,7 +161,7 @@ func (t *txn) enterCode(me Identity, typed string, r *Reply) error {
 		r.Ephemeral = t.say("LinkBadCode", nil, TextData{})
 		return nil
 	}
-	g.notAGuess(now)
+	g.Forgive(now)
 	if err != nil {
 		return fmt.Errorf("take link code: %w", err)
 	}
