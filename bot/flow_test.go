@@ -383,3 +383,25 @@ func TestNoteOnTheCustomerSideIsHidden(t *testing.T) {
 		}
 	}
 }
+
+// Notes never reach the customer, whatever store.keep_message_text is: a note
+// on the staff side stays there, one typed on the customer's side is deleted
+// there and copied to the staff side.
+func TestNotesStayOffTheCustomerSideWithOrWithoutText(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		h := bottest.New(t, bottest.Configure(func(c *bot.Config) { c.KeepText = keep }))
+		ada := h.Person("u-ada", "Ada")
+		h.Ask(ada, "help")
+		cs := activeCase(t, h, ada)
+		h.Say(h.Staff(), cs.Staff, "!note staff-side-note")
+		h.Say(h.Staff(), cs.Private, "!note customer-side-note")
+		for _, p := range h.Messages(cs.Private.Channel) {
+			if strings.Contains(p.Msg.Text, "-note") {
+				t.Errorf("keep_message_text %v: the customer's side shows %q", keep, p.Msg.Text)
+			}
+		}
+		if h.Find(cs.Staff.Channel, "customer-side-note") == nil {
+			t.Errorf("keep_message_text %v: the note typed on the customer's side was not copied to the staff side", keep)
+		}
+	}
+}
