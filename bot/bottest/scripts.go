@@ -232,6 +232,10 @@ func scriptStaleControls(s *S) {
 
 	s.Click(Sam, StaffSide(Ada), "Reopen")
 	s.Sees(Ada, Private(Ada), "has been reopened")
+	s.Settle()
+	if n := s.Count(Ada, Private(Ada), "has been reopened"); n != 1 {
+		s.Errorf("the customer is told %d times that the case was reopened, want once", n)
+	}
 	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is open"), ","), "Claim,Resolve"; got != want {
 		s.Errorf("staff controls of a reopened case: got %s, want %s", got, want)
 	}
