@@ -22,7 +22,7 @@ func TestFailuresForgetRecoveredKeysFirst(t *testing.T) {
 		t.Fatal("a burst of 1: want the second failure refused for a minute")
 	}
 	a, _ := f.Begin(now, Limit{Key: "honest", Every: time.Minute, Burst: 1})
-	a.Forgive(now) // recovered at once
+	a.Forgive(now)   // recovered at once
 	fail("newcomer") // the map is full: "honest" is forgotten, not "guesser"
 	if wait := fail("guesser"); wait == 0 {
 		t.Error("the guesser's limit was forgotten while it still counted failures")
