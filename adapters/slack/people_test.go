@@ -181,3 +181,20 @@ func TestUserGroupsLoadedAtStart(t *testing.T) {
 		t.Errorf("roles after a failed reload: got %v, want [S0STAFF0001]", p.Roles)
 	}
 }
+
+// The staff root of a case opened for someone known by ID alone names them,
+// on a process that never saw them (the intro too: the core's placeholder).
+func TestOpenPrivateNamesAnUnnamedCustomer(t *testing.T) {
+	a, api := newStubAdapter(t)
+	api.names["U0CUSTOMER1"] = "Ada"
+	cs := &bot.Case{ID: 7, Platform: bot.Slack, Customer: bot.Person{Platform: bot.Slack, ID: "U0CUSTOMER1"}}
+	intro := bot.Message{Text: "Hi " + bot.NameOf(cs.Customer) + ", this is a private conversation"}
+	if _, _, err := a.OpenPrivate(context.Background(), cs, intro); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"Hi Ada, this is a private conversation", "Case #7: Ada"} {
+		if got := api.post(i).Values.Get("text"); got != want {
+			t.Errorf("post %d: got %q, want %q", i, got, want)
+		}
+	}
+}
