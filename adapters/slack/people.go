@@ -106,19 +106,14 @@ func (d *directory) lookUpLocked(userID string) {
 	done := make(chan struct{})
 	d.pending[userID] = done
 	ran := d.spawn(func(ctx context.Context) {
-		defer func() {
-			d.mu.Lock()
-			delete(d.pending, userID)
-			d.mu.Unlock()
-			close(done)
-		}()
-		select {
-		case d.slots <- struct{}{}:
-		case <-ctx.Done():
-			return
+		u, ok := d.fetch(ctx, userID)
+		d.mu.Lock()
+		delete(d.pending, userID)
+		d.mu.Unlock()
+		close(done) // a post waiting for the name need not wait for the core
+		if ok {
+			d.told(ctx, userID, u)
 		}
-		defer func() { <-d.slots }()
-		d.fetch(ctx, userID)
 	})
 	if !ran {
 		delete(d.pending, userID)
@@ -126,9 +121,16 @@ func (d *directory) lookUpLocked(userID string) {
 	}
 }
 
-// fetch calls users.info, caches the name and tells it to the core.
-func (d *directory) fetch(ctx context.Context, userID string) {
+// fetch calls users.info, at most lookupWorkers at once, and caches the name.
+// It is false when the look-up failed or ctx ended first.
+func (d *directory) fetch(ctx context.Context, userID string) (cachedUser, bool) {
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return cachedUser{}, false
+	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
+	<-d.slots
 	if err != nil {
 		var rl *slackgo.RateLimitedError
 		if errors.As(err, &rl) {
@@ -137,7 +139,7 @@ func (d *directory) fetch(ctx context.Context, userID string) {
 			d.mu.Unlock()
 		}
 		d.log.Warn("users.info failed; the user ID stands for the name", "user", userID, "err", err)
-		return
+		return cachedUser{}, false
 	}
 	u := cachedUser{name: nonEmpty(info.Profile.DisplayName, info.Profile.RealName, info.RealName, info.Name), bot: info.IsBot, at: d.now()}
 	d.mu.Lock()
@@ -146,6 +148,12 @@ func (d *directory) fetch(ctx context.Context, userID string) {
 	}
 	d.users[userID] = u
 	d.mu.Unlock()
+	return u, true
+}
+
+// told hands a name looked up to the core, which records it on the person's
+// cases opened without one.
+func (d *directory) told(ctx context.Context, userID string, u cachedUser) {
 	if d.tell != nil && u.name != "" && !u.bot {
 		d.tell(ctx, bot.Person{Platform: bot.Slack, ID: userID, Name: u.name})
 	}
@@ -200,11 +208,8 @@ func (d *directory) await(ctx context.Context, userID string) string {
 			return ""
 		}
 	} else if d.sleepUntil(ctx, backoff) {
-		select {
-		case d.slots <- struct{}{}:
-			d.fetch(ctx, userID)
-			<-d.slots
-		case <-ctx.Done():
+		if u, ok := d.fetch(ctx, userID); ok {
+			d.spawn(func(ctx context.Context) { d.told(ctx, userID, u) })
 		}
 	}
 	d.mu.Lock()

@@ -81,8 +81,8 @@ func TestNamedFillsOnlyPlaceholders(t *testing.T) {
 func TestNamedAfterRestart(t *testing.T) {
 	a, api := newStubAdapter(t)
 	api.names["U0ADA000001"] = "Ada"
-	var told []bot.Person
-	a.people.tell = func(_ context.Context, p bot.Person) { told = append(told, p) }
+	told := make(chan bot.Person, 1)
+	a.people.tell = func(_ context.Context, p bot.Person) { told <- p }
 	text := "Hi " + bot.NameOf(bot.Person{ID: "U0ADA000001"}) + ", thanks for reaching out"
 	if _, err := a.Send(context.Background(), bot.Ref{Channel: "D0ADA000001"}, bot.Message{Text: text}); err != nil {
 		t.Fatal(err)
@@ -90,8 +90,13 @@ func TestNamedAfterRestart(t *testing.T) {
 	if got, want := api.posts[0].Values.Get("text"), "Hi Ada, thanks for reaching out"; got != want {
 		t.Errorf("posted: got %q, want %q", got, want)
 	}
-	if want := []bot.Person{{Platform: bot.Slack, ID: "U0ADA000001", Name: "Ada"}}; !reflect.DeepEqual(told, want) {
-		t.Errorf("told the core: got %+v, want %+v", told, want)
+	select {
+	case p := <-told:
+		if want := (bot.Person{Platform: bot.Slack, ID: "U0ADA000001", Name: "Ada"}); !reflect.DeepEqual(p, want) {
+			t.Errorf("told the core: got %+v, want %+v", p, want)
+		}
+	case <-time.After(hangDeadline):
+		t.Fatal("the name looked up was not told to the core")
 	}
 }
 
