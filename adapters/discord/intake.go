@@ -23,7 +23,22 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 	if h == nil {
 		return
 	}
-	a.handleMessage(base, h, ev)
+	a.messages.Run(messageKey(ev), func() { a.handleMessage(base, h, ev) })
+}
+
+// intakeWorkers bounds the messages, and apart the interactions, handed to
+// the core at once. What arrives beyond it waits in its lane, where no
+// timeout runs: a flood of questions queued in the store under
+// handleTimeout lost those that waited longest.
+const intakeWorkers = 64
+
+// messageKey is the conversation a message belongs to, for ordering: one
+// person's questions in a support channel, a thread or a DM as a whole.
+func messageKey(ev bot.Event) string {
+	if ev.Support {
+		return ev.Where.Channel + "@" + ev.Author.ID
+	}
+	return ev.Where.Channel
 }
 
 // handleMessage passes ev to the core, retrying a failed commit a few times: a
