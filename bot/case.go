@@ -148,6 +148,10 @@ type Offer struct {
 	Post     Ref // the public post, for community_post once shared
 	At       time.Time
 	SharedAt time.Time
+	// Experiment and Variant name the experiment variant of the prompt
+	// that made the offer; empty outside experiments.
+	Experiment string
+	Variant    string
 }
 
 // PersonRecord is what advocate remembers of a person across cases: opt-out and
@@ -157,6 +161,8 @@ type PersonRecord struct {
 	ID           string
 	OptedOut     bool
 	LastPromptAt time.Time
+	// LastSurveyAt is when a survey was last sent, for survey.cooldown.
+	LastSurveyAt time.Time
 }
 
 // Timer kinds.
@@ -173,6 +179,10 @@ type Timer struct {
 	Kind   string
 	Round  int
 	DueAt  time.Time
+	// Experiment and Variant are a delayed prompt's (TimerPromptDelayed),
+	// so that it fires as it was assigned even if the experiment stopped.
+	Experiment string
+	Variant    string
 }
 
 // Action kinds delivered by the outbox relay.

@@ -140,7 +140,7 @@ func TestUnhappyIsOfferedReviewButNotCommunityPost(t *testing.T) {
 	if got, want := h.Case(id).Status, bot.StatusReopened; got != want {
 		t.Errorf("status: got %s, want %s", got, want)
 	}
-	if h.Find("staff", "was rated 1/5") == nil {
+	if h.Find("staff", "was not satisfied") == nil {
 		t.Error("staff channel was not told of the bad rating")
 	}
 	if h.Find(private, "sorry") == nil && h.Find(private, "sorry") == nil && h.Find(private, "We're sorry") == nil {

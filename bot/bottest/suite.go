@@ -42,6 +42,7 @@ var Scripts = []Script{
 	{"ReopenUpdatesThePublicLine", scriptReopenPublicLine},
 	{"StaleControlsAreUpdated", scriptStaleControls},
 	{"LowRatingApologyThenANeutralReviewOffer", scriptLowRating},
+	{"StaffNeverSeeTheScore", scriptStaffSeeNoScore},
 }
 
 // RunSuite runs every script as a subtest, each on a fresh driver, and after

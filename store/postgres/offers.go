@@ -8,7 +8,8 @@ import (
 )
 
 // offerCols are the columns scanOffer reads, in its order.
-const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at`
+const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at,
+	experiment, variant`
 
 func scanOffer(s scanner) (*bot.Offer, error) {
 	var (
@@ -18,7 +19,7 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 		shared *int64
 	)
 	err := s.Scan(&o.ID, &o.CaseID, &o.Round, &o.Target, &o.Kind, &o.Policy, &o.Text, &o.URL,
-		&o.State, &post, &at, &shared)
+		&o.State, &post, &at, &shared, &o.Experiment, &o.Variant)
 	if err != nil {
 		return nil, err
 	}
@@ -40,10 +41,10 @@ func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 		return err
 	}
 	err = t.queryRow(ctx, `INSERT INTO offers (case_id, round, target, kind, policy,
-		text, url, state, post_ref, at, shared_at, clicked, shared)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		text, url, state, post_ref, at, shared_at, clicked, shared, experiment, variant)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o))).Scan(&o.ID)
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.Experiment, o.Variant).Scan(&o.ID)
 	if err != nil {
 		return writeErr(err, "create offer for case", o.CaseID)
 	}
@@ -62,9 +63,10 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	}
 	tag, err := t.exec(ctx, `UPDATE offers SET case_id = $1, round = $2, target = $3, kind = $4,
 		policy = $5, text = $6, url = $7, state = $8, post_ref = $9, at = $10, shared_at = $11,
-		clicked = greatest(clicked, $12), shared = greatest(shared, $13) WHERE id = $14`,
+		clicked = greatest(clicked, $12), shared = greatest(shared, $13), experiment = $14, variant = $15
+		WHERE id = $16`,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.ID)
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.Experiment, o.Variant, o.ID)
 	if err != nil {
 		return writeErr(err, "update offer", o.ID)
 	}

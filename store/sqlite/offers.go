@@ -9,7 +9,8 @@ import (
 )
 
 // offerCols are the columns scanOffer reads, in its order.
-const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at`
+const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at,
+	experiment, variant`
 
 func scanOffer(s scanner) (*bot.Offer, error) {
 	var (
@@ -19,7 +20,7 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 		shared sql.NullInt64
 	)
 	err := s.Scan(&o.ID, &o.CaseID, &o.Round, &o.Target, &o.Kind, &o.Policy, &o.Text, &o.URL,
-		&o.State, &post, &at, &shared)
+		&o.State, &post, &at, &shared, &o.Experiment, &o.Variant)
 	if err != nil {
 		return nil, err
 	}
@@ -31,8 +32,8 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 }
 
 const createOfferSQL = `INSERT INTO offers (case_id, round, target, kind, policy,
-	text, url, state, post_ref, at, shared_at, clicked, shared)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	text, url, state, post_ref, at, shared_at, clicked, shared, experiment, variant)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateOffer stores o (At defaults to now; State to offered) and sets o.ID.
 func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
@@ -46,7 +47,7 @@ func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 	}
 	res, err := t.exec(ctx, createOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)))
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.Experiment, o.Variant)
 	if err != nil {
 		return writeErr(err, "create offer for case", o.CaseID)
 	}
@@ -68,7 +69,7 @@ func offerClicked(o *bot.Offer) bool {
 
 const updateOfferSQL = `UPDATE offers SET case_id = ?, round = ?, target = ?, kind = ?,
 	policy = ?, text = ?, url = ?, state = ?, post_ref = ?, at = ?, shared_at = ?,
-	clicked = max(clicked, ?), shared = max(shared, ?) WHERE id = ?`
+	clicked = max(clicked, ?), shared = max(shared, ?), experiment = ?, variant = ? WHERE id = ?`
 
 // UpdateOffer replaces the offer o.ID. Once clicked or shared, an offer keeps
 // counting as such in the funnel by target, whatever state follows.
@@ -79,7 +80,7 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	}
 	res, err := t.exec(ctx, updateOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.ID)
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.Experiment, o.Variant, o.ID)
 	if err != nil {
 		return writeErr(err, "update offer", o.ID)
 	}
