@@ -324,3 +324,13 @@ func (t *txn) delayedPrompt(cs *Case, tm Timer) error {
 	}
 	return t.offer(cs, &ratings[i], a)
 }
+
+// VariantCounts is one experiment variant's prompts, for the dashboard: a
+// prompt is a case's offers of one round. Offered counts the prompts made,
+// Clicked those with a click on any of their buttons, Shared those that led
+// to a testimonial (a community post; a click on an X or review link is as
+// far as advocate can see).
+type VariantCounts struct {
+	Experiment, Variant      string
+	Offered, Clicked, Shared int
+}

@@ -27,6 +27,7 @@ type Reads interface {
 	Testimonials(ctx context.Context, q bot.FunnelQuery, offset, limit int, fn func(e bot.CaseEvent, o bot.Offer) error) (int, error)
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
+	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
 }
 
 // RunReads runs the suite of the dashboard's and the export's reads. open
@@ -43,6 +44,7 @@ func RunReads(t *testing.T, open func(t *testing.T) Reads) {
 		{"Channels", testChannels},
 		{"Testimonials", testTestimonials},
 		{"Export", testExport},
+		{"ExperimentCounts", testExperimentCounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -481,4 +483,78 @@ func testExport(t *testing.T, s Reads) {
 		}
 	}
 	update(t, s, func(ctx context.Context, tx bot.Tx) error { return nil })
+}
+
+// testExperimentCounts counts prompts (a case's offers of one round) per
+// experiment and variant: a click or share on any offer of a prompt counts
+// once, a later round of the same case is another prompt, and offers outside
+// experiments are left out.
+func testExperimentCounts(t *testing.T, s Reads) {
+	type offer struct {
+		round        int
+		exp, variant string
+		state        string
+		target       string
+	}
+	cases := []struct {
+		day     int
+		channel string
+		offers  []offer
+	}{
+		{0, "help", []offer{
+			{1, "wording", "plain", bot.OfferClicked, "x"}, {1, "wording", "plain", bot.OfferOffered, "showcase"},
+			{2, "wording", "plain", bot.OfferShared, "showcase"}, {2, "wording", "plain", bot.OfferClicked, "x"},
+		}},
+		{0, "help", []offer{{1, "wording", "warm", bot.OfferDeclined, "showcase"}}},
+		{1, "help", []offer{{1, "", "", bot.OfferShared, "showcase"}}},
+		{1, "billing", []offer{{1, "wording", "warm", bot.OfferWithdrawn, "showcase"}}},
+		{2, "help", []offer{{1, "delay", "next day", bot.OfferOffered, "x"}}},
+	}
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		for _, c := range cases {
+			cs := &bot.Case{Platform: bot.Slack, Public: bot.Ref{Channel: c.channel}, OpenedAt: dashDay().Add(time.Duration(c.day) * oneDay)}
+			if err := tx.CreateCase(ctx, cs); err != nil {
+				return err
+			}
+			for _, o := range c.offers {
+				bo := &bot.Offer{CaseID: cs.ID, Round: o.round, Target: o.target, Kind: bot.TargetCommunityPost,
+					Policy: bot.PolicySatisfied, State: o.state, At: cs.OpenedAt, Experiment: o.exp, Variant: o.variant}
+				if o.state == bot.OfferWithdrawn {
+					bo.SharedAt = cs.OpenedAt // shared, then withdrawn: still a share
+				}
+				if err := tx.CreateOffer(ctx, bo); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	tests := []struct {
+		name string
+		q    bot.FunnelQuery
+		want []bot.VariantCounts
+	}{
+		{"all", bot.FunnelQuery{}, []bot.VariantCounts{
+			{Experiment: "delay", Variant: "next day", Offered: 1},
+			{Experiment: "wording", Variant: "plain", Offered: 2, Clicked: 2, Shared: 1},
+			{Experiment: "wording", Variant: "warm", Offered: 2, Clicked: 1, Shared: 1},
+		}},
+		{"first day", bot.FunnelQuery{Since: dashDay(), Until: dashDay().Add(oneDay)}, []bot.VariantCounts{
+			{Experiment: "wording", Variant: "plain", Offered: 2, Clicked: 2, Shared: 1},
+			{Experiment: "wording", Variant: "warm", Offered: 1},
+		}},
+		{"billing", bot.FunnelQuery{Channel: "billing"}, []bot.VariantCounts{
+			{Experiment: "wording", Variant: "warm", Offered: 1, Clicked: 1, Shared: 1},
+		}},
+		{"another platform", bot.FunnelQuery{Platform: bot.Discord}, nil},
+	}
+	for _, tt := range tests {
+		got, err := s.ExperimentCounts(t.Context(), tt.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+		}
+	}
 }
