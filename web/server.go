@@ -50,6 +50,9 @@ type Store interface {
 	Testimonials(ctx context.Context, q bot.FunnelQuery, offset, limit int, fn func(e bot.CaseEvent, o bot.Offer) error) (int, error)
 	// ExportCases calls fn with each case q selects, oldest first.
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
+	// ExperimentCounts counts each experiment variant's prompts, clicks and
+	// shares on the cases q selects, ordered by experiment and variant.
+	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
 }
 
 // Sessions keeps the dashboard's sign-ins, so that a logout holds across
@@ -116,6 +119,10 @@ type Options struct {
 	// Links, when set, serves the people page (admins only): staff link two
 	// identities of one person, or unlink one. *bot.Core implements it.
 	Links Linker
+	// Experiments are the configured share prompt experiments
+	// (share.experiments), for the experiments page to show with their
+	// weights and status even before any prompt.
+	Experiments []bot.Experiment
 	// SlackURL is the Slack workspace's address ("https://acme.slack.com"),
 	// for links to Slack messages; empty: no links to Slack messages. Discord
 	// links need nothing.
@@ -145,6 +152,8 @@ type Server struct {
 	slackURL  string
 	open      bool
 	links     Linker
+	// experiments are the configured experiments (Options.Experiments).
+	experiments []bot.Experiment
 }
 
 // New checks the options and builds a Server. Users with an unknown role or
@@ -164,23 +173,24 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("web: the session key has %d bytes, want at least %d", len(opts.SessionKey), minSessionKey)
 	}
 	s := &Server{
-		store:    opts.Store,
-		sessions: opts.Sessions,
-		users:    map[string]user{},
-		token:    opts.Token,
-		log:      opts.Logger,
-		secure:   opts.Secure,
-		now:      opts.Now,
-		reg:      opts.Registry,
-		metrics:  metricsAccess{token: opts.MetricsToken, open: opts.MetricsOpen},
-		ready:    opts.Ready,
-		sla:      opts.SLA,
-		ttl:      opts.SessionTTL,
-		slackURL: opts.SlackURL,
-		open:     opts.Open,
-		links:    opts.Links,
-		hashes:   defaultHashGate(),
-		compare:  bcrypt.CompareHashAndPassword,
+		store:       opts.Store,
+		sessions:    opts.Sessions,
+		users:       map[string]user{},
+		token:       opts.Token,
+		log:         opts.Logger,
+		secure:      opts.Secure,
+		now:         opts.Now,
+		reg:         opts.Registry,
+		metrics:     metricsAccess{token: opts.MetricsToken, open: opts.MetricsOpen},
+		ready:       opts.Ready,
+		sla:         opts.SLA,
+		ttl:         opts.SessionTTL,
+		slackURL:    opts.SlackURL,
+		open:        opts.Open,
+		links:       opts.Links,
+		experiments: opts.Experiments,
+		hashes:      defaultHashGate(),
+		compare:     bcrypt.CompareHashAndPassword,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -246,6 +256,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /dashboard/trends", s.page(s.trendsPage))
 	mux.Handle("GET /dashboard/by/{dim}", s.page(s.breakdownPage)) // refuses viewers the staff breakdown
 	mux.Handle("GET /dashboard/testimonials", s.page(s.testimonialsPage))
+	mux.Handle("GET /dashboard/experiments", s.page(s.experimentsPage))
 	mux.Handle("GET /dashboard/cases", s.page(s.casesPage))
 	mux.Handle("GET /dashboard/cases/{id}", s.page(s.casePage))
 	if s.links != nil {

@@ -215,7 +215,7 @@ func (a *app) dashboard(ctx context.Context, reg *prometheus.Registry) (*web.Ser
 		MetricsToken: f.Metrics.Token, MetricsOpen: f.MetricsOpen(),
 		SLA: f.SLA.FirstResponse.D(), SessionKey: key, Ready: a.adaptersConnected,
 		Open:  len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
-		Links: a.core,
+		Links: a.core, Experiments: f.Share.Experiments,
 	})
 }
 
