@@ -431,6 +431,7 @@ func TestMetrics(t *testing.T) {
 	m.Recorded(bot.KindShareClicked, bot.Slack, map[string]any{"target": "x"})
 	m.Recorded(bot.KindShared, bot.Slack, map[string]any{"target": "showcase", "text": "secret words"})
 	m.Recorded(bot.KindSLABreached, bot.Discord, nil)
+	m.Recorded(bot.KindSurveySkipped, bot.Discord, map[string]any{"reason": bot.SkipCooldown, "round": float64(1)})
 	m.Acked(bot.Slack, 12*time.Millisecond)
 	m.Delivered(bot.Discord, false, false)
 	m.Delivered(bot.Discord, true, false)
@@ -456,6 +457,7 @@ func TestMetrics(t *testing.T) {
 		`advocate_share_clicks_total{target="x"} 1`,
 		`advocate_shares_total{target="showcase"} 1`,
 		`advocate_sla_breaches_total{platform="discord"} 1`,
+		`advocate_surveys_skipped_total{reason="cooldown"} 1`,
 		`advocate_event_ack_seconds_count{platform="slack"} 1`,
 		`advocate_event_ack_seconds_bucket{platform="slack",le="0.025"} 1`,
 		`advocate_event_ack_seconds_bucket{platform="slack",le="0.01"} 0`,
