@@ -91,7 +91,7 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = db.Close() })
 	s, err := web.New(web.Options{Store: db, Token: benchToken, SLA: time.Hour,
-		Now: func() time.Time { return benchEnd().Add(-time.Minute) }})
+		Now: func() time.Time { return benchEnd().Add(-time.Minute) }, Experiments: seed.Experiments()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,6 +104,9 @@ func BenchmarkDashboard(b *testing.B) {
 		{"trends/30d", "/dashboard/trends"},
 		{"trends/90d", "/dashboard/trends?period=90d"},
 		{"trends/all", "/dashboard/trends?period=all"},
+		{"experiments/30d", "/dashboard/experiments"},
+		{"experiments/90d", "/dashboard/experiments?period=90d"},
+		{"experiments/all", "/dashboard/experiments?period=all"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			for b.Loop() {
@@ -111,7 +114,7 @@ func BenchmarkDashboard(b *testing.B) {
 				req := httptest.NewRequestWithContext(context.Background(), "GET", page.path, nil)
 				req.Header.Set("Authorization", "Bearer "+benchToken)
 				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "<svg") {
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "</main>") {
 					b.Fatalf("%s: got %d", page.path, rec.Code)
 				}
 			}

@@ -29,7 +29,7 @@ import (
 
 // Version names the generator's output. Bump it whenever Generate changes what
 // it writes, so that cached databases made by an older generator are not reused.
-const Version = 4
+const Version = 5
 
 // Options say what to generate. The zero value of each field has a default.
 type Options struct {
@@ -255,6 +255,9 @@ func (g *generator) run(ctx context.Context, conn *sql.DB) error {
 	if _, err := conn.ExecContext(ctx, eventsSQL, max(g.opts.Cases-fullLog+1, 1)); err != nil {
 		return fmt.Errorf("funnel events: %w", err)
 	}
+	if _, err := conn.ExecContext(ctx, experimentsSQL); err != nil {
+		return fmt.Errorf("experiment roll-up: %w", err)
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -265,6 +268,18 @@ func (g *generator) run(ctx context.Context, conn *sql.DB) error {
 	}
 	return tx.Commit()
 }
+
+// experimentsSQL fills the experiments page's roll-up (migration 00030)
+// from the offers, as the store's refresh would: per day of opening,
+// platform, channel, experiment and variant, the prompts (a case's offers of
+// one round) made, clicked and shared.
+const experimentsSQL = `INSERT INTO dashboard_experiments (day, platform, channel, experiment, variant, offered, clicked, shared)
+	SELECT day, platform, channel, experiment, variant, count(*), sum(clicked), sum(shared) FROM (
+		SELECT c.opened_at / 86400000 AS day, c.platform AS platform, c.public_channel AS channel,
+			o.experiment AS experiment, o.variant AS variant, max(o.clicked) AS clicked, max(o.shared) AS shared
+		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.experiment <> ''
+		GROUP BY o.case_id, o.round, o.experiment, o.variant)
+	GROUP BY day, platform, channel, experiment, variant`
 
 // eventsSQL writes the funnel events that the cases, ratings and offers
 // imply, deriving them in SQL, which is much faster than binding rows from Go:

@@ -123,8 +123,8 @@ func dumpRollups(t *testing.T, path string) []string {
 	}
 	defer conn.Close()
 	var out []string
-	for _, table := range []string{"dashboard_daily", "dashboard_staff"} {
-		rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table+" ORDER BY 1, 2, 3")
+	for _, table := range []string{"dashboard_daily", "dashboard_staff", "dashboard_experiments"} {
+		rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table+" ORDER BY 1, 2, 3, 4, 5")
 		if err != nil {
 			t.Fatal(err)
 		}

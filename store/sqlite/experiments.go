@@ -8,8 +8,7 @@ import (
 )
 
 // experimentSQL counts each variant's prompts (a case's offers in one
-// round, clicked or shared if any of them was) from the partial index
-// offers_experiment; cond selects the cases.
+// round, clicked or shared if any of them was); cond selects the cases.
 func experimentSQL(cond string) string {
 	return `SELECT experiment, variant, count(*), sum(clicked), sum(shared) FROM (
 		SELECT o.experiment, o.variant, max(o.clicked) AS clicked, max(o.shared) AS shared
@@ -18,18 +17,53 @@ func experimentSQL(cond string) string {
 	GROUP BY experiment, variant ORDER BY experiment, variant`
 }
 
+// experimentRefreshSQL recomputes the dashboard_experiments rows of the
+// dirty days from the offers of the cases opened on them (from, a join of
+// dashboard_dirty and cases c).
+func experimentRefreshSQL(from string) []string {
+	return []string{
+		`DELETE FROM dashboard_experiments WHERE day IN (SELECT day FROM dashboard_dirty)`,
+		`INSERT INTO dashboard_experiments (day, platform, channel, experiment, variant, offered, clicked, shared)
+		SELECT day, platform, channel, experiment, variant, count(*), sum(clicked), sum(shared) FROM (
+			SELECT c.opened_at / 86400000 AS day, c.platform AS platform, c.public_channel AS channel,
+				o.experiment AS experiment, o.variant AS variant, max(o.clicked) AS clicked, max(o.shared) AS shared` +
+			from + ` JOIN offers o ON o.case_id = c.id AND o.experiment <> ''
+			GROUP BY o.case_id, o.round, o.experiment, o.variant)
+		GROUP BY day, platform, channel, experiment, variant`,
+	}
+}
+
+// rollupExperimentSQL sums the roll-up's rows of the days, platform and
+// channel q selects.
+func rollupExperimentSQL(q bot.FunnelQuery) (string, []any) {
+	where, args := dayWhere(q)
+	return `SELECT experiment, variant, sum(offered), sum(clicked), sum(shared) FROM dashboard_experiments` + where +
+		` GROUP BY experiment, variant HAVING sum(offered) > 0 ORDER BY experiment, variant`, args
+}
+
 // ExperimentCounts counts, per experiment and variant, the prompts made on
 // the cases q selects (opened in its period, on its platform and channel),
 // ordered by experiment and variant. Offers outside experiments are not
-// counted.
+// counted. A period of whole UTC days (what the dashboard asks) is read from
+// the roll-up dashboard_experiments; any other from the offers.
 func (db *DB) ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error) {
-	w, args := casesWhere(q)
-	if w == "" {
-		w = " WHERE o.experiment <> ''"
+	var query string
+	var args []any
+	if _, _, ok := rollupFor(bot.FunnelQuery{Since: q.Since, Until: q.Until}); ok {
+		if err := db.refreshDashboard(ctx); err != nil {
+			return nil, fmt.Errorf("store: experiment counts: %w", err)
+		}
+		query, args = rollupExperimentSQL(q)
 	} else {
-		w += " AND o.experiment <> ''"
+		w, cargs := casesWhere(q)
+		if w == "" {
+			w = " WHERE o.experiment <> ''"
+		} else {
+			w += " AND o.experiment <> ''"
+		}
+		query, args = experimentSQL(w), cargs
 	}
-	rows, err := db.read.QueryContext(ctx, experimentSQL(w), args...)
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: experiment counts: %w", err)
 	}

@@ -510,12 +510,15 @@ func testExperimentCounts(t *testing.T, s Reads) {
 		{1, "billing", []offer{{1, "wording", "warm", bot.OfferWithdrawn, "showcase"}}},
 		{2, "help", []offer{{1, "delay", "next day", bot.OfferOffered, "x"}}},
 	}
+	var ids []int64
 	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		ids = ids[:0]
 		for _, c := range cases {
 			cs := &bot.Case{Platform: bot.Slack, Public: bot.Ref{Channel: c.channel}, OpenedAt: dashDay().Add(time.Duration(c.day) * oneDay)}
 			if err := tx.CreateCase(ctx, cs); err != nil {
 				return err
 			}
+			ids = append(ids, cs.ID)
 			for _, o := range c.offers {
 				bo := &bot.Offer{CaseID: cs.ID, Round: o.round, Target: o.target, Kind: bot.TargetCommunityPost,
 					Policy: bot.PolicySatisfied, State: o.state, At: cs.OpenedAt, Experiment: o.exp, Variant: o.variant}
@@ -547,14 +550,37 @@ func testExperimentCounts(t *testing.T, s Reads) {
 			{Experiment: "wording", Variant: "warm", Offered: 1, Clicked: 1, Shared: 1},
 		}},
 		{"another platform", bot.FunnelQuery{Platform: bot.Discord}, nil},
+		{"not whole days", bot.FunnelQuery{Since: dashDay().Add(time.Hour), Until: dashDay().Add(36 * time.Hour)}, []bot.VariantCounts{
+			{Experiment: "wording", Variant: "warm", Offered: 1, Clicked: 1, Shared: 1},
+		}},
 	}
-	for _, tt := range tests {
-		got, err := s.ExperimentCounts(t.Context(), tt.q)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+	check := func(tests []struct {
+		name string
+		q    bot.FunnelQuery
+		want []bot.VariantCounts
+	}) {
+		t.Helper()
+		for _, tt := range tests {
+			got, err := s.ExperimentCounts(t.Context(), tt.q)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+			}
 		}
 	}
+	check(tests)
+	// The second case's warm offer is clicked after the first reads: the
+	// next read counts it.
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		offers, err := tx.Offers(ctx, ids[1])
+		if err != nil || len(offers) != 1 {
+			return fmt.Errorf("offers of the second case: %v, %v", offers, err)
+		}
+		offers[0].State = bot.OfferClicked
+		return tx.UpdateOffer(ctx, offers[0])
+	})
+	tests[1].want[1].Clicked = 1
+	check(tests[1:2])
 }

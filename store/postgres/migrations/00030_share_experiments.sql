@@ -10,10 +10,10 @@ ALTER TABLE timers ADD COLUMN experiment text NOT NULL DEFAULT '';
 ALTER TABLE timers ADD COLUMN variant text NOT NULL DEFAULT '';
 ALTER TABLE people ADD COLUMN last_survey_at bigint;
 
--- The experiments page counts the prompts of each variant: offers in an
--- experiment, by variant and prompt (case and round), with their clicks
--- and shares, without touching the offers' rows.
-CREATE INDEX offers_experiment ON offers (experiment, variant, case_id, round, clicked, shared)
+-- The experiments page joins the period's cases to their offers in
+-- experiments, by variant and prompt (case and round), with their clicks
+-- and shares: an index-only lookup per case.
+CREATE INDEX offers_experiment ON offers (case_id, round, experiment, variant, clicked, shared)
     WHERE experiment <> '';
 
 -- +goose Down
