@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -164,5 +165,30 @@ func testExperimentTable(t *testing.T, browser context.Context) {
 		if err := os.WriteFile(filepath.Join("..", "docs", "dashboard-experiments.png"), png, 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The funnel says how many resolutions were left unsurveyed on purpose, so
+// "Surveyed" below "Resolved" is not read as surveys lost.
+func TestFunnelCountsSkippedSurveys(t *testing.T) {
+	h := bottest.New(t, bottest.Configure(func(c *bot.Config) { c.Survey.Sample = bot.Sample{Fraction: 0.5} }))
+	f := newFixtureOn(t, h)
+	for i := range 6 {
+		who := h.Person(fmt.Sprint("u-", i), fmt.Sprint("Customer ", i))
+		h.Ask(who, "help")
+		cs := activeCase(t, h, who)
+		h.Say(h.Staff(), cs.Staff, "Done")
+		h.Click(h.Staff(), h.WithButton(cs.Staff.Channel, "Resolve"), "Resolve")
+	}
+	admin := f.signedIn(adminName, adminPassword)
+	_, page := f.do(admin, "GET", "/dashboard/", nil)
+	// Cases 1-6 at 0.5: only case 3 is sampled in (bot's TestSampleFractionIsAFixedHash).
+	want := "5 resolutions were not surveyed on purpose: 5 left out by survey sampling (survey.sample) and 0 because the customer had been surveyed recently"
+	if text := visibleText(page); !strings.Contains(text, want) {
+		t.Errorf("the funnel does not count the skipped surveys, want %q:\n%s", want, text)
+	}
+	_, csv := f.do(admin, "GET", "/dashboard/?format=csv", nil)
+	if !strings.Contains(csv, "survey_skipped_sampled_out,5,") {
+		t.Errorf("the funnel CSV lacks the skipped surveys:\n%s", csv)
 	}
 }

@@ -53,6 +53,9 @@ type Store interface {
 	// ExperimentCounts counts each experiment variant's prompts, clicks and
 	// shares on the cases q selects, ordered by experiment and variant.
 	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
+	// SurveySkips counts the resolutions of the cases q selects that got no
+	// survey (survey_skipped), by reason.
+	SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error)
 }
 
 // Sessions keeps the dashboard's sign-ins, so that a logout holds across

@@ -32,3 +32,21 @@ func (db *DB) ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.Va
 	}
 	return out, nil
 }
+
+// SurveySkips counts the survey_skipped events of the cases q selects, by
+// reason (bot.SkipSampledOut, bot.SkipCooldown).
+func (db *DB) SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error) {
+	w := funnelWhere(q)
+	w.add("e.kind = " + w.arg(bot.KindSurveySkipped))
+	out := map[string]int{}
+	var n int
+	err := db.groups(ctx, 1, `SELECT coalesce(e.detail::jsonb ->> 'reason', ''), count(*)
+		FROM case_events e JOIN cases c ON c.id = e.case_id`+w.sql()+` GROUP BY 1`, w.args, func(keys []string) error {
+		out[keys[0]] = n
+		return nil
+	}, &n)
+	if err != nil {
+		return nil, fmt.Errorf("store: survey skips: %w", err)
+	}
+	return out, nil
+}

@@ -81,3 +81,33 @@ func (db *DB) ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.Va
 	}
 	return out, nil
 }
+
+// SurveySkips counts the survey_skipped events of the cases q selects, by
+// reason (bot.SkipSampledOut, bot.SkipCooldown).
+func (db *DB) SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error) {
+	w, args := casesWhere(q)
+	if w == "" {
+		w = " WHERE e.kind = ?"
+	} else {
+		w += " AND e.kind = ?"
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT coalesce(json_extract(e.detail, '$.reason'), ''), count(*)
+		FROM case_events e JOIN cases c ON c.id = e.case_id`+w+` GROUP BY 1`, append(args, bot.KindSurveySkipped)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: survey skips: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var reason string
+		var n int
+		if err := rows.Scan(&reason, &n); err != nil {
+			return nil, fmt.Errorf("store: survey skips: %w", err)
+		}
+		out[reason] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: survey skips: %w", err)
+	}
+	return out, nil
+}

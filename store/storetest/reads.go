@@ -28,6 +28,7 @@ type Reads interface {
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
 	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
+	SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error)
 }
 
 // RunReads runs the suite of the dashboard's and the export's reads. open
@@ -45,6 +46,7 @@ func RunReads(t *testing.T, open func(t *testing.T) Reads) {
 		{"Testimonials", testTestimonials},
 		{"Export", testExport},
 		{"ExperimentCounts", testExperimentCounts},
+		{"SurveySkips", testSurveySkips},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -583,4 +585,43 @@ func testExperimentCounts(t *testing.T, s Reads) {
 	})
 	tests[1].want[1].Clicked = 1
 	check(tests[1:2])
+}
+
+// testSurveySkips counts survey_skipped events by reason, on the cases a
+// query selects.
+func testSurveySkips(t *testing.T, s Reads) {
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		for i, reason := range []string{bot.SkipSampledOut, bot.SkipSampledOut, bot.SkipCooldown, bot.SkipSampledOut} {
+			cs := &bot.Case{Platform: bot.Slack, Public: bot.Ref{Channel: []string{"help", "billing"}[i%2]},
+				OpenedAt: dashDay().Add(time.Duration(i) * oneDay)}
+			if err := tx.CreateCase(ctx, cs); err != nil {
+				return err
+			}
+			detail, _ := json.Marshal(map[string]any{"reason": reason, "round": 1})
+			for _, kind := range []string{bot.KindResolved, bot.KindSurveySkipped} {
+				if err := tx.Record(ctx, bot.CaseEvent{CaseID: cs.ID, Kind: kind, Detail: detail}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	for _, tt := range []struct {
+		name string
+		q    bot.FunnelQuery
+		want map[string]int
+	}{
+		{"all", bot.FunnelQuery{}, map[string]int{bot.SkipSampledOut: 3, bot.SkipCooldown: 1}},
+		{"help", bot.FunnelQuery{Channel: "help"}, map[string]int{bot.SkipSampledOut: 1, bot.SkipCooldown: 1}},
+		{"days 1-2", bot.FunnelQuery{Since: dashDay().Add(oneDay), Until: dashDay().Add(3 * oneDay)}, map[string]int{bot.SkipSampledOut: 1, bot.SkipCooldown: 1}},
+		{"none", bot.FunnelQuery{Platform: bot.Discord}, map[string]int{}},
+	} {
+		got, err := s.SurveySkips(t.Context(), tt.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }
