@@ -680,6 +680,6 @@ func refreshSQL(bounds []time.Duration) []string {
 				" JOIN ratings r ON r.case_id = c.id GROUP BY "+strings.Join(group, ", ")+
 				" ON CONFLICT DO UPDATE SET "+strings.Join(sets, ", "))
 	}
-	stmts = append(stmts, experimentRefreshSQL(dirtyCases)...)
+	stmts = append(stmts, experimentRefreshSQL()...)
 	return append(stmts, "DELETE FROM dashboard_dirty")
 }

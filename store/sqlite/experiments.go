@@ -18,16 +18,20 @@ func experimentSQL(cond string) string {
 }
 
 // experimentRefreshSQL recomputes the dashboard_experiments rows of the
-// dirty days from the offers of the cases opened on them (from, a join of
-// dashboard_dirty and cases c).
-func experimentRefreshSQL(from string) []string {
+// dirty days from the offers of the cases opened on them. CROSS JOIN keeps
+// SQLite's join order: dirty days, then their cases by cases_funnel, then
+// their offers by offers_case; left free, the planner walked every offer in
+// offers_case order for the GROUP BY (2.8 s on a million cases instead of
+// milliseconds).
+func experimentRefreshSQL() []string {
 	return []string{
 		`DELETE FROM dashboard_experiments WHERE day IN (SELECT day FROM dashboard_dirty)`,
 		`INSERT INTO dashboard_experiments (day, platform, channel, experiment, variant, offered, clicked, shared)
 		SELECT day, platform, channel, experiment, variant, count(*), sum(clicked), sum(shared) FROM (
 			SELECT c.opened_at / 86400000 AS day, c.platform AS platform, c.public_channel AS channel,
-				o.experiment AS experiment, o.variant AS variant, max(o.clicked) AS clicked, max(o.shared) AS shared` +
-			from + ` JOIN offers o ON o.case_id = c.id AND o.experiment <> ''
+				o.experiment AS experiment, o.variant AS variant, max(o.clicked) AS clicked, max(o.shared) AS shared
+			FROM dashboard_dirty d CROSS JOIN cases c CROSS JOIN offers o ON o.case_id = c.id AND o.experiment <> ''
+			WHERE c.opened_at >= d.day * 86400000 AND c.opened_at < (d.day + 1) * 86400000
 			GROUP BY o.case_id, o.round, o.experiment, o.variant)
 		GROUP BY day, platform, channel, experiment, variant`,
 	}
