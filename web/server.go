@@ -176,25 +176,25 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("web: the session key has %d bytes, want at least %d", len(opts.SessionKey), minSessionKey)
 	}
 	s := &Server{
-		store:       opts.Store,
-		sessions:    opts.Sessions,
-		users:       map[string]user{},
-		token:       opts.Token,
-		log:         opts.Logger,
-		secure:      opts.Secure,
-		now:         opts.Now,
-		reg:         opts.Registry,
-		metrics:     metricsAccess{token: opts.MetricsToken, open: opts.MetricsOpen},
-		ready:       opts.Ready,
-		sla:         opts.SLA,
-		ttl:         opts.SessionTTL,
-		slackURL:    opts.SlackURL,
-		open:        opts.Open,
-		links:       opts.Links,
-		experiments: opts.Experiments,
-		hashes:      defaultHashGate(),
-		compare:     bcrypt.CompareHashAndPassword,
+		store:    opts.Store,
+		sessions: opts.Sessions,
+		users:    map[string]user{},
+		token:    opts.Token,
+		log:      opts.Logger,
+		secure:   opts.Secure,
+		now:      opts.Now,
+		reg:      opts.Registry,
+		metrics:  metricsAccess{token: opts.MetricsToken, open: opts.MetricsOpen},
+		ready:    opts.Ready,
+		sla:      opts.SLA,
+		ttl:      opts.SessionTTL,
+		slackURL: opts.SlackURL,
+		open:     opts.Open,
+		links:    opts.Links,
+		hashes:   defaultHashGate(),
+		compare:  bcrypt.CompareHashAndPassword,
 	}
+	s.experiments = opts.Experiments
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
