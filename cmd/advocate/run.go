@@ -183,7 +183,7 @@ func sandboxPath(dbPath string) string {
 }
 
 func (a *app) routes(dash *web.Server) {
-	a.mux.Handle("/", dash.Handler()) // dashboard, login, /metrics, /healthz, /readyz
+	a.mux.Handle("/", dash.Handler()) // dashboard, login, /metrics, /healthz, /readyz, the wall
 	a.mux.Handle("GET "+bot.TrackPath, web.Track(a.core, a.log))
 	if a.sandbox != nil {
 		a.mux.Handle("/sandbox/", a.sandbox.Handler())
@@ -216,6 +216,7 @@ func (a *app) dashboard(ctx context.Context, reg *prometheus.Registry) (*web.Ser
 		SLA: f.SLA.FirstResponse.D(), SessionKey: key, Ready: a.adaptersConnected,
 		Open:  len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 		Links: a.core,
+		Wall:  f.Wall.Enabled, Brand: f.Brand, PublicURL: f.HTTP.PublicURL,
 	})
 }
 
