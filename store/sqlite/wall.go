@@ -7,8 +7,9 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 )
 
-// wallSQL reads the wall through the partial index offers_wall: only the
-// testimonials whose customers chose the wall, still shared, with a text.
+// wallSQL reads the wall from the partial index offers_wall alone (it
+// covers the query): only the testimonials whose customers chose the wall,
+// still shared, with a text.
 const wallSQL = `SELECT wall_name, text, wall_at FROM offers
 	WHERE wall_at IS NOT NULL AND wall = 1 AND state = 'shared' AND text != ''
 	ORDER BY wall_at DESC, id DESC LIMIT ? OFFSET ?`

@@ -7,8 +7,10 @@ ALTER TABLE offers ADD COLUMN wall INTEGER NOT NULL DEFAULT 0; -- the customer c
 ALTER TABLE offers ADD COLUMN wall_name TEXT NOT NULL DEFAULT ''; -- '' shows "a customer"
 ALTER TABLE offers ADD COLUMN wall_at INTEGER; -- on the wall since; NULL while not there
 
--- The wall's pages, newest first, over the few offers on it.
-CREATE INDEX offers_wall ON offers (wall_at DESC, id DESC) WHERE wall_at IS NOT NULL;
+-- The wall's pages, newest first: only the offers on it, and covering what a
+-- page reads, so that a page far back skips index entries, not table rows.
+CREATE INDEX offers_wall ON offers (wall_at DESC, id DESC, wall, state, text, wall_name)
+    WHERE wall_at IS NOT NULL;
 
 -- +goose Down
 DROP INDEX offers_wall;
