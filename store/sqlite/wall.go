@@ -18,22 +18,25 @@ const wallSQL = `SELECT wall_name, text, wall_at FROM offers
 // up to limit of them (limit <= 0: all): the name each customer chose, the
 // text and when it went on the wall, nothing else.
 func (db *DB) Wall(ctx context.Context, offset, limit int) ([]bot.WallEntry, error) {
-	rows, err := db.read.QueryContext(ctx, wallSQL, sqlLimit(limit), max(offset, 0))
-	if err != nil {
-		return nil, fmt.Errorf("store: wall: %w", err)
-	}
-	defer rows.Close()
 	var out []bot.WallEntry
-	for rows.Next() {
-		var e bot.WallEntry
-		var at int64
-		if err := rows.Scan(&e.Name, &e.Text, &at); err != nil {
-			return nil, fmt.Errorf("store: wall: %w", err)
+	err := db.View(ctx, func(btx bot.Tx) error {
+		rows, err := btx.(*tx).query(ctx, wallSQL, sqlLimit(limit), max(offset, 0))
+		if err != nil {
+			return err
 		}
-		e.At = msTime(at)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var e bot.WallEntry
+			var at int64
+			if err := rows.Scan(&e.Name, &e.Text, &at); err != nil {
+				return err
+			}
+			e.At = msTime(at)
+			out = append(out, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store: wall: %w", err)
 	}
 	return out, nil
