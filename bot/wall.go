@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -59,7 +60,7 @@ func (t *txn) wallButton(cs *Case, o *Offer) (b Button, ok bool) {
 	if o.Wall {
 		label = "WallOn"
 	}
-	return t.button(cs, verbWall, fmt.Sprint(o.ID), t.say(label, cs, TextData{})), true
+	return t.button(cs, verbWall, strconv.FormatInt(o.ID, 10), t.say(label, cs, TextData{})), true
 }
 
 // toggleWall turns the wall choice of an offer not yet posted on or off, and
@@ -175,13 +176,14 @@ func (t *txn) offWall(cs *Case, reason string) error {
 	return nil
 }
 
+// offWallCase takes the case's shared testimonials off the wall.
 func (t *txn) offWallCase(cs *Case, reason string) error {
 	offers, err := t.tx.Offers(t.ctx, cs.ID)
 	if err != nil {
 		return fmt.Errorf("offers: %w", err)
 	}
 	for _, o := range offers {
-		if !o.Wall {
+		if !o.Wall || o.State != OfferShared { // a withdrawn post left the wall already
 			continue
 		}
 		o.Wall, o.WallAt = false, time.Time{}

@@ -426,6 +426,10 @@ func kindLabel(kind string) string {
 		return "Shared"
 	case bot.KindSLABreached:
 		return "SLA breached"
+	case bot.KindWallConsent:
+		return "Wall choice"
+	case bot.KindWallRemoved:
+		return "Taken off the wall"
 	}
 	return strings.ReplaceAll(strings.ToUpper(kind[:min(1, len(kind))])+kind[min(1, len(kind)):], "_", " ")
 }

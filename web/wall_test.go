@@ -148,6 +148,19 @@ func (f *fixture) wantNothingElse(t *testing.T, ids []int64, body, what string) 
 	}
 }
 
+func TestWallChoiceOnTheTimeline(t *testing.T) {
+	f := newFixture(t, wallOn)
+	ids := f.play(wallStories[:3]...)
+	admin := f.signedIn(adminName, adminPassword)
+	for i, want := range []string{"Wall choice by Customer 0 also on the website, as “Ana P.”",
+		"Wall choice by Customer 1 also on the website, as “a customer”", "Wall choice by Customer 2 not on the website"} {
+		_, page := f.do(admin, "GET", fmt.Sprintf("/dashboard/cases/%d", ids[i]), nil)
+		if text := html.UnescapeString(visibleText(page)); !strings.Contains(text, want) {
+			t.Errorf("case %d's timeline lacks %q:\n%s", ids[i], want, text)
+		}
+	}
+}
+
 func TestWallWithdrawalIsAtOnce(t *testing.T) {
 	f := newFixture(t, wallOn)
 	ids := f.play(wallStories[:2]...)
