@@ -50,6 +50,9 @@ func runCommand(e *env) *cobra.Command {
 				fmt.Fprintf(e.stdout, "advocate sandbox:   %s/sandbox/\n", base)
 			}
 			fmt.Fprintf(e.stdout, "advocate dashboard: %s/dashboard/\n", base)
+			if f.Wall.Enabled {
+				fmt.Fprintf(e.stdout, "advocate wall:      %s/wall\n", base)
+			}
 			return a.run(cmd.Context())
 		},
 	}
