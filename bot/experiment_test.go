@@ -330,3 +330,20 @@ func TestExperimentConfigErrors(t *testing.T) {
 		t.Errorf("one stopped and one running experiment: %v", err)
 	}
 }
+
+// Turning the wall choice on redraws the prompt in the words it was sent
+// in: the variant's, not the plain share prompt's.
+func TestWallToggleKeepsTheVariantsWords(t *testing.T) {
+	h := bottest.New(t, bottest.TextModals(), withExperiments(wording()), bottest.Configure(func(c *bot.Config) { c.Wall.Enabled = true }))
+	ada := h.Person("u-ada", "Ada") // warm
+	id := satisfied(t, h, ada)
+	private := h.Case(id).Private.Channel
+	h.Click(ada, h.WithButton(private, "Also show on our website: no"), "Also show on our website: no")
+	prompt := h.WithButton(private, "Also show on our website: yes")
+	if prompt == nil {
+		t.Fatal("the wall choice did not turn on")
+	}
+	if want := "Ada, would you tell others how Acme helped?"; prompt.Msg.Text != want {
+		t.Errorf("the redrawn prompt: got %q, want %q", prompt.Msg.Text, want)
+	}
+}

@@ -96,6 +96,11 @@ type Reply struct {
 	Ephemeral string // shown only to the person who clicked or ran a command
 	Modal     *Modal // a form to open with the interaction's trigger
 	URL       string // for a tracked link click: where to redirect the browser
+	// Hide says the event's own message must not stay where it was written:
+	// a staff note typed on the customer's side. The core has queued its
+	// deletion; an adapter that can keep it from the customer before then
+	// (the sandbox, which has not shown it yet) deletes it at once.
+	Hide bool
 }
 
 // Modal is a form: the preview/edit of a testimonial, a survey comment.
@@ -106,15 +111,21 @@ type Modal struct {
 	Submit   string // label of the submit button
 }
 
-// Field is one text input of a Modal.
+// Field is one input of a Modal: a text input, or with Check a check box
+// (Label is its text), submitted as FieldChecked when ticked and "" when
+// not. Only adapters that implement CheckModals are given check boxes.
 type Field struct {
 	ID        string
 	Label     string
-	Value     string // prefilled text
+	Value     string // prefilled text; for a check box, FieldChecked to start ticked
 	Multiline bool
 	Required  bool
 	MaxLen    int
+	Check     bool
 }
+
+// FieldChecked is the value of a ticked check box.
+const FieldChecked = "yes"
 
 // Message is an outgoing message: text and optional buttons.
 type Message struct {

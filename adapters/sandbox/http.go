@@ -299,6 +299,9 @@ func messages(ch *channel, p persona) []messageJSON {
 	replies := map[string]int{}
 	var top []*post
 	for _, m := range ch.posts {
+		if m.Held && !p.Staff {
+			continue
+		}
 		if m.Thread != "" {
 			if !m.Deleted {
 				replies[m.Thread]++
@@ -317,7 +320,7 @@ func messages(ch *channel, p persona) []messageJSON {
 	}
 	out := []messageJSON{}
 	for _, m := range ch.posts {
-		if m.Thread == "" && !shown[m.ID] || m.Thread != "" && (m.Deleted || !shown[m.Thread]) {
+		if m.Held && !p.Staff || m.Thread == "" && !shown[m.ID] || m.Thread != "" && (m.Deleted || !shown[m.Thread]) {
 			continue
 		}
 		out = append(out, messageFor(m, p))
@@ -361,7 +364,8 @@ type fieldJSON struct {
 	Value     string `json:"value,omitempty"`
 	Multiline bool   `json:"multiline,omitempty"`
 	Required  bool   `json:"required,omitempty"`
-	MaxLen    int    `json:"max_len"` // the limit the server enforces
+	MaxLen    int    `json:"max_len"`         // the limit the server enforces
+	Check     bool   `json:"check,omitempty"` // a check box: value is "yes" when ticked
 }
 
 // view is a modal opened for one persona, waiting for its submission.
@@ -388,12 +392,38 @@ func (s *Sandbox) handle(w http.ResponseWriter, r *http.Request, h bot.Handler, 
 		return false
 	}
 	s.log.Debug("sandbox event handled", "event", ev.ID, "kind", ev.Kind, "persona", p.ID, "channel", ev.Where.Channel)
+	if posted != "" {
+		s.settleHeld(posted, reply.Hide)
+	}
 	out := replyJSON{Message: posted, Ephemeral: reply.Ephemeral}
 	if reply.Modal != nil {
 		out.Modal = s.openView(p, ev.Where, reply.Modal)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return true
+}
+
+// settleHeld ends the hold on a persona's message once the core has decided:
+// deleted when the core hides it (a staff note typed on the customer's side,
+// which the customer so never sees), else shown to everyone. A message the
+// core could not handle stays held: it might be a note.
+func (s *Sandbox) settleHeld(id string, hide bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.posts[id]
+	if m == nil || !m.Held || m.Deleted {
+		return
+	}
+	op := opRelease
+	if hide {
+		op = opDelete
+	}
+	if err := s.write(record{Op: op, ID: id, At: s.now().UTC()}); err != nil {
+		s.log.Error("sandbox held message not settled", "message", id, "err", err)
+		return
+	}
+	m.Held, m.Deleted = false, hide
+	s.changedLocked(m.Channel)
 }
 
 // openView keeps a modal for its submission and returns what the page shows.
@@ -413,7 +443,7 @@ func (s *Sandbox) openView(p persona, where bot.Ref, m *bot.Modal) *modalJSON {
 	out := &modalJSON{View: id, Title: m.Title, Submit: m.Submit}
 	for _, f := range fields {
 		out.Fields = append(out.Fields, fieldJSON{ID: f.ID, Label: f.Label, Value: f.Value,
-			Multiline: f.Multiline, Required: f.Required, MaxLen: fieldLimit(f)})
+			Multiline: f.Multiline, Required: f.Required, MaxLen: fieldLimit(f), Check: f.Check})
 	}
 	return out
 }
@@ -478,7 +508,10 @@ func (s *Sandbox) serveSay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	ref, err := s.postLocked(where, author{ID: p.ID, Name: p.Name, Staff: p.Staff}, bot.Message{Text: text})
+	// Staff writing on a customer's side: shown to the customer only once
+	// the core has said it is not a note (handle releases or deletes it).
+	held := p.Staff && s.channels[ch].Kind == kindCase
+	ref, err := s.postLocked(where, author{ID: p.ID, Name: p.Name, Staff: p.Staff}, bot.Message{Text: text}, held)
 	if err == nil {
 		s.changedLocked(ch)
 	}
@@ -636,6 +669,9 @@ func checkFields(want []bot.Field, got map[string]string) (map[string]string, st
 	out := make(map[string]string, len(want))
 	for _, f := range want {
 		v := got[f.ID]
+		if f.Check && v != "" && v != bot.FieldChecked {
+			return nil, f.Label + ": not a check box's value"
+		}
 		if msg := checkText(v, fieldLimit(f)); msg != "" {
 			return nil, f.Label + ": " + msg
 		}

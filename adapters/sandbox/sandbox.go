@@ -114,7 +114,10 @@ type Sandbox struct {
 	stop     chan struct{} // closed by CloseStreams, ending event streams
 }
 
-var _ bot.Adapter = (*Sandbox)(nil)
+var (
+	_ bot.Adapter     = (*Sandbox)(nil)
+	_ bot.CheckModals = (*Sandbox)(nil)
+)
 
 // New replays the history at opts.Path and returns a Sandbox. Mount Handler and
 // start Run to use it.
@@ -237,6 +240,10 @@ func (s *Sandbox) StaffIDs() []string {
 // Platform names the platform: bot.Sandbox.
 func (s *Sandbox) Platform() string { return bot.Sandbox }
 
+// CheckModals reports that the sandbox's modals hold check boxes
+// (bot.CheckModals).
+func (s *Sandbox) CheckModals() bool { return true }
+
 // Run hands what personas do in the page to h until ctx is done. Until Run is
 // called, and after it returns, the page can be read but not acted in.
 func (s *Sandbox) Run(ctx context.Context, h bot.Handler) error {
@@ -333,7 +340,7 @@ func (s *Sandbox) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 		}
 		var err error
 		root, err = s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: StaffChannel}, botAuthor(),
-			bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, name), Nonce: rootNonce})
+			bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, name), Nonce: rootNonce}, false)
 		if err != nil {
 			return bot.Ref{}, bot.Ref{}, err
 		}
@@ -366,7 +373,7 @@ func (s *Sandbox) openCaseChannelLocked(c *bot.Case, intro bot.Message) (bot.Ref
 		return bot.Ref{}, err
 	}
 	s.addChannel(ch)
-	ref, err := s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: name}, botAuthor(), intro)
+	ref, err := s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: name}, botAuthor(), intro, false)
 	if err != nil {
 		return bot.Ref{}, err
 	}
@@ -398,7 +405,7 @@ func (s *Sandbox) Send(ctx context.Context, to bot.Ref, m bot.Message) (bot.Ref,
 	if ref, ok := s.nonces[m.Nonce]; ok && m.Nonce != "" {
 		return ref, nil
 	}
-	ref, err := s.postLocked(to, botAuthor(), m)
+	ref, err := s.postLocked(to, botAuthor(), m, false)
 	if err != nil {
 		return bot.Ref{}, err
 	}

@@ -27,6 +27,7 @@ type Reads interface {
 	Testimonials(ctx context.Context, q bot.FunnelQuery, offset, limit int, fn func(e bot.CaseEvent, o bot.Offer) error) (int, error)
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
+	Wall(ctx context.Context, offset, limit int) ([]bot.WallEntry, error)
 	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
 	SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error)
 }
@@ -45,6 +46,7 @@ func RunReads(t *testing.T, open func(t *testing.T) Reads) {
 		{"Channels", testChannels},
 		{"Testimonials", testTestimonials},
 		{"Export", testExport},
+		{"Wall", testWall},
 		{"ExperimentCounts", testExperimentCounts},
 		{"SurveySkips", testSurveySkips},
 	}
