@@ -93,9 +93,9 @@ func rollupFor(q bot.FunnelQuery) (r rollup, keys []string, ok bool) {
 // the cases for the days in dirty.
 func rollupSQL(r rollup, keys, cols []string, q bot.FunnelQuery, dirty []int64) (string, []any) {
 	w := &where{}
-	days := w.arg(dirty)
+	cases, days := spanConds(w, spansOf(dirty))
 	stored := "SELECT " + strings.Join(append(slices.Clone(r.keys), cols...), ", ") +
-		" FROM " + r.table + " WHERE day <> ALL(" + days + ")"
+		" FROM " + r.table + " WHERE NOT " + days
 	if !q.Since.IsZero() {
 		w.add("x.day >= " + w.arg(dayOf(q.Since)))
 	}
@@ -112,7 +112,7 @@ func rollupSQL(r rollup, keys, cols []string, q bot.FunnelQuery, dirty []int64) 
 	for _, c := range cols {
 		sel = append(sel, "coalesce(sum(x."+c+"), 0)::bigint")
 	}
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM (" + stored + " UNION ALL " + fromCases(r, cols, days) + ") x" + w.sql()
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM (" + stored + " UNION ALL " + fromCases(r, cols, cases) + ") x" + w.sql()
 	if len(keys) > 0 {
 		list := strings.Join(keys, ", ")
 		query += " GROUP BY " + list + " ORDER BY " + list

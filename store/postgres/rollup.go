@@ -98,9 +98,8 @@ func caseColumns() []string {
 	return append(append([]string{"cases"}, stageColumns()...), timeColumns()...)
 }
 
-// aggregate is the SQL computing roll-up column col over a group of cases c
-// (joined with their ratings r for a rating column, with their time buckets
-// b.f and b.v for a histogram column).
+// aggregate is the SQL computing roll-up column col over a group of cases c,
+// each with its time buckets b.f and b.v and its rating counts s (fromCases).
 func aggregate(col string) string {
 	if i := slices.Index(bot.Stages, col); i >= 0 {
 		return fmt.Sprintf("count(*) FILTER (WHERE c.stages & %d <> 0)", int64(1)<<i)
@@ -116,64 +115,117 @@ func aggregate(col string) string {
 	case "resolve":
 		return "count(*) FILTER (WHERE b.v = " + n + ")"
 	}
-	return "count(*) FILTER (WHERE r.scale = '" + name + "' AND r.score = " + n + ")"
+	return "coalesce(sum(s." + col + "), 0)"
+}
+
+// ratingCount is the SQL counting one case's ratings r of rating column
+// col's scale and score, named col.
+func ratingCount(col string) string {
+	name, n, _ := strings.Cut(col, "_")
+	return "count(*) FILTER (WHERE r.scale = '" + name + "' AND r.score = " + n + ")::int AS " + col
 }
 
 // fromCases is the SELECT of r's rows, keys then cols, computed from the
-// cases opened on the days of the bigint[] parameter days, or from every
-// case when days is "". cols are either rating columns or case columns.
-func fromCases(r rollup, cols []string, days string) string {
+// cases (aliased c) that cond selects, or from every case when cond is "".
+// Each case's time buckets and rating counts are computed once: the latter
+// from its own ratings (an index look-up each), or for every case from all
+// the ratings grouped by case (one pass over them).
+func fromCases(r rollup, cols []string, cond string) string {
 	sel := make([]string, 0, len(r.keys)+len(cols))
 	group := make([]string, len(r.keys))
 	for i, k := range r.keys {
 		sel = append(sel, r.exprs[i]+" AS "+k)
 		group[i] = strconv.Itoa(i + 1)
 	}
-	ratings, times := false, false
+	var counts []string
+	times := false
 	for _, c := range cols {
 		sel = append(sel, aggregate(c)+" AS "+c)
-		ratings = ratings || slices.Contains(scoreColumns(), c)
+		if slices.Contains(scoreColumns(), c) {
+			counts = append(counts, ratingCount(c))
+		}
 		times = times || slices.Contains(timeColumns(), c)
 	}
 	from := " FROM cases c"
-	if days != "" {
-		from = " FROM unnest(" + days + "::bigint[]) d (day) JOIN cases c" +
-			" ON c.opened_at >= d.day * 86400000 AND c.opened_at < (d.day + 1) * 86400000"
-	}
-	if ratings {
-		from += " JOIN ratings r ON r.case_id = c.id"
-	}
 	if times {
 		// Bucket i holds the times at or above bound i-1 and below bound i:
-		// width_bucket counts the bounds at or below a time.
+		// width_bucket counts the bounds at or below a time. OFFSET 0 keeps
+		// the planner from copying the subquery into each column.
 		const bounds = "(SELECT array_agg(below_ms ORDER BY bucket) FROM dashboard_time_bounds)"
 		from += " CROSS JOIN LATERAL (SELECT width_bucket(c.first_response_at - c.opened_at, " + bounds +
-			") AS f, width_bucket(c.resolved_at - c.opened_at, " + bounds + ") AS v) b"
+			") AS f, width_bucket(c.resolved_at - c.opened_at, " + bounds + ") AS v OFFSET 0) b"
+	}
+	switch {
+	case len(counts) > 0 && cond == "":
+		from += " LEFT JOIN (SELECT r.case_id, " + strings.Join(counts, ", ") + " FROM ratings r GROUP BY r.case_id) s ON s.case_id = c.id"
+	case len(counts) > 0:
+		from += " CROSS JOIN LATERAL (SELECT " + strings.Join(counts, ", ") + " FROM ratings r WHERE r.case_id = c.id) s"
+	}
+	if cond != "" {
+		from += " WHERE " + cond
 	}
 	return "SELECT " + strings.Join(sel, ", ") + from + " GROUP BY " + strings.Join(group, ", ")
 }
 
-// rewriteSQL replaces r's rows of the days in $1 (every day when all) with
-// rows computed from the cases.
-func rewriteSQL(r rollup, all bool) []string {
-	del, days := "DELETE FROM "+r.table+" WHERE day = ANY($1)", "$1"
-	if all {
-		del, days = "DELETE FROM "+r.table, ""
+// span is a run of days [from, to).
+type span struct{ from, to int64 }
+
+// maxSpans bounds the runs of marked days a statement names one by one;
+// more are read as one run from the first to the last (the days between
+// are computed from their cases too, which gives the same answer).
+const maxSpans = 8
+
+// spansOf groups days into runs of consecutive days, in order.
+func spansOf(days []int64) []span {
+	days = slices.Sorted(slices.Values(days))
+	var out []span
+	for _, d := range days {
+		if n := len(out); n > 0 && out[n-1].to >= d {
+			out[n-1].to = max(out[n-1].to, d+1)
+			continue
+		}
+		out = append(out, span{d, d + 1})
 	}
-	scores := scoreColumns()
-	sets := make([]string, len(scores))
-	for i, c := range scores {
-		sets[i] = c + " = excluded." + c
+	if len(out) > maxSpans {
+		out = []span{{out[0].from, out[len(out)-1].to}}
 	}
-	keys := strings.Join(r.keys, ", ")
-	return []string{
-		del,
-		"INSERT INTO " + r.table + " (" + keys + ", " + strings.Join(caseColumns(), ", ") + ") " +
-			fromCases(r, caseColumns(), days),
-		// Every rated case was counted above: its row is there to update.
-		"INSERT INTO " + r.table + " (" + keys + ", " + strings.Join(scores, ", ") + ") " +
-			fromCases(r, scores, days) + " ON CONFLICT (" + keys + ") DO UPDATE SET " + strings.Join(sets, ", "),
+	return out
+}
+
+// spanConds are the conditions selecting the days of spans from the cases
+// (aliased c, by their opening) and from a roll-up (by day), with the same
+// arguments added to w: "false" for no span. Days are bigint parameters, so
+// that the planner's estimate for a range, even in a generic plan, leads it
+// to the index on the opening time.
+func spanConds(w *where, spans []span) (cases, days string) {
+	if len(spans) == 0 {
+		return "false", "false"
 	}
+	var cs, ds []string
+	for _, s := range spans {
+		from, to := w.arg(s.from), w.arg(s.to)
+		cs = append(cs, "(c.opened_at >= "+from+"::bigint * 86400000 AND c.opened_at < "+to+"::bigint * 86400000)")
+		ds = append(ds, "(day >= "+from+" AND day < "+to+")")
+	}
+	return "(" + strings.Join(cs, " OR ") + ")", "(" + strings.Join(ds, " OR ") + ")"
+}
+
+// rewriteSQL is the statements that replace the roll-up rows of the days
+// that w's conditions select (every day when days is "") with rows computed
+// from the cases, then delete those days' marks (those the transaction sees).
+func rewriteSQL(cases, days string) []string {
+	where := ""
+	if days != "" {
+		where = " WHERE " + days
+	}
+	cols := append(caseColumns(), scoreColumns()...)
+	var stmts []string
+	for _, r := range rollups {
+		stmts = append(stmts, "DELETE FROM "+r.table+where,
+			"INSERT INTO "+r.table+" ("+strings.Join(append(slices.Clone(r.keys), cols...), ", ")+") "+
+				fromCases(r, cols, cases))
+	}
+	return append(stmts, "DELETE FROM dashboard_dirty"+where)
 }
 
 // querier is a pgx.Tx or a connection.
@@ -248,22 +300,13 @@ func (db *DB) refreshDashboard(ctx context.Context) error {
 // rewrite rewrites both roll-ups' rows of days (every day when days is nil)
 // and deletes the marks of those days that t sees.
 func rewrite(ctx context.Context, t querier, days []int64) error {
-	var stmts []string
-	for _, r := range rollups {
-		stmts = append(stmts, rewriteSQL(r, days == nil)...)
-	}
-	marks := "DELETE FROM dashboard_dirty"
+	w := &where{}
+	var cases, rows string
 	if days != nil {
-		marks += " WHERE day = ANY($1)"
+		cases, rows = spanConds(w, spansOf(days))
 	}
-	for _, s := range append(stmts, marks) {
-		var err error
-		if days == nil {
-			_, err = t.Exec(ctx, s)
-		} else {
-			_, err = t.Exec(ctx, s, days)
-		}
-		if err != nil {
+	for _, s := range rewriteSQL(cases, rows) {
+		if _, err := t.Exec(ctx, s, w.args...); err != nil {
 			return err
 		}
 	}
