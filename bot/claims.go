@@ -52,7 +52,7 @@ func (c *Core) claim(ctx context.Context, cl Claimer, d *dispatch, due []Action)
 	var unheld []string
 	seen := map[string]bool{}
 	for _, a := range due {
-		dest := destination(a)
+		dest := c.destination(a)
 		switch {
 		case d.claims.held[dest]:
 			want[dest] = true

@@ -229,14 +229,25 @@ func (t *txn) record(cs *Case, kind, actor string, detail map[string]any) error 
 
 // send queues a message to a place of the case.
 func (t *txn) send(cs *Case, place string, m Message, key string, fallback ...string) error {
-	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m, Key: key, Fallback: fallback})
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, To: publicHint(cs, place),
+		Msg: m, Key: key, Fallback: fallback})
 }
 
 // sendAbout queues a message of purpose p about subject (a survey round, an
 // offer) to a place of the case, under the key its later updates name.
 func (t *txn) sendAbout(cs *Case, place string, m Message, p Purpose, subject int64, fallback ...string) error {
-	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m,
-		Key: p.key(subject), Purpose: p, Subject: subject, Fallback: fallback})
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, To: publicHint(cs, place),
+		Msg: m, Key: p.key(subject), Purpose: p, Subject: subject, Fallback: fallback})
+}
+
+// publicHint is the To of a send to the case's public side: its thread, as
+// known when queued, which names the channel the relay paces it by (the
+// relay posts to the thread the case row names at delivery).
+func publicHint(cs *Case, place string) Ref {
+	if place != PlacePublic {
+		return Ref{}
+	}
+	return threadOf(cs.Public)
 }
 
 // sendTo queues a message to a fixed or named conversation, such as StaffChannel.

@@ -235,7 +235,7 @@ func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
 			}
 			delete(d.held, a.Lane)
 		}
-		dest := destination(a)
+		dest := c.destination(a)
 		if d.perDest[dest] >= relayPerDestination || (shared && !d.claims.held[dest]) {
 			continue
 		}
@@ -284,17 +284,25 @@ func (c *Core) settle(d *dispatch, r laneDone) int {
 }
 
 // destination names what limits an action's delivery, as far as the relay can
-// tell without loading the case: the named staff or showcase channel, a case's
-// public thread (all support channels together), the posts that open private
-// conversations, or the case itself for its private conversation and edits.
-// The relay keeps at most relayPerDestination lanes in flight per destination.
-func destination(a Action) string {
+// tell without loading the case: the channel its adapter names (ChannelPacer),
+// else the conversation it is sent to (a named or public channel), the case's
+// public side (all support channels together, for actions queued without
+// their channel), its staff side, the posts that open private conversations,
+// or the case itself for its private conversation and edits. The relay keeps
+// at most relayPerDestination lanes in flight per destination, and with
+// several instances claims destinations (claims.go).
+func (c *Core) destination(a Action) string {
+	if p, ok := c.adapter(a.Platform).(ChannelPacer); ok {
+		if ch := p.PacedChannel(a); ch != "" {
+			return a.Platform + " to " + ch
+		}
+	}
 	switch {
 	case a.Kind == ActOpenPrivate:
 		return a.Platform + " open"
 	case a.Kind != ActSend, a.Place == PlacePrivate:
 		return a.Platform + " " + a.Lane
-	case a.Place == PlaceRef || a.Place == "":
+	case a.Place == PlaceRef || a.Place == "" || a.Place == PlacePublic && a.To.Channel != "":
 		return a.Platform + " to " + a.To.Channel
 	}
 	return a.Platform + " " + a.Place
