@@ -12,14 +12,14 @@ import (
 // side.
 
 // converse handles a message in one of a case's conversations.
-func (t *txn) converse(cs *Case, ev Event) error {
+func (t *txn) converse(cs *Case, ev Event, r *Reply) error {
 	who := ev.Author
 	staffSide := t.onStaffSide(cs, ev.Where)
 	switch {
 	case who.ID == cs.Customer.ID && !staffSide:
 		return t.customerSays(cs, ev)
 	case t.isStaff(who):
-		return t.staffSays(cs, ev, staffSide)
+		return t.staffSays(cs, ev, staffSide, r)
 	}
 	return nil
 }
@@ -55,7 +55,7 @@ func (t *txn) customerWaits(cs *Case) error {
 // staff side; a reply on the staff side is relayed to the customer, and one
 // written on the customer's side is copied to the staff side, so the staff
 // thread holds the whole conversation.
-func (t *txn) staffSays(cs *Case, ev Event, staffSide bool) error {
+func (t *txn) staffSays(cs *Case, ev Event, staffSide bool, r *Reply) error {
 	if note, ok := t.notePrefixed(ev.Text); ok {
 		if staffSide {
 			return t.note(cs, ev.Author, note, false)
@@ -65,6 +65,7 @@ func (t *txn) staffSays(cs *Case, ev Event, staffSide bool) error {
 		if err := t.enqueue(del); err != nil {
 			return err
 		}
+		r.Hide = true
 		return t.note(cs, ev.Author, note, true)
 	}
 	if err := t.staffResponded(cs, ev.Author); err != nil {

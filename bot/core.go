@@ -68,6 +68,8 @@ type Core struct {
 	// instance names this Core in the claims it holds on a store that
 	// several instances share (claims.go).
 	instance string
+	// guesses throttles wrong /link codes (linkguesses.go).
+	guesses linkGuesses
 }
 
 // New checks the configuration and returns a Core. Register adapters before Run.

@@ -14,7 +14,7 @@ func (t *txn) dispatch(ev Event, r *Reply) error {
 	case EventCommand:
 		return t.onCommand(ev, r)
 	case EventMessage, EventMention:
-		return t.onMessage(ev)
+		return t.onMessage(ev, r)
 	}
 	t.log.Warn("event of unknown kind ignored", "kind", ev.Kind, "event", ev.ID)
 	return nil
@@ -22,11 +22,11 @@ func (t *txn) dispatch(ev Event, r *Reply) error {
 
 // onMessage relays a message in a case's conversation, or opens a case for a
 // question in a watched channel, a mention, or a direct message with no case.
-func (t *txn) onMessage(ev Event) error {
+func (t *txn) onMessage(ev Event, r *Reply) error {
 	cs, err := t.tx.CaseByConversation(t.ctx, ev.Where.Conversation())
 	switch {
 	case err == nil && cs.Status != StatusClosed:
-		return t.converse(cs, ev)
+		return t.converse(cs, ev, r)
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return fmt.Errorf("find case by conversation: %w", err)
 	}

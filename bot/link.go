@@ -148,12 +148,20 @@ func (t *txn) enterCode(me Identity, typed string, r *Reply) error {
 		r.Ephemeral = t.say("LinkBadCode", nil, TextData{})
 		return nil
 	}
+	now := t.tx.Now()
+	g, wait := t.guesses.begin(me, now)
+	if g == nil {
+		t.log.Warn("link code refused: too many wrong codes", "platform", me.Platform)
+		r.Ephemeral = t.say("LinkTooMany", nil, TextData{Wait: waitWords(wait)})
+		return nil
+	}
 	code, err := t.tx.TakeLinkCode(t.ctx, t.codeHash(norm))
 	if errors.Is(err, ErrNotFound) {
 		t.log.Info("link code refused: unknown or expired", "platform", me.Platform)
 		r.Ephemeral = t.say("LinkBadCode", nil, TextData{})
 		return nil
 	}
+	g.Forgive(now)
 	if err != nil {
 		return fmt.Errorf("take link code: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -320,5 +321,64 @@ func TestStaffLinkAndUnlink(t *testing.T) {
 	}
 	if !strings.Contains(slack.Logs.String(), "identities linked") || strings.Contains(slack.Logs.String(), "u-ada") {
 		t.Errorf("log: want the link logged without the user IDs")
+	}
+}
+
+// Wrong link codes are throttled per account and overall, with an answer
+// that says how long to wait; right codes do not count, and a throttled
+// attempt does not use up the code it carried.
+func TestWrongLinkCodesAreThrottled(t *testing.T) {
+	slack := bottest.New(t, bottest.DMs())
+	discord := slack.On(bot.Discord, false)
+	ada, adaD := slack.Person("u-ada", "Ada"), discord.Person("9001", "Ada")
+	say := func(h *bottest.Harness, who bot.Person, text string) string {
+		t.Helper()
+		return h.Command(who, bot.CmdLink, text).Ephemeral
+	}
+
+	code := linkCode(t, slack, ada)
+	for range 10 { // her own code, where it was given: not a guess
+		if got := say(slack, ada, code); !strings.Contains(got, "other account") {
+			t.Fatalf("own code: got %q, want told to use the other account", got)
+		}
+	}
+	wrong := []string{"AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"}
+	for _, w := range wrong {
+		if got := say(discord, adaD, w); !strings.Contains(got, "unknown or has expired") {
+			t.Fatalf("wrong code %s: got %q, want unknown", w, got)
+		}
+	}
+	got := say(discord, adaD, code)
+	if !strings.Contains(got, "Too many wrong link codes") || !strings.Contains(got, "1 minute") {
+		t.Fatalf("the right code after %d wrong ones: got %q, want told to wait a minute", len(wrong), got)
+	}
+	if n := len(identities(t, slack, ada)); n != 1 {
+		t.Errorf("linked while throttled: %d identities", n)
+	}
+	if !strings.Contains(slack.Logs.String(), "too many wrong codes") {
+		t.Error("no log line for the throttled attempt")
+	}
+	slack.Advance(time.Minute)
+	if got := say(discord, adaD, code); !strings.Contains(got, "Linked") {
+		t.Errorf("the right code a minute later: got %q, want linked (the throttled try did not use it)", got)
+	}
+
+	// Overall: many accounts with a few wrong codes each.
+	refused := ""
+	for i := range 40 {
+		who := discord.Person(fmt.Sprintf("guesser-%d", i), "Guesser")
+		for j := range 2 {
+			if got := say(discord, who, fmt.Sprintf("%04d-%04d", i, j)); strings.Contains(got, "Too many") {
+				refused = got
+			}
+		}
+	}
+	if refused == "" {
+		t.Error("80 wrong codes from 40 accounts: none refused, want a limit over all accounts")
+	}
+	for _, c := range append(wrong, code, strings.ReplaceAll(code, "-", "")) {
+		if strings.Contains(slack.Logs.String(), c) {
+			t.Errorf("link code %s in the log", c)
+		}
 	}
 }

@@ -230,7 +230,8 @@ func (t *txn) reopen(cs *Case, by Person, reason string) error {
 	}
 	text := t.say("Reopened", cs, TextData{})
 	if reason != "rating" { // a rating closed its survey, and the apology tells the customer
-		if err := t.closeSurvey(cs, Message{Text: text}); err != nil {
+		// The survey says it is closed; the news comes once, below it.
+		if err := t.closeSurvey(cs, Message{Text: t.say("SurveyExpired", cs, TextData{})}); err != nil {
 			return err
 		}
 		if err := t.send(cs, PlacePrivate, Message{Text: text}, ""); err != nil {

@@ -86,6 +86,7 @@ type Texts struct {
 	LinkAlready        string `yaml:"link_already"`
 	LinkBadCode        string `yaml:"link_bad_code"`
 	LinkOwnCode        string `yaml:"link_own_code"`
+	LinkTooMany        string `yaml:"link_too_many"`
 }
 
 // TextData is what a text template can use.
@@ -183,6 +184,7 @@ func DefaultTexts() Texts {
 		LinkAlready:        "These accounts are already linked.",
 		LinkBadCode:        "That link code is unknown or has expired. Run /link on your other account for a new one.",
 		LinkOwnCode:        "That code is for your other account: run /link {{.Text}} there, not here.",
+		LinkTooMany:        "Too many wrong link codes were tried. Please wait {{.Wait}}, then try again with the code from your other account.",
 	}
 }
 

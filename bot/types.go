@@ -96,6 +96,11 @@ type Reply struct {
 	Ephemeral string // shown only to the person who clicked or ran a command
 	Modal     *Modal // a form to open with the interaction's trigger
 	URL       string // for a tracked link click: where to redirect the browser
+	// Hide says the event's own message must not stay where it was written:
+	// a staff note typed on the customer's side. The core has queued its
+	// deletion; an adapter that can keep it from the customer before then
+	// (the sandbox, which has not shown it yet) deletes it at once.
+	Hide bool
 }
 
 // Modal is a form: the preview/edit of a testimonial, a survey comment.

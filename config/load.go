@@ -52,22 +52,25 @@ func Parse(data []byte, getenv func(string) string) (*File, error) {
 // LoadValid reads the file at path and validates it: the one check that both
 // run and check-config make. It reports every problem at once: those Parse
 // finds and, with each faulty value left at its default, those Validate finds
-// in the rest of the file.
-func LoadValid(path string, getenv func(string) string) (*File, error) {
+// in the rest of the file, then those each of checks finds (the platforms'
+// own checks of their options, which the binary adds). A problem of checks
+// whose key ("sandbox: …") already has a problem is left out, so one fault is
+// not reported twice.
+func LoadValid(path string, getenv func(string) string, checks ...func(*File) error) (*File, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	f, err := parseValid(data, getenv)
+	f, err := parseValid(data, getenv, checks...)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not valid:\n%w", path, err)
 	}
 	return f, nil
 }
 
-// parseValid is Parse then Validate, reporting the problems of both; a key
-// that Parse found wrong is not reported again by Validate.
-func parseValid(data []byte, getenv func(string) string) (*File, error) {
+// parseValid is Parse then Validate then checks, reporting the problems of
+// all; a key found wrong is not reported again.
+func parseValid(data []byte, getenv func(string) string, checks ...func(*File) error) (*File, error) {
 	r, err := parse(data, getenv)
 	if err != nil {
 		return nil, err
@@ -79,11 +82,31 @@ func parseValid(data []byte, getenv func(string) string) (*File, error) {
 				problems = append(problems, p)
 			}
 		}
+		for _, check := range checks {
+			for _, p := range flatten(check(&r.file)) {
+				if !reported(problems, p) {
+					problems = append(problems, p)
+				}
+			}
+		}
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
 	return &r.file, nil
+}
+
+// reported reports whether problems already has one about p's key or a key
+// under it.
+func reported(problems []error, p error) bool {
+	key, _, _ := strings.Cut(p.Error(), ": ")
+	for _, q := range problems {
+		k, _, _ := strings.Cut(q.Error(), ": ")
+		if k == key || strings.HasPrefix(k, key+".") || strings.HasPrefix(k, key+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // reading is the result of parse: the file as far as it could be read, and

@@ -284,7 +284,7 @@ func crashRun(t *testing.T, p crashPath, n, kills int, seed uint64) {
 
 	const sla, remind = 3 * time.Second, 3 * time.Second
 	fake := []slackfake.Option{slackfake.WithPostPacing(fakePostPacing), slackfake.WithDelivery(3*time.Second, slackRetries...)}
-	e := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
+	e, ctx := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
 		sim.SlackOptions{Fake: fake}, append([]envOption{withPostInterval(botPostInterval)}, p.opts...)...)
 	start := time.Now()
 

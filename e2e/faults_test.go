@@ -235,7 +235,7 @@ func TestPlatformErrorsDuringBurst(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	proxy := newFaultProxy(t)
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
 	faults := []fault{fault500, faultReset, fault503, faultGateway, fault500, faultReset, fault503, faultGateway, fault500, fault503}
 	proxy.inject(faults...)
 
@@ -270,7 +270,7 @@ func TestLostResponseIsNotPostedAgain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	proxy := newFaultProxy(t)
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, proxy.attach)
 	const lost = 3
 	for range lost {
 		proxy.inject(faultLost)
@@ -307,7 +307,7 @@ func TestSocketDropDuringBurst(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
 	convs := make([]*sim.Conversation, 12)
 	for i := range convs {
 		convs[i] = e.slack.Conversation(i)
@@ -399,7 +399,7 @@ func TestDatabaseLockedEventNotAcked(t *testing.T) {
 	defer cancel()
 	// Slack gives up after the fourth delivery, 4 × 3 s: the lock is held
 	// for less than that
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
 	first, second := e.slack.Conversation(1), e.slack.Conversation(2)
 	// the first question is committed and its private conversation is being
 	// opened when the lock is taken: Slack answers only once the lock is
@@ -557,21 +557,17 @@ func chmodDB(t *testing.T, path string, mode os.FileMode) {
 
 // TestReadOnlyDatabase restarts the bot, after a crash that left outbox
 // actions pending, on a database file it may not write (chmod 0444): no event
-// may be acknowledged, the reason must be logged and /readyz must say so.
-// Once the file is writable again the bot must commit what Slack redelivers.
-//
-// Refusing to start on a read-only database would pass too. Today the bot
-// starts and runs on it, /readyz says it is ready, and its store never reopens
-// the file, so it recovers only after a restart: the test logs these findings
-// and restarts it. The fake is more
-// patient than Slack (ten redeliveries instead of three), so the test does not
-// race Slack's give-up.
+// may be acknowledged, the reason must be logged and /readyz must answer 503.
+// Once the file is writable again the running bot, without a restart, must
+// commit what Slack redelivers, deliver what was pending and say it is ready.
+// The fake is more patient than Slack (ten redeliveries instead of three), so
+// the test does not race Slack's give-up.
 func TestReadOnlyDatabase(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	patient := func(c *slackfake.Config) { c.MaxEventRetries = 10 }
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{Fake: []slackfake.Option{patient}}, unprivileged)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{Fake: []slackfake.Option{patient}}, unprivileged)
 	first, second := e.slack.Conversation(1), e.slack.Conversation(2)
 	if err := first.Ask(ctx); err != nil {
 		t.Fatal(err)
@@ -579,58 +575,47 @@ func TestReadOnlyDatabase(t *testing.T) {
 	e.kill() // the case's staff posts are still in the outbox
 	chmodDB(t, e.db, 0o444)
 	before := e.slack.Fake.Connections()
-	p, err := sim.StartAs(e.bin, e.cfg, e.logs, e.cred)
+	p, err := e.launch()
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.proc = p
-	running := e.slack.Fake.WaitUntil(ctx, func() bool {
-		return e.slack.Fake.Connections() > before || isClosed(p.Done())
-	}) == nil && !isClosed(p.Done())
+	err = e.slack.Fake.WaitUntil(ctx, func() bool { return e.slack.Fake.Connections() > before || isClosed(p.Done()) })
+	if isClosed(p.Done()) {
+		t.Fatalf("advocate did not start on a read-only database: %v", p.Err())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	var q slackfake.Posted
-	if running {
-		q, err = e.slack.Fake.UserSays(second.User, sim.SupportChannel, "Question asked while the database is read-only")
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitLog(t, ctx, e, `"msg":"event not committed"`)
-		if env, _ := e.slack.Fake.Envelope(q.EnvelopeID); env.Acked {
-			t.Errorf("an event was acknowledged while the database was read-only")
-		}
-		if !strings.Contains(e.logs.String(), "readonly database") {
-			t.Errorf("the log does not say why: want \"readonly database\"")
-		}
-		if got := readyz(ctx, e.baseURL()); got != http.StatusServiceUnavailable {
-			t.Logf("finding: /readyz answers %d on a read-only database: its check writes nothing", got)
-		}
-	} else {
-		t.Logf("advocate refused to start on a read-only database: %v", p.Err())
-		if !strings.Contains(strings.ToLower(e.logs.String()), "read") {
-			t.Errorf("the refusal does not say the database is read-only")
-		}
+	q, err := e.slack.Fake.UserSays(second.User, sim.SupportChannel, "Question asked while the database is read-only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, ctx, e, `"msg":"event not committed"`)
+	if env, _ := e.slack.Fake.Envelope(q.EnvelopeID); env.Acked {
+		t.Errorf("an event was acknowledged while the database was read-only")
+	}
+	if !strings.Contains(e.logs.String(), "readonly database") {
+		t.Errorf("the log does not say why: want \"readonly database\"")
+	}
+	if got := readyz(ctx, e.baseURL()); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz on a read-only database: got %d, want %d", got, http.StatusServiceUnavailable)
 	}
 
 	chmodDB(t, e.db, 0o644)
-	if running {
-		wctx, wcancel := context.WithTimeout(ctx, 7*time.Second)
-		_, err := e.slack.Fake.WaitAck(wctx, q.EnvelopeID)
-		wcancel()
-		if err != nil {
-			t.Logf("finding: no recovery 7 s after the file became writable again: the store keeps its read-only connections until a restart")
-		}
-		e.kill()
+	if _, err := e.slack.Fake.WaitAck(ctx, q.EnvelopeID); err != nil {
+		t.Fatalf("the question asked while read-only was never acknowledged once the file was writable, without a restart: %v", err)
 	}
-	e.start()
-	if running {
-		if _, err := e.slack.Fake.WaitAck(ctx, q.EnvelopeID); err != nil {
-			t.Fatalf("the question asked while read-only was never acknowledged: %v", err)
+	for readyz(ctx, e.baseURL()) != http.StatusOK {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("/readyz never answered 200 once the file was writable again")
+		case <-time.After(100 * time.Millisecond):
 		}
-		second.Question = q.Message
-		if err := second.AwaitIntro(ctx); err != nil {
-			t.Fatal(err)
-		}
-	} else if err := second.Ask(ctx); err != nil {
+	}
+	second.Question = q.Message
+	if err := second.AwaitIntro(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := first.AwaitStaff(ctx); err != nil {

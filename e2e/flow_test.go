@@ -17,7 +17,7 @@ func TestHappyPathThroughTheBinary(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, withDiscord)
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{}, withDiscord)
 	sc, dc := e.slack.Conversation(1), e.discord.Conversation(1)
 	errs := make(chan error, 2)
 	go func() { errs <- sc.Full(ctx) }()

@@ -3,10 +3,12 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,9 +22,16 @@ import (
 // env is the advocate binary running against a loopback Slack, with the
 // database file it uses and the log it writes.
 type env struct {
-	t     *testing.T
-	ctx   context.Context
-	slack *sim.Slack
+	t *testing.T
+	// ctx is the test's context, cancelled with an errExited cause when a
+	// process the env started exits without the test asking (kill, stop):
+	// every wait on it then ends at once instead of at its deadline.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	// ending holds the processes the test asked to end.
+	mu     sync.Mutex
+	ending map[*sim.Process]bool
+	slack  *sim.Slack
 	// discord is set when the test asked for a Discord community too.
 	discord *sim.Discord
 	// slackHTTP and discordHTTP are set when Slack delivers over HTTP (slack.mode
@@ -44,8 +53,9 @@ type envOption func(e *env, cfg *sim.Config)
 
 // newEnv starts a loopback Slack, writes the bot's configuration (cfg's
 // StorePath and Slack are filled in) and starts the binary. Everything stops
-// when the test ends; ctx bounds the whole test.
-func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOptions, more ...envOption) *env {
+// when the test ends; ctx bounds the whole test. The context returned is ctx,
+// also ended when the bot exits unexpectedly: wait on it.
+func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOptions, more ...envOption) (*env, context.Context) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test of the binary: skipped under -short")
@@ -55,8 +65,9 @@ func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOpt
 		t.Fatalf("%s is not set: run through TestMain", binaryEnv)
 	}
 	dir := t.TempDir()
-	e := &env{t: t, ctx: ctx, bin: bin, logs: &testkit.LogBuffer{},
+	e := &env{t: t, bin: bin, logs: &testkit.LogBuffer{}, ending: map[*sim.Process]bool{},
 		cfg: filepath.Join(dir, "advocate.yaml"), db: filepath.Join(dir, "advocate.db")}
+	e.ctx, e.cancel = context.WithCancelCause(ctx)
 	e.slack = sim.NewSlack(opts)
 	cfg.Slack = e.slack.BotConfig()
 	for _, o := range more {
@@ -73,8 +84,13 @@ func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOpt
 	}
 	t.Cleanup(func() {
 		if e.proc != nil {
+			e.expectExit(e.proc)
 			e.proc.Kill()
 		}
+		if cause := context.Cause(e.ctx); errors.Is(cause, errExited) {
+			t.Log(cause)
+		}
+		e.cancel(nil)
 		e.slack.Close()
 		if e.discord != nil {
 			e.discord.Close()
@@ -84,7 +100,41 @@ func newEnv(t *testing.T, ctx context.Context, cfg sim.Config, opts sim.SlackOpt
 		}
 	})
 	e.start()
-	return e
+	return e, e.ctx
+}
+
+// errExited is the cause of the env's context when the bot exits unexpectedly.
+var errExited = errors.New("advocate exited while the test was waiting on it")
+
+// launch starts the binary and watches it: an exit the test did not ask for
+// ends e.ctx, with the exit status as its cause.
+func (e *env) launch() (*sim.Process, error) {
+	p, err := sim.StartAs(e.bin, e.cfg, e.logs, e.cred)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		select {
+		case <-p.Done():
+		case <-e.ctx.Done():
+			return
+		}
+		e.mu.Lock()
+		asked := e.ending[p]
+		e.mu.Unlock()
+		if !asked {
+			e.cancel(fmt.Errorf("%w: pid %d: %v", errExited, p.PID(), p.Err()))
+		}
+	}()
+	return p, nil
+}
+
+// expectExit tells the watcher of launch that p is ending at the test's
+// request: call it before killing or stopping p.
+func (e *env) expectExit(p *sim.Process) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ending[p] = true
 }
 
 // start runs the binary and waits until it is connected.
@@ -105,7 +155,7 @@ func (e *env) restart() error {
 	if e.discord != nil {
 		identified = e.discord.Fake.Identifies()
 	}
-	p, err := sim.StartAs(e.bin, e.cfg, e.logs, e.cred)
+	p, err := e.launch()
 	if err != nil {
 		return err
 	}
@@ -204,12 +254,14 @@ func withDiscordHTTP(e *env, cfg *sim.Config) {
 
 // kill crashes the bot with SIGKILL.
 func (e *env) kill() {
+	e.expectExit(e.proc)
 	e.proc.Kill()
 }
 
 // stop shuts the bot down cleanly and requires a clean exit.
 func (e *env) stop() {
 	e.t.Helper()
+	e.expectExit(e.proc)
 	if err := e.proc.Stop(15 * time.Second); err != nil {
 		e.t.Errorf("advocate's shutdown: %v", err)
 	}
@@ -319,4 +371,25 @@ func postCounts(t *testing.T, e *env) map[post]int {
 		counts[p]++
 	}
 	return counts
+}
+
+// TestWaitsEndWhenTheBotExits: when the bot dies without the test asking,
+// a wait on the env's context ends at once, with the exit as its cause,
+// instead of at the test's deadline.
+func TestWaitsEndWhenTheBotExits(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
+	if err := syscall.Kill(e.proc.PID(), syscall.SIGKILL); err != nil { // not through e.kill: a crash
+		t.Fatal(err)
+	}
+	err := e.slack.Conversation(1).Ask(ctx)
+	if err == nil {
+		t.Fatal("a question to a dead bot was answered")
+	}
+	if cause := context.Cause(ctx); !errors.Is(cause, errExited) || !strings.Contains(cause.Error(), "killed") {
+		t.Errorf("the wait ended with %v, cause %v; want the bot's exit (signal: killed)", err, cause)
+	}
+	e.proc = nil // gone
 }

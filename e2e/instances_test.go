@@ -63,7 +63,7 @@ func twoInstances(t *testing.T, httpMode bool) {
 	if httpMode {
 		opts = append(opts, withSlackHTTP)
 	}
-	e := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
+	e, ctx := newEnv(t, ctx, sim.Config{SLA: sla, RemindAfter: remind, ExpireAfter: time.Hour},
 		sim.SlackOptions{Fake: []slackfake.Option{slackfake.WithPostPacing(fakePostPacing)}}, opts...)
 	start := time.Now()
 	lb := &balancer{}
@@ -104,6 +104,7 @@ func twoInstances(t *testing.T, httpMode bool) {
 	t.Cleanup(func() {
 		for i, in := range insts {
 			if in.proc != nil {
+				e.expectExit(in.proc)
 				in.proc.Kill()
 			}
 			if t.Failed() {
@@ -144,6 +145,7 @@ func twoInstances(t *testing.T, httpMode bool) {
 			break
 		}
 		i := k % 2
+		e.expectExit(insts[i].proc)
 		insts[i].proc.Kill()
 		killed = append(killed, fmt.Sprintf("instance %d at step %d after %s", i, e.slack.Queued(), time.Since(start).Round(time.Millisecond)))
 		startInstance(i)
@@ -169,6 +171,7 @@ func twoInstances(t *testing.T, httpMode bool) {
 	defer db.Close()
 	waitStoreDrained(t, ctx, db)
 	for i, in := range insts {
+		e.expectExit(in.proc)
 		if err := in.proc.Stop(15 * time.Second); err != nil {
 			t.Errorf("instance %d's shutdown: %v", i, err)
 		}

@@ -19,7 +19,7 @@ func TestSecondRunOnOneFileRefused(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	e := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
+	e, ctx := newEnv(t, ctx, sim.Config{}, sim.SlackOptions{})
 	if err := e.slack.Conversation(1).Ask(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -280,7 +280,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.hashes.enter(r.Context()) {
-		try.succeeded(s.now()) // not this address's fault: its tokens back
+		try.Forgive(s.now()) // not this address's fault: its tokens back
 		s.log.Warn("dashboard: login refused: too many sign-ins at once", "remote", remoteIP(r))
 		s.tooMany(w, r, time.Second, "Too many sign-ins at once. Try again in a moment.")
 		return
@@ -297,7 +297,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, "Wrong name or password.", http.StatusUnauthorized)
 		return
 	}
-	try.succeeded(s.now())
+	try.Forgive(s.now())
 	now := s.now()
 	cookie, err := s.startSession(r.Context(), a.Name, now, now.Add(s.ttl))
 	if err != nil {

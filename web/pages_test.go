@@ -83,12 +83,13 @@ func TestTimelineDetailsReadForPeople(t *testing.T) {
 	cs := activeCase(t, h, who)
 	h.Advance(19923 * time.Millisecond)
 	h.Say(h.Staff(), cs.Staff, "On it")
+	h.Say(h.Staff(), cs.Staff, "!note refund already requested")
 	h.Click(h.Staff(), h.WithButton(cs.Staff.Channel, "Resolve"), "Resolve")
 	h.Click(who, h.WithButton(cs.Private.Channel, "4"), "4")
 	_, page := f.do(f.signedIn(adminName, adminPassword), "GET", "/dashboard/cases/"+strconv.FormatInt(cs.ID, 10), nil)
 	text := visibleText(page)
 	for _, want := range []string{"Asked in public by Ada in #support", "First staff response by Sam after 20 s",
-		"Rated by Ada 4 of 5 (CSAT), satisfied"} {
+		"Rated by Ada 4 of 5 (CSAT), satisfied", "refund already requested"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the timeline lacks %q:\n%s", want, text)
 		}

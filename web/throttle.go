@@ -4,10 +4,9 @@ import (
 	"context"
 	"math"
 	"runtime"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/advocate-bot/advocate/internal/throttle"
 )
 
 // Failed sign-ins are limited twice: per client address and name (a burst of
@@ -15,90 +14,25 @@ import (
 // quickly, and per client address whatever the names (addrBurst, then one per
 // addrEvery), so trying many names from one address costs as much as trying
 // one. Each attempt takes a token from both before its password is checked
-// and gets them back if it succeeds, so parallel attempts cannot slip through
-// together.
+// and gets them back if it succeeds (throttle.Failures).
 const (
-	nameBurst     = 5
-	nameEvery     = 30 * time.Second
-	addrBurst     = 10
-	addrEvery     = 6 * time.Second
-	maxFailLimits = 10000 // remembered addresses and address+name pairs
+	nameBurst = 5
+	nameEvery = 30 * time.Second
+	addrBurst = 10
+	addrEvery = 6 * time.Second
 )
 
 // loginFailures throttles password guessing.
 type loginFailures struct {
-	mu sync.Mutex
-	by map[string]*rate.Limiter
-}
-
-// attempt is one sign-in attempt holding its tokens.
-type attempt struct {
-	f    *loginFailures
-	held []*rate.Reservation
+	throttle.Failures
 }
 
 // begin takes a token for addr and one for addr+name at now. When either has
 // none, it takes nothing and returns how long to wait.
-func (f *loginFailures) begin(addr, name string, now time.Time) (*attempt, time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a := &attempt{f: f}
-	wait := time.Duration(0)
-	for _, k := range []struct {
-		key   string
-		every time.Duration
-		burst int
-	}{{"addr\x00" + addr, addrEvery, addrBurst}, {"name\x00" + addr + "\x00" + name, nameEvery, nameBurst}} {
-		r := f.limiter(k.key, k.every, k.burst, now).ReserveN(now, 1)
-		a.held = append(a.held, r)
-		wait = max(wait, r.DelayFrom(now))
-	}
-	if wait > 0 {
-		a.cancelLocked(now)
-		return nil, wait
-	}
-	return a, 0
-}
-
-// succeeded gives the attempt's tokens back: only failures count.
-func (a *attempt) succeeded(now time.Time) {
-	a.f.mu.Lock()
-	defer a.f.mu.Unlock()
-	a.cancelLocked(now)
-}
-
-func (a *attempt) cancelLocked(now time.Time) {
-	for _, r := range a.held {
-		r.CancelAt(now)
-	}
-	a.held = nil
-}
-
-// limiter returns key's limiter, making room for a new one by forgetting
-// those that have recovered (the same as never seen), then any.
-func (f *loginFailures) limiter(key string, every time.Duration, burst int, now time.Time) *rate.Limiter {
-	if f.by == nil {
-		f.by = map[string]*rate.Limiter{}
-	}
-	if l := f.by[key]; l != nil {
-		return l
-	}
-	if len(f.by) >= maxFailLimits {
-		for k, old := range f.by {
-			if old.TokensAt(now) >= float64(old.Burst()) {
-				delete(f.by, k)
-			}
-		}
-		for k := range f.by {
-			if len(f.by) < maxFailLimits {
-				break
-			}
-			delete(f.by, k)
-		}
-	}
-	l := rate.NewLimiter(rate.Every(every), burst)
-	f.by[key] = l
-	return l
+func (f *loginFailures) begin(addr, name string, now time.Time) (*throttle.Attempt, time.Duration) {
+	return f.Begin(now,
+		throttle.Limit{Key: "addr\x00" + addr, Every: addrEvery, Burst: addrBurst},
+		throttle.Limit{Key: "name\x00" + addr + "\x00" + name, Every: nameEvery, Burst: nameBurst})
 }
 
 // retryAfter is a wait as a Retry-After value: whole seconds, at least 1.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/advocate-bot/advocate/bot/bottest"
 	"github.com/advocate-bot/advocate/config"
+	"github.com/advocate-bot/advocate/internal/throttle"
 )
 
 func TestLoginThrottleTakesTokensBeforeTheCheck(t *testing.T) {
@@ -23,7 +24,7 @@ func TestLoginThrottleTakesTokensBeforeTheCheck(t *testing.T) {
 	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	// Attempts in flight together: each holds its tokens, so the sixth for
 	// one name is refused before any of the five has failed.
-	var held []*attempt
+	var held []*throttle.Attempt
 	for i := range nameBurst {
 		a, wait := f.begin("10.0.0.1", "ada", now)
 		if a == nil {
@@ -39,7 +40,7 @@ func TestLoginThrottleTakesTokensBeforeTheCheck(t *testing.T) {
 	}
 	// Successes give their tokens back.
 	for _, a := range held {
-		a.succeeded(now)
+		a.Forgive(now)
 	}
 	if a, _ := f.begin("10.0.0.1", "ada", now); a == nil {
 		t.Error("after successful sign-ins: refused")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,52 @@ func (d *suiteDriver) get(t *testing.T, as string) string {
 		t.Fatalf("state: %d %v", res.StatusCode, err)
 	}
 	return string(b)
+}
+
+// TestStaffMessagesOnTheCustomerSideWaitForTheCore: what staff type in a
+// customer's channel is hidden from the customer while the core decides, then
+// deleted if the core hides it (a note) or shown (a reply); a restart keeps
+// both outcomes. So the customer's state never holds a note, even for a
+// moment.
+func TestStaffMessagesOnTheCustomerSideWaitForTheCore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.jsonl")
+	s := newTestSandbox(t, path)
+	if _, _, err := s.OpenPrivate(context.Background(), &bot.Case{ID: 3, Customer: adaPerson()}, bot.Message{Text: "intro"}); err != nil {
+		t.Fatal(err)
+	}
+	sees := func(s *testSandbox, as, text string) bool {
+		for _, m := range s.channelOf(t, as, "case-3").Messages {
+			if strings.Contains(m.Text, text) {
+				return true
+			}
+		}
+		return false
+	}
+	var adaSaw, samSaw []string
+	s.core.setReply(func(ev bot.Event) (bot.Reply, error) {
+		if sees(s, "c-ada", ev.Text) {
+			adaSaw = append(adaSaw, ev.Text)
+		}
+		if sees(s, "s-sam", ev.Text) {
+			samSaw = append(samSaw, ev.Text)
+		}
+		return bot.Reply{Hide: strings.HasPrefix(ev.Text, "!note")}, nil
+	})
+	s.say(t, "s-sam", "case-3", "!note secret-note")
+	s.say(t, "s-sam", "case-3", "Let me check")
+	if len(adaSaw) != 0 {
+		t.Errorf("while the core decided, Ada saw %q", adaSaw)
+	}
+	if len(samSaw) != 2 {
+		t.Errorf("while the core decided, Sam saw %q, want both of his messages", samSaw)
+	}
+	s2 := newTestSandbox(t, path)
+	for _, sb := range []*testSandbox{s, s2} {
+		if sees(sb, "c-ada", "secret-note") || sees(sb, "s-sam", "secret-note") {
+			t.Error("the note is still in the customer's channel")
+		}
+		if !sees(sb, "c-ada", "Let me check") {
+			t.Error("Ada does not see Sam's reply once the core has handled it")
+		}
+	}
 }

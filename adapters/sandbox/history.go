@@ -48,6 +48,10 @@ type post struct {
 	At      time.Time    `json:"at"`
 	Edited  bool         `json:"edited,omitempty"`
 	Deleted bool         `json:"deleted,omitempty"`
+	// Held is a staff persona's message on a customer's side while the core
+	// decides what it is: shown to staff only, until released (a reply) or
+	// deleted (a note, which the customer must never see).
+	Held bool `json:"held,omitempty"`
 }
 
 func (p *post) edit(m bot.Message) {
@@ -74,6 +78,7 @@ const (
 	opPost    = "post"    // a message was posted
 	opEdit    = "edit"    // a message was replaced (ID, Msg)
 	opDelete  = "delete"  // a message was deleted (ID)
+	opRelease = "release" // a held message was shown to everyone (ID)
 )
 
 // record is one line of the history file.
@@ -163,6 +168,12 @@ func (s *Sandbox) apply(r record) bool {
 			return false
 		}
 		p.Deleted = true
+	case opRelease:
+		p := s.posts[r.ID]
+		if p == nil {
+			return false
+		}
+		p.Held = false
 	default:
 		return false
 	}
@@ -243,7 +254,7 @@ func messageNumber(id string) (int64, bool) {
 }
 
 // postLocked posts m to a channel or thread and records it. s.mu is held.
-func (s *Sandbox) postLocked(to bot.Ref, by author, m bot.Message) (bot.Ref, error) {
+func (s *Sandbox) postLocked(to bot.Ref, by author, m bot.Message, held bool) (bot.Ref, error) {
 	ch := s.channels[to.Channel]
 	if ch == nil {
 		return bot.Ref{}, fmt.Errorf("sandbox: no channel %q: %w", to.Channel, bot.ErrUndeliverable)
@@ -258,7 +269,7 @@ func (s *Sandbox) postLocked(to bot.Ref, by author, m bot.Message) (bot.Ref, err
 			thread = parent.Thread // a reply to a reply joins the same thread
 		}
 	}
-	p := &post{ID: s.nextID(), Channel: ch.Name, Thread: thread, Author: by, Text: m.Text, Buttons: m.Buttons, At: s.now().UTC()}
+	p := &post{ID: s.nextID(), Channel: ch.Name, Thread: thread, Author: by, Text: m.Text, Buttons: m.Buttons, At: s.now().UTC(), Held: held}
 	if err := s.write(record{Op: opPost, Post: p, At: p.At}); err != nil {
 		return bot.Ref{}, err
 	}

@@ -299,6 +299,9 @@ func messages(ch *channel, p persona) []messageJSON {
 	replies := map[string]int{}
 	var top []*post
 	for _, m := range ch.posts {
+		if m.Held && !p.Staff {
+			continue
+		}
 		if m.Thread != "" {
 			if !m.Deleted {
 				replies[m.Thread]++
@@ -317,7 +320,7 @@ func messages(ch *channel, p persona) []messageJSON {
 	}
 	out := []messageJSON{}
 	for _, m := range ch.posts {
-		if m.Thread == "" && !shown[m.ID] || m.Thread != "" && (m.Deleted || !shown[m.Thread]) {
+		if m.Held && !p.Staff || m.Thread == "" && !shown[m.ID] || m.Thread != "" && (m.Deleted || !shown[m.Thread]) {
 			continue
 		}
 		out = append(out, messageFor(m, p))
@@ -388,12 +391,38 @@ func (s *Sandbox) handle(w http.ResponseWriter, r *http.Request, h bot.Handler, 
 		return false
 	}
 	s.log.Debug("sandbox event handled", "event", ev.ID, "kind", ev.Kind, "persona", p.ID, "channel", ev.Where.Channel)
+	if posted != "" {
+		s.settleHeld(posted, reply.Hide)
+	}
 	out := replyJSON{Message: posted, Ephemeral: reply.Ephemeral}
 	if reply.Modal != nil {
 		out.Modal = s.openView(p, ev.Where, reply.Modal)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return true
+}
+
+// settleHeld ends the hold on a persona's message once the core has decided:
+// deleted when the core hides it (a staff note typed on the customer's side,
+// which the customer so never sees), else shown to everyone. A message the
+// core could not handle stays held: it might be a note.
+func (s *Sandbox) settleHeld(id string, hide bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.posts[id]
+	if m == nil || !m.Held || m.Deleted {
+		return
+	}
+	op := opRelease
+	if hide {
+		op = opDelete
+	}
+	if err := s.write(record{Op: op, ID: id, At: s.now().UTC()}); err != nil {
+		s.log.Error("sandbox held message not settled", "message", id, "err", err)
+		return
+	}
+	m.Held, m.Deleted = false, hide
+	s.changedLocked(m.Channel)
 }
 
 // openView keeps a modal for its submission and returns what the page shows.
@@ -478,7 +507,10 @@ func (s *Sandbox) serveSay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	ref, err := s.postLocked(where, author{ID: p.ID, Name: p.Name, Staff: p.Staff}, bot.Message{Text: text})
+	// Staff writing on a customer's side: shown to the customer only once
+	// the core has said it is not a note (handle releases or deletes it).
+	held := p.Staff && s.channels[ch].Kind == kindCase
+	ref, err := s.postLocked(where, author{ID: p.ID, Name: p.Name, Staff: p.Staff}, bot.Message{Text: text}, held)
 	if err == nil {
 		s.changedLocked(ch)
 	}

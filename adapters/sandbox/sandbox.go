@@ -333,7 +333,7 @@ func (s *Sandbox) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 		}
 		var err error
 		root, err = s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: StaffChannel}, botAuthor(),
-			bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, name), Nonce: rootNonce})
+			bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, name), Nonce: rootNonce}, false)
 		if err != nil {
 			return bot.Ref{}, bot.Ref{}, err
 		}
@@ -366,7 +366,7 @@ func (s *Sandbox) openCaseChannelLocked(c *bot.Case, intro bot.Message) (bot.Ref
 		return bot.Ref{}, err
 	}
 	s.addChannel(ch)
-	ref, err := s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: name}, botAuthor(), intro)
+	ref, err := s.postLocked(bot.Ref{Platform: bot.Sandbox, Channel: name}, botAuthor(), intro, false)
 	if err != nil {
 		return bot.Ref{}, err
 	}
@@ -398,7 +398,7 @@ func (s *Sandbox) Send(ctx context.Context, to bot.Ref, m bot.Message) (bot.Ref,
 	if ref, ok := s.nonces[m.Nonce]; ok && m.Nonce != "" {
 		return ref, nil
 	}
-	ref, err := s.postLocked(to, botAuthor(), m)
+	ref, err := s.postLocked(to, botAuthor(), m, false)
 	if err != nil {
 		return bot.Ref{}, err
 	}

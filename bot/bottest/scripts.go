@@ -62,6 +62,9 @@ func scriptHappyPath(s *S) {
 	s.Sees(Ada, Public, "Resolved privately")
 	s.Click(Ada, Private(Ada), "5")
 	s.Sees(Ada, Private(Ada), "You rated 5 out of 5")
+	if got := s.Case(Ada).Status; got != bot.StatusClosed {
+		s.Errorf("status after a top rating: got %s, want %s", got, bot.StatusClosed)
+	}
 	a := s.Click(Ada, Private(Ada), "Add a comment")
 	if a.Form == nil {
 		s.Fatalf("Add a comment opened no form: %+v", a)
@@ -89,6 +92,11 @@ func scriptHappyPath(s *S) {
 	if n := s.Count(Ben, Showcase, "Sam fixed my invoice"); n != 0 {
 		s.Errorf("showcase after withdrawal: %d posts, want 0", n)
 	}
+	if n := len(s.Events(Ada, bot.KindShareWithdrawn)); n != 1 {
+		s.Errorf("share_withdrawn: got %d, want 1", n)
+	}
+	s.FunnelHas(Ada, bot.KindAskedPublic, bot.KindTakenPrivate, bot.KindFirstStaffResponse, bot.KindResolved,
+		bot.KindSurveySent, bot.KindRated, bot.KindShareOffered, bot.KindShareClicked, bot.KindShared)
 }
 
 // scriptUnhappy: a low rating reopens the case and alerts staff.
@@ -182,6 +190,11 @@ func scriptAskAgain(s *S) {
 	if n := len(s.Events(Ada, bot.KindAskedPublic)); n != 1 {
 		s.Errorf("asked_public: got %d, want 1 (one case)", n)
 	}
+	s.Ask(Sam, "Staff chatting in the support channel")
+	s.Settle()
+	if n := s.Cases(); n != 1 {
+		s.Errorf("cases after Ada asked again and Sam chatted in public: got %d, want 1", n)
+	}
 }
 
 // scriptReopenPublicLine: the public status line follows the case.
@@ -219,6 +232,10 @@ func scriptStaleControls(s *S) {
 
 	s.Click(Sam, StaffSide(Ada), "Reopen")
 	s.Sees(Ada, Private(Ada), "has been reopened")
+	s.Settle()
+	if n := s.Count(Ada, Private(Ada), "has been reopened"); n != 1 {
+		s.Errorf("the customer is told %d times that the case was reopened, want once", n)
+	}
 	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is open"), ","), "Claim,Resolve"; got != want {
 		s.Errorf("staff controls of a reopened case: got %s, want %s", got, want)
 	}

@@ -293,23 +293,57 @@ func isStaffIntro(text string) bool {
 func (s *S) Events(customer, kind string) []bot.CaseEvent {
 	s.Helper()
 	var out []bot.CaseEvent
+	for _, e := range s.allEvents(customer) {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// FunnelHas fails unless the customer's newest case recorded the funnel
+// kinds in this order (other kinds may come between).
+func (s *S) FunnelHas(customer string, kinds ...string) {
+	s.Helper()
+	var got []string
+	for _, e := range s.allEvents(customer) {
+		got = append(got, e.Kind)
+	}
+	if !HasKinds(got, kinds...) {
+		s.Errorf("funnel of %s's case: got %v, want %v in this order", customer, got, kinds)
+	}
+}
+
+// allEvents lists the funnel events of the customer's newest case.
+func (s *S) allEvents(customer string) []bot.CaseEvent {
+	s.Helper()
+	var evs []bot.CaseEvent
 	err := s.D.Store().View(s.ctx, func(tx bot.Tx) error {
 		cs, err := s.caseOf(tx, customer)
 		if err != nil {
 			return err
 		}
-		evs, err := tx.CaseEvents(s.ctx, cs.ID)
-		for _, e := range evs {
-			if e.Kind == kind {
-				out = append(out, e)
-			}
-		}
+		evs, err = tx.CaseEvents(s.ctx, cs.ID)
 		return err
 	})
 	if err != nil {
 		s.Fatalf("events of %s's case: %v", customer, err)
 	}
-	return out
+	return evs
+}
+
+// Cases counts the cases in the store.
+func (s *S) Cases() int {
+	s.Helper()
+	var n int
+	err := s.D.Store().View(s.ctx, func(tx bot.Tx) (err error) {
+		_, n, err = tx.FindCases(s.ctx, bot.CaseFilter{})
+		return err
+	})
+	if err != nil {
+		s.Fatalf("count cases: %v", err)
+	}
+	return n
 }
 
 // Case loads the customer's newest case.

@@ -3,17 +3,29 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/advocate-bot/advocate/config"
 )
 
-// loadConfig reads and validates the file named by --config: the one check
-// that run, check-config and the tools share.
+// loadConfig reads and validates the file named by --config, the enabled
+// platforms' own checks of their options included: the one check that run,
+// check-config and the tools share, reporting every problem at once.
 func (e *env) loadConfig(cmd *cobra.Command) (*config.File, error) {
 	path, _ := cmd.Flags().GetString("config")
-	return config.LoadValid(path, e.getenv)
+	return config.LoadValid(path, e.getenv, checkPlatforms)
+}
+
+// checkPlatforms builds the enabled platforms' adapters from a copy of f and
+// throws them away: what each adapter refuses (a sandbox persona's name, say)
+// is refused before run opens anything, and listed with the file's other
+// problems.
+func checkPlatforms(f *config.File) error {
+	c := *f
+	c.Staff.Sandbox.Users = slices.Clone(f.Staff.Sandbox.Users)
+	return (&app{cfg: &c, log: slog.New(slog.DiscardHandler)}).buildAdapters()
 }
 
 // openStore reads the configuration and opens its database for a tool command.
@@ -45,11 +57,6 @@ func checkConfigCommand(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := e.loadConfig(cmd)
 			if err != nil {
-				return err
-			}
-			// What run checks next, before it opens the database: each
-			// platform's own options (a sandbox persona's name, say).
-			if err := (&app{cfg: f, log: e.logger(f)}).buildAdapters(); err != nil {
 				return err
 			}
 			var platforms []string

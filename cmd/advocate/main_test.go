@@ -241,9 +241,12 @@ func TestCheckConfig(t *testing.T) {
 }
 
 // TestCheckConfigListsEveryProblem: a misspelt key, a bad value, the example
-// secret on Slack and an open dashboard on the network, all in one answer.
+// secret on Slack, an open dashboard on the network and a sandbox persona
+// the sandbox refuses, all in one answer, from check-config and from run.
 func TestCheckConfigListsEveryProblem(t *testing.T) {
 	cfg := writeConfig(t, `secret: sandbox-only-secret-change-me
+sandbox:
+  customers: ["!!!"]
 sla:
   first_responce: 2h
 survey:
@@ -257,19 +260,22 @@ slack:
   staff_channel: C1
   showcase_channel: C2
 `)
-	_, errOut, code := cli(t, nil, "check-config", "--config", cfg)
-	if code == 0 {
-		t.Fatal("check-config accepted the file")
-	}
-	for _, want := range []string{
-		"sla.first_responce: line 3: unknown key (did you mean first_response?)",
-		"survey.remind_after: line 5: ",
-		"secret: the published example value, with slack enabled",
-		"openssl rand -hex 32",
-		"http.listen: 0.0.0.0:8080 is not a loopback address",
-	} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("check-config lacks %q:\n%s", want, errOut)
+	for _, cmd := range []string{"check-config", "run"} {
+		_, errOut, code := cli(t, nil, cmd, "--config", cfg)
+		if code == 0 {
+			t.Fatalf("%s accepted the file", cmd)
+		}
+		for _, want := range []string{
+			"sla.first_responce: line 5: unknown key (did you mean first_response?)",
+			"survey.remind_after: line 7: ",
+			"secret: the published example value, with slack enabled",
+			"openssl rand -hex 32",
+			"http.listen: 0.0.0.0:8080 is not a loopback address",
+			`sandbox: persona name "!!!" has no letter or digit`,
+		} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%s lacks %q:\n%s", cmd, want, errOut)
+			}
 		}
 	}
 }

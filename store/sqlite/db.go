@@ -181,7 +181,7 @@ func (db *DB) unlock() error {
 // commit. Tx.Now is read from the clock when fn starts.
 func (db *DB) Update(ctx context.Context, fn func(bot.Tx) error) error {
 	err := db.update(ctx, fn)
-	db.health.observe(err, db.now())
+	db.noteWrite(err)
 	return err
 }
 

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -33,6 +34,44 @@ func (h *health) observe(err error, now time.Time) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.fault, h.at = f, now
+}
+
+// noteWrite tells health the outcome of a write and, when the file refused it
+// as read-only, closes the idle connections of both pools, so that the next
+// write opens the file again: SQLite opens a file it may not write read-only
+// and keeps it so, with the WAL index that all of the process's connections
+// to the file share, which would otherwise last until a restart after the
+// file (its permissions, the disk's mount) was put right. A connection in use
+// is kept, and closed at a later failure. A file that was deleted or moved
+// under the bot (SQLITE_READONLY_DBMOVED) is not reopened: that would make a
+// new, empty database at its path.
+func (db *DB) noteWrite(err error) {
+	db.health.observe(err, db.now())
+	var e *sqlite.Error
+	if !errors.Is(storageFault(err), ErrDatabaseReadOnly) || !errors.As(err, &e) || e.Code() == sqlite3.SQLITE_READONLY_DBMOVED {
+		return
+	}
+	for _, pool := range []struct {
+		db    *sql.DB
+		conns int
+	}{{db.write, 1}, {db.read, readConns}} {
+		if pool.db != nil {
+			pool.db.SetMaxIdleConns(0) // closes the idle connections
+			pool.db.SetMaxIdleConns(pool.conns)
+		}
+	}
+}
+
+// writable forgets a read-only failure once a write has gone through: a
+// read-only file refuses every write, so one that succeeds shows it is over.
+// A full disk or a damaged file fails some writes and not others; those stay
+// for the window.
+func (h *health) writable() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if errors.Is(h.fault, ErrDatabaseReadOnly) {
+		h.fault = nil
+	}
 }
 
 // recent returns the latest storage failure if it happened within the window.
@@ -81,17 +120,19 @@ func storageFault(err error) error {
 // Probe proves that the database takes a committed write now: it rewrites
 // one row of its own, in a transaction of its own, and commits. It also fails
 // while a storage failure of any other write (see writeFaultWindow) is
-// recent, since the probe's row may fit where the bot's writes no longer do.
-// /readyz calls it.
+// recent, since the probe's row may fit where the bot's writes no longer do;
+// a read-only failure ends with the first write that goes through, since a
+// read-only file takes none. /readyz calls it.
 func (db *DB) Probe(ctx context.Context) error {
 	err := db.probeWrite(ctx)
-	db.health.observe(err, db.now())
+	db.noteWrite(err)
 	if f := storageFault(err); f != nil {
 		return fmt.Errorf("store: %w", f)
 	}
 	if err != nil {
 		return fmt.Errorf("store: probe write: %w", err)
 	}
+	db.health.writable()
 	if f := db.health.recent(db.now()); f != nil {
 		return fmt.Errorf("store: a write failed: %w", f)
 	}

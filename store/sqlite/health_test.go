@@ -144,6 +144,35 @@ func TestProbe(t *testing.T) {
 	}
 }
 
+// TestReadOnlyWriterIsReopened: a writer connection that can no longer write
+// (as SQLite leaves one that opened a file it could not write) is replaced
+// after the failure, so the store recovers without a restart once the file
+// is writable, and Probe says ready at once. Here the connection is made
+// read-only with query_only, which a new connection does not have.
+func TestReadOnlyWriterIsReopened(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	db := openTest(t, Options{Now: clock.Now})
+	ctx := t.Context()
+	if _, err := db.write.ExecContext(ctx, `PRAGMA query_only = 1`); err != nil {
+		t.Fatal(err)
+	}
+	write := func() error {
+		return db.Update(ctx, func(tx bot.Tx) error {
+			c := bot.Case{Platform: bot.Slack, Customer: bot.Person{ID: "ann"}, OpenedAt: clock.Now()}
+			return tx.CreateCase(ctx, &c)
+		})
+	}
+	if err := write(); !errors.Is(storageFault(err), ErrDatabaseReadOnly) {
+		t.Fatalf("a write on the read-only connection: got %v, want %v", err, ErrDatabaseReadOnly)
+	}
+	if err := write(); err != nil {
+		t.Errorf("the next write, on a new connection: %v", err)
+	}
+	if err := db.Probe(ctx); err != nil {
+		t.Errorf("Probe once writes go through again: %v, want ready", err)
+	}
+}
+
 func TestProbeOfAClosedStore(t *testing.T) {
 	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "advocate.db"), Options{})
 	if err != nil {
