@@ -256,6 +256,10 @@ func dirtyDays(ctx context.Context, q querier, since, until time.Time) ([]int64,
 // 1970-01-01 UTC.
 func dayOf(t time.Time) int64 { return t.UnixMilli() / dayMs }
 
+// rebuildDays is how many marked days a refresh rewrites day by day; with
+// more (a database upgraded, a staff member forgotten) it rewrites them all.
+const rebuildDays = 62
+
 // refreshLock names the transaction lock a refresh tries first, per schema,
 // so that instances reading the dashboard at once do not all redo one day.
 const refreshLock = `SELECT pg_try_advisory_xact_lock(hashtextextended('advocate dashboard ' || current_schema(), 0))`
@@ -281,6 +285,9 @@ func (db *DB) refreshDashboard(ctx context.Context) error {
 		days, err := dirtyDays(ctx, t, time.Time{}, time.Time{})
 		if err != nil || len(days) == 0 {
 			return err
+		}
+		if len(days) > rebuildDays {
+			days = nil // one pass over every case beats looking each one's ratings up
 		}
 		return rewrite(ctx, t, days)
 	})
