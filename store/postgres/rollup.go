@@ -232,7 +232,6 @@ func rewriteSQL(cases, days string) []string {
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // dirtyDays lists the marked days in [since, until) (zero: unbounded), as
@@ -308,11 +307,11 @@ func (db *DB) refreshDashboard(ctx context.Context) error {
 // and deletes the marks of those days that t sees.
 func rewrite(ctx context.Context, t querier, days []int64) error {
 	w := &where{}
-	var cases, rows string
+	var cases, marked string
 	if days != nil {
-		cases, rows = spanConds(w, spansOf(days))
+		cases, marked = spanConds(w, spansOf(days))
 	}
-	for _, s := range rewriteSQL(cases, rows) {
+	for _, s := range rewriteSQL(cases, marked) {
 		if _, err := t.Exec(ctx, s, w.args...); err != nil {
 			return err
 		}
