@@ -66,7 +66,7 @@ var notCopied = map[string]string{
 	"dashboard_daily":       "roll-ups: rebuilt from the copied cases",
 	"dashboard_staff":       "roll-ups: rebuilt from the copied cases",
 	"dashboard_dirty":       "roll-ups: rebuilt from the copied cases",
-	"dashboard_experiments": "the experiments page's roll-up: PostgreSQL counts the copied offers",
+	"dashboard_experiments": "roll-ups: rebuilt from the copied cases",
 	"store_probe":           "the readiness probe's scratch row",
 	"goose_db_version":      "each store's own migration record",
 }
