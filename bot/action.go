@@ -77,7 +77,7 @@ func (t *txn) act(cs *Case, id actionID, ev Event, r *Reply) error {
 	case verbNotFixed:
 		return t.notFixed(cs, id, who, r)
 	case verbComment:
-		r.Modal = t.commentModal(cs, id.Round)
+		t.comment(cs, id.Round, r)
 		return nil
 	case verbCommented:
 		return t.commented(cs, id.Round, ev.Fields["comment"], who, r)

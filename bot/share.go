@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -305,6 +306,48 @@ func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
 		return fmt.Errorf("cancel prompt timer: %w", err)
 	}
 	return t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})})
+}
+
+// closePrompts withdraws the case's share offers that are still open, when
+// the case is reopened: a testimonial about a case back in staff's hands
+// would say what is no longer true. Each prompt with an open offer loses its
+// buttons; a testimonial already posted stays, and can still be withdrawn.
+func (t *txn) closePrompts(cs *Case) error {
+	offers, err := t.tx.Offers(t.ctx, cs.ID)
+	if err != nil {
+		return fmt.Errorf("offers: %w", err)
+	}
+	var closed []int // rounds, in the order of their offers
+	shared := map[int]bool{}
+	for _, o := range offers {
+		shared[o.Round] = shared[o.Round] || o.State == OfferShared || o.State == OfferWithdrawn
+		if o.State != OfferOffered && o.State != OfferClicked {
+			continue
+		}
+		o.State = OfferExpired
+		if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+			return fmt.Errorf("update offer: %w", err)
+		}
+		if !slices.Contains(closed, o.Round) {
+			closed = append(closed, o.Round)
+		}
+	}
+	if len(closed) == 0 {
+		return nil
+	}
+	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerPromptExpire); err != nil {
+		return fmt.Errorf("cancel prompt timer: %w", err)
+	}
+	for _, round := range closed {
+		text := "ShareNotNow"
+		if shared[round] {
+			text = "ShareDone"
+		}
+		if err := t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // expirePrompt closes a prompt nobody answered.

@@ -260,6 +260,31 @@ func scriptStaleControls(s *S) {
 	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is closed"), ","), "Reopen"; got != want {
 		s.Errorf("staff controls of a closed case: got %s, want %s", got, want)
 	}
+
+	// Reopened after a rating: the round is over. Its survey still says how
+	// the customer rated; its share offers are withdrawn; the testimonial
+	// posted can still be withdrawn.
+	s.Click(Sam, StaffSide(Ada), "Reopen")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open")
+	s.Settle()
+	if n := s.Count(Ada, Private(Ada), "You rated 5 out of 5"); n != 1 {
+		s.Errorf("after the reopen the customer sees her rating %d times, want once", n)
+	}
+	for _, label := range []string{"Post on X", "Review us on Trustpilot"} {
+		s.NoButton(Ada, Private(Ada), label)
+	}
+	s.SeesButton(Ada, Private(Ada), "Withdraw my post")
+
+	// An unhappy rating reopens the case at once: no comment button is left
+	// on the survey of the round it ended.
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1")
+	s.Sees(Ada, Private(Ada), "We're sorry")
+	s.WaitStatus(Ada, bot.StatusReopened)
+	s.Sees(Ada, Private(Ada), "You rated 1 out of 5")
+	s.NoButton(Ada, Private(Ada), "Add a comment")
+	s.NoButton(Ada, Private(Ada), "Not fixed yet")
+	s.SeesButton(Ada, Private(Ada), "My problem is solved") // the case is open again
 }
 
 // scriptLowRating: after a low rating the apology comes first, on its own,
