@@ -405,3 +405,29 @@ func TestNotesStayOffTheCustomerSideWithOrWithoutText(t *testing.T) {
 		}
 	}
 }
+
+// TestButtonsFromBeforeAReopenAreRefused: a copy of the comment button or of
+// a share offer kept from before the case was reopened (a client that missed
+// the update) opens nothing, and the round's offers are withdrawn.
+func TestButtonsFromBeforeAReopenAreRefused(t *testing.T) {
+	h := bottest.New(t)
+	ada := h.Person("u-ada", "Ada")
+	id, private := resolvedCase(t, h, ada)
+	h.Click(ada, h.WithButton(private, "5"), "5")
+	comment, share := *h.WithButton(private, "Add a comment"), *h.WithButton(private, "Post in #showcase")
+	h.Click(h.Staff(), h.WithButton(h.Case(id).Staff.Channel, "Reopen"), "Reopen")
+	for _, stale := range []struct {
+		post  bottest.Post
+		label string
+	}{{comment, "Add a comment"}, {share, "Post in #showcase"}} {
+		r := h.Click(ada, &stale.post, stale.label)
+		if r.Modal != nil || !strings.Contains(r.Ephemeral, "no longer available") {
+			t.Errorf("%q pressed after the reopen: got modal %v, answer %q; want it refused", stale.label, r.Modal != nil, r.Ephemeral)
+		}
+	}
+	for _, o := range h.Offers(id) {
+		if o.State != bot.OfferExpired {
+			t.Errorf("offer %s after the reopen: %s, want %s", o.Target, o.State, bot.OfferExpired)
+		}
+	}
+}
