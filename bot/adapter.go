@@ -52,6 +52,14 @@ func (e *RetryAfterError) Error() string {
 
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
+// CheckModals is an adapter whose modals can hold a check box (Field.Check)
+// besides text inputs. The core asks for a yes-or-no choice inside a modal
+// only where CheckModals reports true; elsewhere it offers the choice as a
+// button on the message that opens the modal.
+type CheckModals interface {
+	CheckModals() bool
+}
+
 // Checker is an adapter that can tell whether it is connected to its platform,
 // for readiness checks. Adapters without a connection need not implement it.
 type Checker interface {

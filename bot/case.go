@@ -74,6 +74,13 @@ const (
 	KindMessage = "message"
 	// KindPrivateFailed: the private conversation could not be opened.
 	KindPrivateFailed = "private_failed"
+	// KindWallConsent records the customer's choice, made when they post a
+	// testimonial, to show it on the public wall too or not, and the name
+	// they chose to show there.
+	KindWallConsent = "wall_consent"
+	// KindWallRemoved: a testimonial left the public wall (the customer
+	// opted out of share prompts).
+	KindWallRemoved = "wall_removed"
 )
 
 // CaseEvent is one row of the append-only funnel log.
@@ -148,6 +155,21 @@ type Offer struct {
 	Post     Ref // the public post, for community_post once shared
 	At       time.Time
 	SharedAt time.Time
+	// Wall is the customer's choice to show the testimonial on the public
+	// wall too: false unless they chose it. WallName is the name they chose
+	// to show there ("" shows "a customer"). WallAt is when it went on the
+	// wall, once the post was live; zero while it is not there.
+	Wall     bool
+	WallName string
+	WallAt   time.Time
+}
+
+// WallEntry is one testimonial on the public wall: nothing but what the
+// customer agreed to show.
+type WallEntry struct {
+	Name string // the name the customer chose to show; "" for "a customer"
+	Text string
+	At   time.Time // when it went on the wall
 }
 
 // PersonRecord is what advocate remembers of a person across cases: opt-out and

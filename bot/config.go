@@ -25,6 +25,7 @@ type Config struct {
 	Survey  SurveyConfig  `yaml:"survey"`
 	Unhappy UnhappyConfig `yaml:"unhappy"`
 	Share   ShareConfig   `yaml:"share"`
+	Wall    WallConfig    `yaml:"wall"`
 	Texts   Texts         `yaml:"texts"`
 }
 
@@ -83,6 +84,13 @@ type ShareConfig struct {
 	PromptExpireAfter Duration      `yaml:"prompt_expire_after"`
 	AllowReviewGating bool          `yaml:"allow_review_gating"`
 	Targets           []ShareTarget `yaml:"targets"`
+}
+
+// WallConfig turns on the public testimonial wall (/wall, /wall.json). Off
+// by default; when on, the testimonial preview asks the customer whether to
+// show their post on the wall too, and under which name.
+type WallConfig struct {
+	Enabled bool `yaml:"enabled"`
 }
 
 // ShareTarget is one way to share: a community post, an X post, a review link.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 )
 
 func promptKey(round int) string     { return PurposePrompt.key(int64(round)) }
@@ -116,6 +117,9 @@ func (t *txn) promptMessage(cs *Case, round int, text string) (Message, error) {
 		}
 		if o.Kind == TargetCommunityPost {
 			m.Buttons = append(m.Buttons, t.button(cs, verbShare, arg, label))
+			if b, ok := t.wallButton(cs, o); ok {
+				m.Buttons = append(m.Buttons, b)
+			}
 			continue
 		}
 		b := t.button(cs, verbGo, arg, label)
@@ -205,13 +209,14 @@ func (t *txn) preview(cs *Case, o *Offer, who Person, r *Reply) error {
 		Fields:   []Field{{ID: "text", Label: t.say("PreviewLabel", cs, TextData{}), Value: o.Text, Multiline: true, Required: true, MaxLen: 1000}},
 		Submit:   t.say("PreviewSubmit", cs, TextData{}),
 	}
+	r.Modal.Fields = append(r.Modal.Fields, t.wallFields(cs, o)...)
 	return nil
 }
 
 // post queues the testimonial the customer confirmed. The consent record (exact
 // text, target, time, public message) is completed when the post is delivered.
-func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
-	text = strings.TrimSpace(text)
+func (t *txn) post(cs *Case, o *Offer, fields map[string]string, r *Reply) error {
+	text := strings.TrimSpace(fields["text"])
 	if o.State != OfferOffered && o.State != OfferClicked {
 		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
 		return nil
@@ -222,6 +227,9 @@ func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
 	o.Text = text
 	o.State = OfferShared
 	o.SharedAt = t.tx.Now()
+	if err := t.chooseWall(cs, o, fields); err != nil {
+		return err
+	}
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
@@ -240,6 +248,7 @@ func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
 // shared completes the consent record once the testimonial is public.
 func (t *txn) shared(cs *Case, o *Offer, post Ref) error {
 	o.Post = post
+	t.onWall(o)
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
@@ -248,7 +257,7 @@ func (t *txn) shared(cs *Case, o *Offer, post Ref) error {
 	if err := t.record(cs, KindShared, cs.Customer.ID, detail); err != nil {
 		return err
 	}
-	m := Message{Text: t.say("Shared", cs, TextData{}), Buttons: []Button{
+	m := Message{Text: t.say(sharedText(o), cs, TextData{}), Buttons: []Button{
 		t.button(cs, verbWithdraw, strconv.FormatInt(o.ID, 10), t.say("WithdrawButton", cs, TextData{})),
 	}}
 	return t.send(cs, PlacePrivate, m, withdrawKey(o.ID))
@@ -260,7 +269,7 @@ func (t *txn) withdraw(cs *Case, o *Offer, who Person, r *Reply) error {
 		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
 		return nil
 	}
-	o.State = OfferWithdrawn
+	o.State, o.WallAt = OfferWithdrawn, time.Time{}
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
@@ -297,6 +306,9 @@ func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
 		p.OptedOut = true
 		if err := t.tx.PutPerson(t.ctx, p); err != nil {
 			return fmt.Errorf("put person: %w", err)
+		}
+		if err := t.offWall(cs, "opted_out"); err != nil {
+			return err
 		}
 	}
 	if err := t.record(cs, kind, who.ID, map[string]any{"round": round}); err != nil {

@@ -87,6 +87,11 @@ type Texts struct {
 	LinkBadCode        string `yaml:"link_bad_code"`
 	LinkOwnCode        string `yaml:"link_own_code"`
 	LinkTooMany        string `yaml:"link_too_many"`
+	WallCheck          string `yaml:"wall_check"`
+	WallName           string `yaml:"wall_name"`
+	WallOff            string `yaml:"wall_off"`
+	WallOn             string `yaml:"wall_on"`
+	SharedWall         string `yaml:"shared_wall"`
 }
 
 // TextData is what a text template can use.
@@ -185,6 +190,11 @@ func DefaultTexts() Texts {
 		LinkBadCode:        "That link code is unknown or has expired. Run /link on your other account for a new one.",
 		LinkOwnCode:        "That code is for your other account: run /link {{.Text}} there, not here.",
 		LinkTooMany:        "Too many wrong link codes were tried. Please wait {{.Wait}}, then try again with the code from your other account.",
+		WallCheck:          "Also show it on the {{.Brand}} website",
+		WallName:           "Your name on the website (empty: a customer)",
+		WallOff:            "Also show on our website: no",
+		WallOn:             "Also show on our website: yes",
+		SharedWall:         "Your post is live in the community and on our website. Thank you! You can withdraw it at any time.",
 	}
 }
 

@@ -85,6 +85,18 @@ func describe(kind string, raw json.RawMessage) string {
 			return target(d) + ", posted in " + channel(c)
 		}
 		return target(d)
+	case bot.KindWallConsent:
+		if !d.flag("wall") {
+			return "not on the website"
+		}
+		if name := d.str("name"); name != "" {
+			return "also on the website, as “" + name + "”"
+		}
+		return "also on the website, as “" + anonymous + "”"
+	case bot.KindWallRemoved:
+		if d.str("reason") == "opted_out" {
+			return "the customer asked never to be asked again"
+		}
 	case bot.KindShareSuppressed:
 		return map[string]string{"opted_out": "the customer asked never to be asked again",
 			"cooldown": "they were asked to share recently (share.cooldown)"}[d.str("reason")]

@@ -184,7 +184,7 @@ func (d *harnessDriver) answer(who string, where bot.Ref, r bot.Reply) Answer {
 		d.forms[who] = openForm{modal: r.Modal, where: where}
 		a.Form = &Form{Title: r.Modal.Title}
 		for _, f := range r.Modal.Fields {
-			a.Form.Fields = append(a.Form.Fields, FormField{ID: f.ID, Label: f.Label, Value: f.Value})
+			a.Form.Fields = append(a.Form.Fields, FormField{ID: f.ID, Label: f.Label, Value: f.Value, Check: f.Check})
 		}
 	}
 	return a

@@ -42,6 +42,8 @@ var Scripts = []Script{
 	{"ReopenUpdatesThePublicLine", scriptReopenPublicLine},
 	{"StaleControlsAreUpdated", scriptStaleControls},
 	{"LowRatingApologyThenANeutralReviewOffer", scriptLowRating},
+	{"WallConsentAndWithdrawal", scriptWallConsent},
+	{"WallIsOffByDefault", scriptWallOffByDefault},
 }
 
 // RunSuite runs every script as a subtest, each on a fresh driver, and after

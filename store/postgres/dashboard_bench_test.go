@@ -118,3 +118,38 @@ func BenchmarkDashboard(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWall is web's wall benchmark on PostgreSQL: the public wall's
+// newest page, its feed, and its oldest page, over the same 1,000,000 cases.
+// Run:
+//
+//	go test -run '^$' -bench Wall -benchtime 20x ./store/postgres/
+func BenchmarkWall(b *testing.B) {
+	ctx := b.Context()
+	db, err := postgres.Open(ctx, seededURL(b, 1_000_000), postgres.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	s, err := web.New(web.Options{Store: db, Token: benchToken, Wall: true, Brand: "Acme"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	for _, page := range []struct{ name, path, want string }{
+		{"page", "/wall", "</main>"},
+		{"json", "/wall.json", `"testimonials"`},
+		{"json-limit50", "/wall.json?limit=50", `"testimonials"`},
+		{"page500", "/wall?page=500", "</main>"},
+	} {
+		b.Run(page.name, func(b *testing.B) {
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), "GET", page.path, nil))
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), page.want) {
+					b.Fatalf("%s: got %d", page.path, rec.Code)
+				}
+			}
+		})
+	}
+}

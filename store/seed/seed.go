@@ -29,7 +29,7 @@ import (
 
 // Version names the generator's output. Bump it whenever Generate changes what
 // it writes, so that cached databases made by an older generator are not reused.
-const Version = 3
+const Version = 4
 
 // Options say what to generate. The zero value of each field has a default.
 type Options struct {
@@ -268,7 +268,7 @@ func (g *generator) run(ctx context.Context, conn *sql.DB) error {
 // eventsSQL writes the funnel events that the cases, ratings and offers
 // imply, deriving them in SQL, which is much faster than binding rows from Go:
 // the whole log of the cases from id ?1 on (the newest, for case pages), and
-// the testimonial events (shared, withdrawn) of every case. Writing the whole
+// the testimonial events (shared, wall consent, withdrawn) of every case. Writing the whole
 // log of a million cases would triple the time to seed for tables the funnel
 // and trends pages never read.
 const eventsSQL = `INSERT INTO case_events (case_id, kind, actor, platform, at, detail)
@@ -315,6 +315,10 @@ SELECT case_id, kind, actor, platform, at, detail FROM (
 		'consented_at', strftime('%Y-%m-%dT%H:%M:%fZ', o.shared_at / 1000.0, 'unixepoch'))
 		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.shared
 	UNION ALL
+	SELECT o.case_id, 'wall_consent', c.customer_id, c.platform, o.shared_at, json_object('offer', o.id,
+		'wall', json(iif(o.wall, 'true', 'false')), 'name', o.wall_name, 'via', 'modal')
+		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.shared
+	UNION ALL
 	SELECT o.case_id, 'share_withdrawn', c.customer_id, c.platform, o.shared_at + 86400000,
 		json_object('offer', o.id, 'target', o.target)
 		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.state = 'withdrawn'
@@ -336,7 +340,7 @@ func (g *generator) batch(ctx context.Context, conn *sql.DB, fill func() error) 
 	g.ratings = newInserter(tx, `INSERT INTO ratings (case_id, round, scale, score, satisfied,
 		unhappy, recovery, comment, at) VALUES `, 9)
 	g.offers = newInserter(tx, `INSERT INTO offers (id, case_id, round, target, kind, policy,
-		text, url, state, post_ref, at, shared_at, clicked, shared) VALUES `, 14)
+		text, url, state, post_ref, at, shared_at, clicked, shared, wall, wall_name, wall_at) VALUES `, 17)
 	if err := fill(); err != nil {
 		return err
 	}
@@ -364,6 +368,9 @@ type offer struct {
 	at                         int64
 	sharedAt                   any
 	clicked, shared            bool
+	wall                       bool // the customer chose the wall too
+	wallName                   string
+	wallAt                     any
 }
 
 // life is what happened to one generated case.
@@ -470,10 +477,28 @@ func (g *generator) share(l *life, r bot.Rating, at int64) {
 			if g.chance(0.03) {
 				o.state = bot.OfferWithdrawn
 			}
+			chooseWall(&o, l.customerID)
 		case g.chance(0.2):
 			o.state = bot.OfferDeclined
 		}
 		l.offers = append(l.offers, o)
+	}
+}
+
+// chooseWall has two in five customers who shared choose the wall too, half
+// of them under a name, and puts the post on the wall unless it was
+// withdrawn. The choice follows from the offer's ID, not the random source,
+// so the rest of the database is what Version 3 generated.
+func chooseWall(o *offer, customerID string) {
+	if o.id%5 >= 2 {
+		return
+	}
+	o.wall = true
+	if o.id%10 < 2 {
+		o.wallName = "Customer " + customerID[1:]
+	}
+	if o.state == bot.OfferShared {
+		o.wallAt = o.sharedAt.(int64) + 1000
 	}
 }
 
@@ -512,7 +537,8 @@ func (g *generator) oneCase(ctx context.Context, id, opened, end int64) error {
 	}
 	for _, o := range l.offers {
 		err := g.offers.add(ctx, o.id, id, o.round, o.target, o.kind, o.policy, o.text, o.url,
-			o.state, o.post, o.at, o.sharedAt, boolInt(o.clicked), boolInt(o.shared))
+			o.state, o.post, o.at, o.sharedAt, boolInt(o.clicked), boolInt(o.shared),
+			boolInt(o.wall), o.wallName, o.wallAt)
 		if err != nil {
 			return err
 		}

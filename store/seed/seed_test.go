@@ -102,6 +102,20 @@ func TestGenerate(t *testing.T) {
 	if err != nil || n != c[len(c)-1] {
 		t.Errorf("testimonials: got %d (%v), want one per shared case, %d", n, err, c[len(c)-1])
 	}
+	// About two in five of those on the wall, the withdrawn ones not.
+	wall, err := db.Wall(ctx, 0, 0)
+	if err != nil || len(wall) == 0 || len(wall) > n/2 {
+		t.Errorf("the wall: got %d testimonials (%v), want some and fewer than half of the %d shared", len(wall), err, n)
+	}
+	named := 0
+	for _, e := range wall {
+		if e.Name != "" {
+			named++
+		}
+	}
+	if named == 0 || named == len(wall) {
+		t.Errorf("names on the wall: %d of %d, want some", named, len(wall))
+	}
 }
 
 // dumpRollups reads the dashboard's roll-up tables as lines.

@@ -27,6 +27,7 @@ type Reads interface {
 	Testimonials(ctx context.Context, q bot.FunnelQuery, offset, limit int, fn func(e bot.CaseEvent, o bot.Offer) error) (int, error)
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
+	Wall(ctx context.Context, offset, limit int) ([]bot.WallEntry, error)
 }
 
 // RunReads runs the suite of the dashboard's and the export's reads. open
@@ -43,6 +44,7 @@ func RunReads(t *testing.T, open func(t *testing.T) Reads) {
 		{"Channels", testChannels},
 		{"Testimonials", testTestimonials},
 		{"Export", testExport},
+		{"Wall", testWall},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

@@ -134,6 +134,7 @@ func testOffers(t *testing.T, s bot.Store) {
 	post.State, post.Text = bot.OfferShared, "They fixed it in minutes!"
 	post.Post = bot.Ref{Platform: bot.Slack, Channel: bot.ShowcaseChannel, Message: "900.1"}
 	post.SharedAt = day(2)
+	post.Wall, post.WallName, post.WallAt = true, "Ann from Leeds", day(2).Add(time.Second)
 	update(t, s, func(ctx context.Context, tx bot.Tx) error { return tx.UpdateOffer(ctx, &post) })
 	view(t, s, func(ctx context.Context, tx bot.Tx) error {
 		got, err := tx.Offer(ctx, post.ID)

@@ -41,7 +41,7 @@ var tables = []table{
 	{name: "ratings", cols: []string{"id", "case_id", "round", "scale", "score", "satisfied", "unhappy", "recovery",
 		"comment", "at"}, bools: []string{"satisfied", "unhappy", "recovery"}},
 	{name: "offers", cols: []string{"id", "case_id", "round", "target", "kind", "policy", "text", "url", "state",
-		"post_ref", "at", "shared_at", "clicked", "shared"}},
+		"post_ref", "at", "shared_at", "clicked", "shared", "wall", "wall_name", "wall_at"}},
 	{name: "people", cols: []string{"platform", "id", "opted_out", "last_prompt_at"}, bools: []string{"opted_out"}},
 	{name: "processed_events", cols: []string{"id", "at"}},
 	{name: "timers", cols: []string{"case_id", "kind", "round", "due_at"}},
