@@ -431,3 +431,24 @@ func TestButtonsFromBeforeAReopenAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimFromAStaleControlsMessage: the controls lose their Claim button
+// once the case is claimed; a copy of it that a client still showed claims
+// nothing and says who has the case.
+func TestClaimFromAStaleControlsMessage(t *testing.T) {
+	h := bottest.New(t)
+	ada, lee := h.Person("u-ada", "Ada"), h.Person("staff2", "Lee")
+	h.Ask(ada, "My account is locked")
+	cs := activeCase(t, h, ada)
+	stale := *h.WithButton(cs.Staff.Channel, "Claim")
+	h.Click(h.Staff(), h.WithButton(cs.Staff.Channel, "Claim"), "Claim")
+	if p := h.WithButton(cs.Staff.Channel, "Claim"); p != nil {
+		t.Errorf("a claimed case's controls still offer Claim: %q", p.Msg.Text)
+	}
+	if r := h.Click(lee, &stale, "Claim"); !strings.Contains(r.Ephemeral, "Sam is already handling case #1") {
+		t.Errorf("Lee pressing a stale Claim was told %q, want who has the case", r.Ephemeral)
+	}
+	if got := h.Case(cs.ID).Assignee; got != "staff1" {
+		t.Errorf("assignee after the stale claim: got %q, want staff1", got)
+	}
+}

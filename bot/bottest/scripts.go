@@ -145,19 +145,21 @@ func scriptStaffAnswersDirectly(s *S) {
 	}
 }
 
-// scriptClaimTwice: a second claim by the same person says nothing new, and
-// another staff member is told who has the case.
+// scriptClaimTwice: once the case is claimed its controls offer no Claim;
+// a second claim (a command, or a button a client still showed) by the same
+// person says nothing new, and another staff member is told who has the case.
 func scriptClaimTwice(s *S) {
 	openCase(s, "My account is locked")
 	s.Click(Sam, StaffSide(Ada), "Claim")
 	s.Sees(Lee, StaffSide(Ada), "Sam is handling case #1")
 	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Sam is handling it")
-	again := s.Click(Sam, StaffSide(Ada), "Claim")
-	if !strings.Contains(again.Ephemeral, "already handling case #1") {
+	if got, want := strings.Join(s.Buttons(Lee, StaffSide(Ada), "Case #1 is open"), ","), "Resolve"; got != want {
+		s.Errorf("the staff controls of a claimed case have buttons %s, want %s", got, want)
+	}
+	if again, ok := s.TryCommand(Sam, StaffSide(Ada), bot.CmdClaim, ""); ok && !strings.Contains(again.Ephemeral, "already handling case #1") {
 		s.Errorf("Sam claiming again was told %q, want that he already has it", again.Ephemeral)
 	}
-	other := s.Click(Lee, StaffSide(Ada), "Claim")
-	if !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
+	if other, ok := s.TryCommand(Lee, StaffSide(Ada), bot.CmdClaim, ""); ok && !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
 		s.Errorf("Lee claiming was told %q, want who has the case", other.Ephemeral)
 	}
 	if n := s.Count(Sam, StaffSide(Ada), "is handling case #1"); n != 1 {
@@ -170,6 +172,16 @@ func scriptClaimTwice(s *S) {
 		s.Error("the case has no assignee after the claim")
 	}
 	s.NeverSees(Ada, "is handling")
+}
+
+// scriptAnswerAssigns: the first staff answer assigns an unclaimed case, and
+// its controls offer no Claim from then on.
+func scriptAnswerAssigns(s *S) {
+	openCase(s, "Two-factor codes never arrive")
+	s.Say(Lee, StaffSide(Ada), "Looking into it now")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Lee is handling it")
+	s.NoButton(Sam, StaffSide(Ada), "Claim")
+	s.SeesButton(Sam, StaffSide(Ada), "Resolve")
 }
 
 // scriptAskAgain: a customer with an open case who asks again in public is

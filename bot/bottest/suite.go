@@ -38,6 +38,7 @@ var Scripts = []Script{
 	{"NoteTypedOnTheCustomerSideIsTakenAway", scriptNoteOnCustomerSide},
 	{"StaffMayAnswerOnTheCustomerSide", scriptStaffAnswersDirectly},
 	{"ClaimIsIdempotent", scriptClaimTwice},
+	{"FirstAnswerAssignsTheCase", scriptAnswerAssigns},
 	{"AskingAgainInPublicReachesStaff", scriptAskAgain},
 	{"ReopenUpdatesThePublicLine", scriptReopenPublicLine},
 	{"StaleControlsAreUpdated", scriptStaleControls},
@@ -109,6 +110,21 @@ func (s *S) Command(who string, at Where, command, text string) Answer {
 		s.notes = append(s.notes, text)
 	}
 	return a
+}
+
+// TryCommand is Command where the platform has a way to run it: ok is false,
+// and the step logged as skipped, where it has none.
+func (s *S) TryCommand(who string, at Where, command, text string) (Answer, bool) {
+	s.Helper()
+	a, err := s.D.Command(s.ctx, who, at, command, text)
+	if errors.Is(err, ErrUnsupported) {
+		s.Logf("skipped: %s cannot run %s %s on this platform", who, command, at)
+		return Answer{}, false
+	}
+	if err != nil {
+		s.Fatalf("%s runs %s %s: %v", who, command, at, err)
+	}
+	return a, true
 }
 
 // Click waits until who sees an enabled button labelled label at a place and
