@@ -82,7 +82,7 @@ func (t *txn) act(cs *Case, id actionID, ev Event, r *Reply) error {
 	case verbCommented:
 		return t.commented(cs, id.Round, ev.Fields["comment"], who, r)
 	case verbDecline, verbNever:
-		return t.decline(cs, id.Round, who, id.Verb == verbNever)
+		return t.decline(cs, id.Round, who, id.Verb == verbNever, r)
 	case verbShare, verbGo, verbPost, verbWithdraw, verbWall:
 		return t.offerAction(cs, id, ev, r)
 	}

@@ -452,3 +452,34 @@ func TestClaimFromAStaleControlsMessage(t *testing.T) {
 		t.Errorf("assignee after the stale claim: got %q, want staff1", got)
 	}
 }
+
+// TestOptOutClosesThePromptsOfEarlierCases: with prompts that never expire,
+// a prompt of an earlier case is still open when the customer opts out on a
+// later one; it loses its buttons too, and its offers are withdrawn. A "No
+// thanks" kept from a closed prompt records nothing.
+func TestOptOutClosesThePromptsOfEarlierCases(t *testing.T) {
+	h := bottest.New(t, bottest.Configure(func(c *bot.Config) { c.Share.PromptExpireAfter = 0 }))
+	ada := h.Person("u-ada", "Ada")
+	first, private1 := resolvedCase(t, h, ada)
+	h.Click(ada, h.WithButton(private1, "5"), "5")
+	noThanks := *h.WithButton(private1, "No thanks")
+	h.Advance(31 * 24 * time.Hour) // past the cooldown
+	_, private2 := resolvedCase(t, h, ada)
+	h.Click(ada, h.WithButton(private2, "5"), "5")
+	h.Click(ada, h.WithButton(private2, "Don't ask me again"), "Don't ask me again")
+
+	if p := h.WithButton(private1, "Post in #showcase"); p != nil {
+		t.Errorf("the first case's prompt is still open after the opt-out: %q", p.Msg.Text)
+	}
+	for _, o := range h.Offers(first) {
+		if o.State != bot.OfferExpired {
+			t.Errorf("first case's offer %s after the opt-out: %s, want %s", o.Target, o.State, bot.OfferExpired)
+		}
+	}
+	if r := h.Click(ada, &noThanks, "No thanks"); !strings.Contains(r.Ephemeral, "no longer available") {
+		t.Errorf("a stale No thanks was answered %q, want that the offer is gone", r.Ephemeral)
+	}
+	if got := len(h.Events(first, bot.KindShareDeclined)); got != 0 {
+		t.Errorf("share_declined on the first case: got %d, want 0", got)
+	}
+}

@@ -229,7 +229,7 @@ func (t *txn) reopen(cs *Case, by Person, reason string) error {
 		return err
 	}
 	// The round is over: nothing of it can be pressed any more.
-	if err := t.closePrompts(cs); err != nil {
+	if err := t.closePrompts(cs, "ShareNotNow"); err != nil {
 		return err
 	}
 	text := t.say("Reopened", cs, TextData{})

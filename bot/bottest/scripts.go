@@ -331,3 +331,30 @@ func scriptLowRating(s *S) {
 		s.Errorf("want the apology (at %d) before the review offer (at %d)", apology, offer)
 	}
 }
+
+// scriptOnePromptOpen: a new share prompt takes the buttons off the one
+// before it, and "Don't ask me again" off the one pressed, so no offer the
+// customer can press outlives what she said.
+func scriptOnePromptOpen(s *S) {
+	openCase(s, "My export is empty")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1") // reopens; the review sites are offered
+	s.SeesButton(Ada, Private(Ada), "Review us on Trustpilot")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "5")
+	s.SeesButton(Ada, Private(Ada), "Post in #showcase")
+	s.Settle()
+	for _, label := range []string{"Review us on Trustpilot", "No thanks", "Don't ask me again"} {
+		if n := s.Enabled(Ada, Private(Ada), label); n != 1 {
+			s.Errorf("Ada can press %q on %d prompts, want 1 (the newest)", label, n)
+		}
+	}
+	s.Click(Ada, Private(Ada), "Don't ask me again")
+	s.Sees(Ada, Private(Ada), "we won't ask you to share again")
+	for _, label := range []string{"Post in #showcase", "Post on X", "Review us on Trustpilot", "No thanks", "Don't ask me again"} {
+		s.NoButton(Ada, Private(Ada), label)
+	}
+	if n := len(s.Events(Ada, bot.KindOptedOut)); n != 1 {
+		s.Errorf("opted_out: got %d, want 1", n)
+	}
+}

@@ -17,10 +17,12 @@ import (
 const patience = 30 * time.Second
 
 // SuiteConfig is the core configuration every driver starts from: Config()
-// without staff (the driver adds its platform's Sam and Lee).
+// without staff (the driver adds its platform's Sam and Lee), and no share
+// cooldown, so that a script may be offered to share twice.
 func SuiteConfig() bot.Config {
 	cfg := Config()
 	cfg.Staff.ByPlatform = nil
+	cfg.Share.Cooldown = 0
 	return cfg
 }
 
@@ -42,6 +44,7 @@ var Scripts = []Script{
 	{"AskingAgainInPublicReachesStaff", scriptAskAgain},
 	{"ReopenUpdatesThePublicLine", scriptReopenPublicLine},
 	{"StaleControlsAreUpdated", scriptStaleControls},
+	{"OnlyTheNewestSharePromptIsOpen", scriptOnePromptOpen},
 	{"LowRatingApologyThenANeutralReviewOffer", scriptLowRating},
 	{"WallConsentAndWithdrawal", scriptWallConsent},
 	{"WallIsOffByDefault", scriptWallOffByDefault},
@@ -249,6 +252,20 @@ func (s *S) NoButton(who string, at Where, label string) {
 			s.Errorf("%s can still press %q on %q %s", who, label, m.Text, at)
 		}
 	}
+}
+
+// Enabled settles and counts the messages on which who can press a button
+// labelled label at a place.
+func (s *S) Enabled(who string, at Where, label string) int {
+	s.Helper()
+	s.Settle()
+	n := 0
+	for _, m := range s.View(who, at) {
+		if slices.Contains(m.Enabled, label) {
+			n++
+		}
+	}
+	return n
 }
 
 // Buttons settles and returns the enabled buttons of the newest message
