@@ -223,8 +223,9 @@ type Action struct {
 	Lane     string // actions in one lane are delivered in order
 	Kind     string
 	Place    string
-	// To is the conversation of a PlaceRef send, filled in by the relay for
-	// the other places; for a delete without a Key, the message to delete.
+	// To is the conversation of a PlaceRef send; for a PlacePublic send, the
+	// case's public thread when it was queued (the relay's pacing reads its
+	// channel); for a delete without a Key, the message to delete.
 	To       Ref
 	Fallback []string // places to try, in order, when To is undeliverable
 	Msg      Message

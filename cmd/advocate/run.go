@@ -97,7 +97,8 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	a.db = db
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg)})
+	_, wakes := db.(outboxListener)
+	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg), StoreWakes: wakes})
 	if err != nil {
 		db.Close()
 		return nil, err

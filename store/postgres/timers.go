@@ -16,7 +16,7 @@ func (t *tx) SetTimer(ctx context.Context, tm bot.Timer) error {
 	if err != nil {
 		return writeErr(err, "set timer "+tm.Kind+" of case", tm.CaseID)
 	}
-	return nil
+	return t.notify(ctx) // idle instances sleep until the next timer they know of
 }
 
 // CancelTimer removes the timer (caseID, kind), if there is one.
