@@ -77,12 +77,12 @@ func (t *txn) act(cs *Case, id actionID, ev Event, r *Reply) error {
 	case verbNotFixed:
 		return t.notFixed(cs, id, who, r)
 	case verbComment:
-		r.Modal = t.commentModal(cs, id.Round)
+		t.comment(cs, id.Round, r)
 		return nil
 	case verbCommented:
 		return t.commented(cs, id.Round, ev.Fields["comment"], who, r)
 	case verbDecline, verbNever:
-		return t.decline(cs, id.Round, who, id.Verb == verbNever)
+		return t.decline(cs, id.Round, who, id.Verb == verbNever, r)
 	case verbShare, verbGo, verbPost, verbWithdraw, verbWall:
 		return t.offerAction(cs, id, ev, r)
 	}

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -28,6 +29,10 @@ func (t *txn) offer(cs *Case, rating *Rating, a assignment) error {
 		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "opted_out"})
 	case within(now, p.LastPromptAt, t.cfg.Share.Cooldown.D()):
 		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "cooldown"})
+	}
+	// The new prompt replaces any the case still has open (an earlier round's).
+	if err := t.closePrompts(cs, "ShareNotNow"); err != nil {
+		return err
 	}
 	offered := 0
 	for _, target := range a.targets(t.cfg.Share, rating) {
@@ -276,19 +281,31 @@ func (t *txn) withdraw(cs *Case, o *Offer, who Person, r *Reply) error {
 	return t.update(cs, withdrawKey(o.ID), Message{Text: t.say("Withdrawn", cs, TextData{})})
 }
 
-// decline closes the round's prompt; optOut also stops every future prompt.
-func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
+// decline closes the round's prompt; optOut also stops every future prompt
+// and closes every prompt the customer still has open, on each identity
+// linked with theirs. "No thanks" on a prompt with nothing open any more
+// records nothing; "Don't ask me again" is honoured from any prompt.
+func (t *txn) decline(cs *Case, round int, who Person, optOut bool, r *Reply) error {
 	offers, err := t.tx.Offers(t.ctx, cs.ID)
 	if err != nil {
 		return fmt.Errorf("offers: %w", err)
 	}
+	open := false
 	for _, o := range offers {
-		if o.Round == round && o.State == OfferOffered {
+		if o.Round != round || (o.State != OfferOffered && o.State != OfferClicked) {
+			continue
+		}
+		open = true
+		if o.State == OfferOffered {
 			o.State = OfferDeclined
 			if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 				return fmt.Errorf("update offer: %w", err)
 			}
 		}
+	}
+	if !open && !optOut {
+		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
+		return nil
 	}
 	kind, text := KindShareDeclined, "Declined"
 	if optOut {
@@ -311,7 +328,78 @@ func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
 	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerPromptExpire); err != nil {
 		return fmt.Errorf("cancel prompt timer: %w", err)
 	}
-	return t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})})
+	if err := t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})}); err != nil {
+		return err
+	}
+	if !optOut {
+		return nil
+	}
+	return t.eachCaseOfCustomer(cs, func(c *Case) error { return t.closePrompts(c, "OptedOut") })
+}
+
+// eachCaseOfCustomer calls fn with every case of the customer of cs, on
+// each identity linked with theirs.
+func (t *txn) eachCaseOfCustomer(cs *Case, fn func(*Case) error) error {
+	ids, err := t.tx.Identities(t.ctx, Identity{Platform: cs.Platform, ID: cs.Customer.ID})
+	if err != nil {
+		return fmt.Errorf("identities: %w", err)
+	}
+	for _, id := range ids {
+		cases, _, err := t.tx.FindCases(t.ctx, CaseFilter{Platform: id.Platform, CustomerID: id.ID})
+		if err != nil {
+			return fmt.Errorf("cases of %s: %w", id, err)
+		}
+		for _, c := range cases {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// closePrompts withdraws the case's share offers that are still open, when
+// the case is reopened (a testimonial about a case back in staff's hands
+// would say what is no longer true), when a new prompt replaces them, and
+// when the customer opts out. Each prompt with an open offer loses its
+// buttons and says text, or, where the customer shared something, that they
+// answered; a testimonial already posted stays, and can still be withdrawn.
+func (t *txn) closePrompts(cs *Case, text string) error {
+	offers, err := t.tx.Offers(t.ctx, cs.ID)
+	if err != nil {
+		return fmt.Errorf("offers: %w", err)
+	}
+	var closed []int // rounds, in the order of their offers
+	shared := map[int]bool{}
+	for _, o := range offers {
+		shared[o.Round] = shared[o.Round] || o.State == OfferShared || o.State == OfferWithdrawn
+		if o.State != OfferOffered && o.State != OfferClicked {
+			continue
+		}
+		o.State = OfferExpired
+		if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+			return fmt.Errorf("update offer: %w", err)
+		}
+		if !slices.Contains(closed, o.Round) {
+			closed = append(closed, o.Round)
+		}
+	}
+	if len(closed) == 0 {
+		return nil
+	}
+	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerPromptExpire); err != nil {
+		return fmt.Errorf("cancel prompt timer: %w", err)
+	}
+	for _, round := range closed {
+		say := text
+		if shared[round] {
+			say = "ShareDone"
+		}
+		if err := t.update(cs, promptKey(round), Message{Text: t.say(say, cs, TextData{})}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // expirePrompt closes a prompt nobody answered.

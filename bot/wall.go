@@ -161,22 +161,7 @@ func sharedText(o *Offer) string {
 // the website shows only those who still agree. Each leaves with a
 // wall_removed event on its case.
 func (t *txn) offWall(cs *Case, reason string) error {
-	ids, err := t.tx.Identities(t.ctx, Identity{Platform: cs.Platform, ID: cs.Customer.ID})
-	if err != nil {
-		return fmt.Errorf("identities: %w", err)
-	}
-	for _, id := range ids {
-		cases, _, err := t.tx.FindCases(t.ctx, CaseFilter{Platform: id.Platform, CustomerID: id.ID})
-		if err != nil {
-			return fmt.Errorf("cases of %s: %w", id, err)
-		}
-		for _, c := range cases {
-			if err := t.offWallCase(c, reason); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return t.eachCaseOfCustomer(cs, func(c *Case) error { return t.offWallCase(c, reason) })
 }
 
 // offWallCase takes the case's shared testimonials off the wall.

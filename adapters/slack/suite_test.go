@@ -41,7 +41,7 @@ type openView struct {
 
 func newSuiteDriver(t *testing.T, mode string) *suiteDriver {
 	r := &replies{byUser: map[string][]bot.Reply{}}
-	e := newEnv(t, mode, withHandler(r.wrap))
+	e := newEnv(t, mode, withHandler(r.wrap), withCore(func(c *bot.Config) { c.Share = bottest.SuiteConfig().Share }))
 	return &suiteDriver{
 		e:       e,
 		people:  map[string]string{bottest.Ada: adaID, bottest.Ben: benID, bottest.Sam: samID, bottest.Lee: leeID},

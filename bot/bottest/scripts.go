@@ -146,19 +146,21 @@ func scriptStaffAnswersDirectly(s *S) {
 	}
 }
 
-// scriptClaimTwice: a second claim by the same person says nothing new, and
-// another staff member is told who has the case.
+// scriptClaimTwice: once the case is claimed its controls offer no Claim;
+// a second claim (a command, or a button a client still showed) by the same
+// person says nothing new, and another staff member is told who has the case.
 func scriptClaimTwice(s *S) {
 	openCase(s, "My account is locked")
 	s.Click(Sam, StaffSide(Ada), "Claim")
 	s.Sees(Lee, StaffSide(Ada), "Sam is handling case #1")
 	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Sam is handling it")
-	again := s.Click(Sam, StaffSide(Ada), "Claim")
-	if !strings.Contains(again.Ephemeral, "already handling case #1") {
+	if got, want := strings.Join(s.Buttons(Lee, StaffSide(Ada), "Case #1 is open"), ","), "Resolve"; got != want {
+		s.Errorf("the staff controls of a claimed case have buttons %s, want %s", got, want)
+	}
+	if again, ok := s.TryCommand(Sam, StaffSide(Ada), bot.CmdClaim, ""); ok && !strings.Contains(again.Ephemeral, "already handling case #1") {
 		s.Errorf("Sam claiming again was told %q, want that he already has it", again.Ephemeral)
 	}
-	other := s.Click(Lee, StaffSide(Ada), "Claim")
-	if !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
+	if other, ok := s.TryCommand(Lee, StaffSide(Ada), bot.CmdClaim, ""); ok && !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
 		s.Errorf("Lee claiming was told %q, want who has the case", other.Ephemeral)
 	}
 	if n := s.Count(Sam, StaffSide(Ada), "is handling case #1"); n != 1 {
@@ -171,6 +173,16 @@ func scriptClaimTwice(s *S) {
 		s.Error("the case has no assignee after the claim")
 	}
 	s.NeverSees(Ada, "is handling")
+}
+
+// scriptAnswerAssigns: the first staff answer assigns an unclaimed case, and
+// its controls offer no Claim from then on.
+func scriptAnswerAssigns(s *S) {
+	openCase(s, "Two-factor codes never arrive")
+	s.Say(Lee, StaffSide(Ada), "Looking into it now")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Lee is handling it")
+	s.NoButton(Sam, StaffSide(Ada), "Claim")
+	s.SeesButton(Sam, StaffSide(Ada), "Resolve")
 }
 
 // scriptAskAgain: a customer with an open case who asks again in public is
@@ -261,6 +273,33 @@ func scriptStaleControls(s *S) {
 	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is closed"), ","), "Reopen"; got != want {
 		s.Errorf("staff controls of a closed case: got %s, want %s", got, want)
 	}
+
+	// Reopened after a rating: the round is over. Its survey still says how
+	// the customer rated; its share offers are withdrawn; the testimonial
+	// posted can still be withdrawn.
+	s.Click(Sam, StaffSide(Ada), "Reopen")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open")
+	s.Settle()
+	if n := s.Count(Ada, Private(Ada), "Your answer is recorded"); n != 1 {
+		s.Errorf("after the reopen the customer sees her rating %d times, want once", n)
+	}
+	for _, label := range []string{"Post on X", "Review us on Trustpilot"} {
+		s.NoButton(Ada, Private(Ada), label)
+	}
+	s.SeesButton(Ada, Private(Ada), "Withdraw my post")
+
+	// An unhappy rating reopens the case at once: no comment button is left
+	// on the survey of the round it ended.
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1")
+	s.Sees(Ada, Private(Ada), "We're sorry")
+	s.WaitStatus(Ada, bot.StatusReopened)
+	if n := s.Count(Ada, Private(Ada), "Your answer is recorded"); n != 2 {
+		s.Errorf("after the unhappy rating the customer sees %d surveys answered, want 2 (one per round)", n)
+	}
+	s.NoButton(Ada, Private(Ada), "Add a comment")
+	s.NoButton(Ada, Private(Ada), "Not fixed yet")
+	s.SeesButton(Ada, Private(Ada), "My problem is solved") // the case is open again
 }
 
 // scriptLowRating: after a low rating the apology comes first, on its own,
@@ -324,5 +363,32 @@ func scriptStaffSeeNoScore(s *S) {
 				s.Errorf("%s sees a score: %q", who, m.Text)
 			}
 		}
+	}
+}
+
+// scriptOnePromptOpen: a new share prompt takes the buttons off the one
+// before it, and "Don't ask me again" off the one pressed, so no offer the
+// customer can press outlives what she said.
+func scriptOnePromptOpen(s *S) {
+	openCase(s, "My export is empty")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1") // reopens; the review sites are offered
+	s.SeesButton(Ada, Private(Ada), "Review us on Trustpilot")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "5")
+	s.SeesButton(Ada, Private(Ada), "Post in #showcase")
+	s.Settle()
+	for _, label := range []string{"Review us on Trustpilot", "No thanks", "Don't ask me again"} {
+		if n := s.Enabled(Ada, Private(Ada), label); n != 1 {
+			s.Errorf("Ada can press %q on %d prompts, want 1 (the newest)", label, n)
+		}
+	}
+	s.Click(Ada, Private(Ada), "Don't ask me again")
+	s.Sees(Ada, Private(Ada), "we won't ask you to share again")
+	for _, label := range []string{"Post in #showcase", "Post on X", "Review us on Trustpilot", "No thanks", "Don't ask me again"} {
+		s.NoButton(Ada, Private(Ada), label)
+	}
+	if n := len(s.Events(Ada, bot.KindOptedOut)); n != 1 {
+		s.Errorf("opted_out: got %d, want 1", n)
 	}
 }
