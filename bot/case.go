@@ -162,6 +162,10 @@ type Offer struct {
 	Wall     bool
 	WallName string
 	WallAt   time.Time
+	// Experiment and Variant name the experiment variant of the prompt
+	// that made the offer; empty outside experiments.
+	Experiment string
+	Variant    string
 }
 
 // WallEntry is one testimonial on the public wall: nothing but what the
@@ -179,6 +183,8 @@ type PersonRecord struct {
 	ID           string
 	OptedOut     bool
 	LastPromptAt time.Time
+	// LastSurveyAt is when a survey was last sent, for survey.cooldown.
+	LastSurveyAt time.Time
 }
 
 // Timer kinds.
@@ -195,6 +201,10 @@ type Timer struct {
 	Kind   string
 	Round  int
 	DueAt  time.Time
+	// Experiment and Variant are a delayed prompt's (TimerPromptDelayed),
+	// so that it fires as it was assigned even if the experiment stopped.
+	Experiment string
+	Variant    string
 }
 
 // Action kinds delivered by the outbox relay.

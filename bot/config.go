@@ -71,6 +71,13 @@ type SurveyConfig struct {
 	SatisfiedAt int  `yaml:"satisfied_at"`
 	UnhappyAt   int  `yaml:"unhappy_at"`
 	Comment     bool `yaml:"comment"` // offer an optional comment after rating
+	// Sample surveys only some resolved cases (see Sample); the zero value
+	// surveys every one.
+	Sample Sample `yaml:"sample"`
+	// Cooldown surveys a person (across linked identities) at most once in
+	// this period; 0 has no limit. A reopened case's next survey is exempt:
+	// it is how an unhappy customer is heard again.
+	Cooldown Duration `yaml:"cooldown"`
 }
 
 // UnhappyConfig says what an unhappy rating does.
@@ -84,6 +91,9 @@ type ShareConfig struct {
 	PromptExpireAfter Duration      `yaml:"prompt_expire_after"`
 	AllowReviewGating bool          `yaml:"allow_review_gating"`
 	Targets           []ShareTarget `yaml:"targets"`
+	// Experiments test variants of the share prompt (experiment.go); at
+	// most one runs at a time.
+	Experiments []Experiment `yaml:"experiments"`
 }
 
 // WallConfig turns on the public testimonial wall (/wall, /wall.json). Off

@@ -16,9 +16,9 @@ func withdrawKey(offer int64) string { return "withdraw:" + strconv.FormatInt(of
 
 // offer sends the share prompt with every target the rating qualifies for, unless
 // the customer opted out or was prompted within the cooldown, on any identity
-// linked with theirs. Each offer is recorded with its target, gating policy
-// and exact text.
-func (t *txn) offer(cs *Case, rating *Rating) error {
+// linked with theirs. Each offer is recorded with its target, gating policy,
+// exact text and experiment variant (a's targets, order and wording).
+func (t *txn) offer(cs *Case, rating *Rating, a assignment) error {
 	p, err := personOf(t.ctx, t.tx, cs.Platform, cs.Customer.ID)
 	if err != nil {
 		return fmt.Errorf("person: %w", err)
@@ -35,12 +35,8 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 		return err
 	}
 	offered := 0
-	for _, target := range t.cfg.Share.Targets {
-		policy := target.EffectivePolicy()
-		if policy == PolicySatisfied && !rating.Satisfied {
-			continue
-		}
-		if err := t.offerTarget(cs, target, policy); err != nil {
+	for _, target := range a.targets(t.cfg.Share, rating) {
+		if err := t.offerTarget(cs, target, target.EffectivePolicy(), a); err != nil {
 			return err
 		}
 		offered++
@@ -48,14 +44,11 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	if offered == 0 {
 		return nil
 	}
-	// Only a satisfied customer is asked to share; anyone else is offered the
-	// review sites (no review gating) in words that do not read as an answer
-	// to their rating.
-	text := "SharePrompt"
-	if !rating.Satisfied {
-		text = "ReviewPrompt"
+	text, err := t.promptText(cs, rating, a)
+	if err != nil {
+		return err
 	}
-	prompt, err := t.promptMessage(cs, cs.Round, t.say(text, cs, TextData{}))
+	prompt, err := t.promptMessage(cs, cs.Round, text)
 	if err != nil {
 		return err
 	}
@@ -75,14 +68,15 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	return nil
 }
 
-// offerTarget records one offer with its exact text and gating policy.
-func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) error {
+// offerTarget records one offer with its exact text, gating policy and
+// experiment variant.
+func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string, a assignment) error {
 	text, err := t.targetText(cs, target)
 	if err != nil {
 		return err
 	}
 	o := &Offer{CaseID: cs.ID, Round: cs.Round, Target: target.Name, Kind: target.Kind, Policy: policy,
-		Text: text, State: OfferOffered, At: t.tx.Now()}
+		Text: text, State: OfferOffered, At: t.tx.Now(), Experiment: a.Experiment, Variant: a.name()}
 	switch target.Kind {
 	case TargetXPost:
 		o.URL = "https://x.com/intent/post?text=" + url.QueryEscape(text)
@@ -93,6 +87,7 @@ func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) error {
 		return fmt.Errorf("create offer: %w", err)
 	}
 	detail := map[string]any{"offer": o.ID, "target": o.Target, "kind": o.Kind, "policy": policy, "text": text, "url": o.URL}
+	a.describe(detail)
 	return t.record(cs, KindShareOffered, "", detail)
 }
 

@@ -175,7 +175,7 @@ func (t *txn) resolve(cs *Case, who Person, role string, r *Reply) error {
 	}
 	// The survey first: a case's actions are delivered in order, and the
 	// notices go to the public and staff channels, which may be busy.
-	if err := t.sendSurvey(cs); err != nil {
+	if err := t.surveyOrSkip(cs); err != nil {
 		return err
 	}
 	if err := t.publicStatus(cs, "ResolvedPublic"); err != nil {

@@ -115,7 +115,7 @@ func (t *txn) rate(cs *Case, id actionID, who Person, r *Reply) error {
 	if err != nil {
 		return err
 	}
-	return t.offer(cs, rating)
+	return t.promptAfter(cs, rating)
 }
 
 func (t *txn) newRating(cs *Case, score int) (*Rating, error) {
@@ -139,7 +139,9 @@ func (t *txn) unhappy(cs *Case, who Person, d TextData) error {
 	if err := t.send(cs, PlacePrivate, Message{Text: t.say("UnhappyReply", cs, d)}, ""); err != nil {
 		return err
 	}
-	alert := Message{Text: t.say("UnhappyStaff", cs, d)}
+	// Staff read no score in chat (the staff member who handled the case
+	// would be judged, and judge, by it): the dashboard has the scores.
+	alert := Message{Text: t.say("UnhappyStaff", cs, TextData{})}
 	if err := t.alertStaff(cs, alert); err != nil {
 		return err
 	}
@@ -159,7 +161,7 @@ func (t *txn) content(cs *Case, rating *Rating, d TextData) error {
 		return err
 	}
 	if rating.Recovery {
-		if err := t.alertStaff(cs, Message{Text: t.say("StaffRecovered", cs, d)}); err != nil {
+		if err := t.alertStaff(cs, Message{Text: t.say("StaffRecovered", cs, TextData{})}); err != nil {
 			return err
 		}
 	}

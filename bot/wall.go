@@ -74,30 +74,33 @@ func (t *txn) toggleWall(cs *Case, o *Offer, r *Reply) error {
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
-	text, err := t.promptText(cs, o.Round)
+	text, err := t.roundPromptText(cs, o)
 	if err != nil {
 		return err
 	}
-	prompt, err := t.promptMessage(cs, o.Round, t.say(text, cs, TextData{}))
+	prompt, err := t.promptMessage(cs, o.Round, text)
 	if err != nil {
 		return err
 	}
 	return t.update(cs, promptKey(o.Round), prompt)
 }
 
-// promptText names the text of the round's prompt: the share prompt, or the
-// review prompt after a rating that was not satisfied.
-func (t *txn) promptText(cs *Case, round int) (string, error) {
+// roundPromptText is the text of the prompt o was offered in, as it was
+// sent: the review prompt after a rating that was not satisfied, else the
+// share prompt in the words of o's experiment variant.
+func (t *txn) roundPromptText(cs *Case, o *Offer) (string, error) {
 	ratings, err := t.tx.Ratings(t.ctx, cs.ID)
 	if err != nil {
 		return "", fmt.Errorf("ratings: %w", err)
 	}
-	for _, r := range ratings {
-		if r.Round == round && !r.Satisfied {
-			return "ReviewPrompt", nil
+	rating := &Rating{Satisfied: true}
+	for i := range ratings {
+		if ratings[i].Round == o.Round {
+			rating = &ratings[i]
 		}
 	}
-	return "SharePrompt", nil
+	a := assignment{Experiment: o.Experiment, Variant: t.cfg.Share.Experiment(o.Experiment).Variant(o.Variant)}
+	return t.promptText(cs, rating, a)
 }
 
 // chooseWall records the wall choice the customer made in the preview, with

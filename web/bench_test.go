@@ -42,7 +42,8 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Fatal(err)
 	}
 	s, err := web.New(web.Options{Store: db, Sessions: db, SessionKey: key, Token: token, SLA: time.Hour,
-		Now: func() time.Time { return benchEnd().Add(-time.Minute) }, Wall: true, Brand: "Acme"})
+		Now: func() time.Time { return benchEnd().Add(-time.Minute) }, Wall: true, Brand: "Acme",
+		Experiments: seed.Experiments()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,6 +67,9 @@ func BenchmarkDashboard(b *testing.B) {
 		{"trends/all", "/dashboard/trends?period=all"},
 		{"staff/90d", "/dashboard/by/staff?period=90d"}, // staff named from their events
 		{"cases/30d", "/dashboard/cases"},               // 50 cases, assignees named
+		{"experiments/30d", "/dashboard/experiments"},
+		{"experiments/90d", "/dashboard/experiments?period=90d"},
+		{"experiments/all", "/dashboard/experiments?period=all"}, // both experiments, a year of prompts
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			for b.Loop() {

@@ -54,6 +54,12 @@ type Store interface {
 	// Wall lists the testimonials on the public wall, newest first, from
 	// offset up to limit of them: the chosen name, the text and the time only.
 	Wall(ctx context.Context, offset, limit int) ([]bot.WallEntry, error)
+	// ExperimentCounts counts each experiment variant's prompts, clicks and
+	// shares on the cases q selects, ordered by experiment and variant.
+	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
+	// SurveySkips counts the resolutions of the cases q selects that got no
+	// survey (survey_skipped), by reason.
+	SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error)
 }
 
 // Sessions keeps the dashboard's sign-ins, so that a logout holds across
@@ -120,6 +126,10 @@ type Options struct {
 	// Links, when set, serves the people page (admins only): staff link two
 	// identities of one person, or unlink one. *bot.Core implements it.
 	Links Linker
+	// Experiments are the configured share prompt experiments
+	// (share.experiments), for the experiments page to show with their
+	// weights and status even before any prompt.
+	Experiments []bot.Experiment
 	// SlackURL is the Slack workspace's address ("https://acme.slack.com"),
 	// for links to Slack messages; empty: no links to Slack messages. Discord
 	// links need nothing.
@@ -161,6 +171,8 @@ type Server struct {
 	wallTpl   *template.Template
 	brand     string
 	publicURL string
+	// experiments are the configured experiments (Options.Experiments).
+	experiments []bot.Experiment
 }
 
 // New checks the options and builds a Server. Users with an unknown role or
@@ -200,6 +212,7 @@ func New(opts Options) (*Server, error) {
 		hashes:   defaultHashGate(),
 		compare:  bcrypt.CompareHashAndPassword,
 	}
+	s.experiments = opts.Experiments
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -269,6 +282,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /dashboard/trends", s.page(s.trendsPage))
 	mux.Handle("GET /dashboard/by/{dim}", s.page(s.breakdownPage)) // refuses viewers the staff breakdown
 	mux.Handle("GET /dashboard/testimonials", s.page(s.testimonialsPage))
+	mux.Handle("GET /dashboard/experiments", s.page(s.experimentsPage))
 	mux.Handle("GET /dashboard/cases", s.page(s.casesPage))
 	mux.Handle("GET /dashboard/cases/{id}", s.page(s.casePage))
 	if s.wall {

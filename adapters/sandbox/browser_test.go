@@ -410,7 +410,7 @@ func testHappyPath(t *testing.T, browser context.Context) {
 	comment := "Quick and friendly help"
 	do(t, ada,
 		chromedp.Click(button("5")),
-		chromedp.WaitVisible(shown("You rated 5 out of 5")),
+		chromedp.WaitVisible(shown("Your answer is recorded")),
 		chromedp.Click(button("Add a comment")),
 		chromedp.WaitVisible(chromedp.CSS(`#modal[open] textarea`)),
 		typeIn(chromedp.ID("modal-field-0"), comment),
@@ -505,13 +505,13 @@ func testUnhappyPath(t *testing.T, browser context.Context) {
 		openChannel("case-1"),
 		chromedp.WaitVisible(shown("How satisfied are you")),
 		chromedp.Click(button("1")),
-		chromedp.WaitVisible(shown("You rated 1 out of 5")),
+		chromedp.WaitVisible(shown("Your answer is recorded")),
 		chromedp.WaitVisible(shown("reopened your case")),
 		chromedp.WaitNotPresent(button("5")),
 	)
 	do(t, sam,
 		openChannel("staff"),
-		chromedp.WaitVisible(shown("Case #1 was rated 1/5 by Ada")),
+		chromedp.WaitVisible(shown("Case #1: Ada was not satisfied with the help")),
 	)
 	if got, want := w.caseStatus(t, 1), bot.StatusReopened; got != want {
 		t.Errorf("got case status %q, want %q", got, want)

@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -61,7 +62,7 @@ func scriptHappyPath(s *S) {
 	resolve(s)
 	s.Sees(Ada, Public, "Resolved privately")
 	s.Click(Ada, Private(Ada), "5")
-	s.Sees(Ada, Private(Ada), "You rated 5 out of 5")
+	s.Sees(Ada, Private(Ada), "Your answer is recorded")
 	if got := s.Case(Ada).Status; got != bot.StatusClosed {
 		s.Errorf("status after a top rating: got %s, want %s", got, bot.StatusClosed)
 	}
@@ -104,9 +105,9 @@ func scriptUnhappy(s *S) {
 	openCase(s, "I cannot log in")
 	resolve(s)
 	s.Click(Ada, Private(Ada), "1")
-	s.Sees(Ada, Private(Ada), "You rated 1 out of 5")
+	s.Sees(Ada, Private(Ada), "Your answer is recorded")
 	s.Sees(Ada, Private(Ada), "We're sorry")
-	s.Sees(Sam, StaffChannel, "Case #1 was rated 1/5 by Ada")
+	s.Sees(Sam, StaffChannel, "Case #1: Ada was not satisfied with the help")
 	s.WaitStatus(Ada, bot.StatusReopened)
 }
 
@@ -259,7 +260,7 @@ func scriptStaleControls(s *S) {
 
 	resolve(s)
 	s.Click(Ada, Private(Ada), "5")
-	s.Sees(Ada, Private(Ada), "You rated 5 out of 5")
+	s.Sees(Ada, Private(Ada), "Your answer is recorded")
 	s.Click(Ada, Private(Ada), "Add a comment")
 	s.Submit(Ada, map[string]string{"comment": "Quick help"})
 	s.NoButton(Ada, Private(Ada), "Add a comment")
@@ -279,7 +280,7 @@ func scriptStaleControls(s *S) {
 	s.Click(Sam, StaffSide(Ada), "Reopen")
 	s.Sees(Sam, StaffSide(Ada), "Case #1 is open")
 	s.Settle()
-	if n := s.Count(Ada, Private(Ada), "You rated 5 out of 5"); n != 1 {
+	if n := s.Count(Ada, Private(Ada), "Your answer is recorded"); n != 1 {
 		s.Errorf("after the reopen the customer sees her rating %d times, want once", n)
 	}
 	for _, label := range []string{"Post on X", "Review us on Trustpilot"} {
@@ -293,7 +294,9 @@ func scriptStaleControls(s *S) {
 	s.Click(Ada, Private(Ada), "1")
 	s.Sees(Ada, Private(Ada), "We're sorry")
 	s.WaitStatus(Ada, bot.StatusReopened)
-	s.Sees(Ada, Private(Ada), "You rated 1 out of 5")
+	if n := s.Count(Ada, Private(Ada), "Your answer is recorded"); n != 2 {
+		s.Errorf("after the unhappy rating the customer sees %d surveys answered, want 2 (one per round)", n)
+	}
 	s.NoButton(Ada, Private(Ada), "Add a comment")
 	s.NoButton(Ada, Private(Ada), "Not fixed yet")
 	s.SeesButton(Ada, Private(Ada), "My problem is solved") // the case is open again
@@ -329,6 +332,37 @@ func scriptLowRating(s *S) {
 	}
 	if apology < 0 || offer < 0 || offer < apology {
 		s.Errorf("want the apology (at %d) before the review offer (at %d)", apology, offer)
+	}
+}
+
+// scorePattern matches a score written out: "1/5", "5 out of 5", "rated 4",
+// "(2/5)", "9 of 10".
+var scorePattern = regexp.MustCompile(`\b\d+ ?(/|out of|of) ?(5|7|10)\b|\brated \d`)
+
+// scriptStaffSeeNoScore: staff learn that a customer was not satisfied, and
+// later that they are, but no message any staff member can read anywhere
+// (staff side, staff channel, the customer's side where staff may read it)
+// holds the score; the scores are for the dashboard.
+func scriptStaffSeeNoScore(s *S) {
+	openCase(s, "My export is empty")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1")
+	s.Sees(Sam, StaffChannel, "Ada was not satisfied")
+	s.WaitStatus(Ada, bot.StatusReopened)
+	s.Click(Sam, StaffSide(Ada), "Resolve")
+	s.Click(Ada, Private(Ada), "5")
+	s.Sees(Sam, StaffChannel, "Ada is now satisfied")
+	s.Settle()
+	for _, who := range []string{Sam, Lee} {
+		seen, err := s.D.Everything(s.ctx, who)
+		if err != nil {
+			s.Fatalf("everything %s sees: %v", who, err)
+		}
+		for _, m := range seen {
+			if scorePattern.MatchString(m.Text) {
+				s.Errorf("%s sees a score: %q", who, m.Text)
+			}
+		}
 	}
 }
 

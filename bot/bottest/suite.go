@@ -48,6 +48,7 @@ var Scripts = []Script{
 	{"LowRatingApologyThenANeutralReviewOffer", scriptLowRating},
 	{"WallConsentAndWithdrawal", scriptWallConsent},
 	{"WallIsOffByDefault", scriptWallOffByDefault},
+	{"StaffNeverSeeTheScore", scriptStaffSeeNoScore},
 }
 
 // RunSuite runs every script as a subtest, each on a fresh driver, and after

@@ -220,7 +220,7 @@ func (a *app) dashboard(ctx context.Context, reg *prometheus.Registry) (*web.Ser
 		SLA: f.SLA.FirstResponse.D(), SessionKey: key, Ready: a.adaptersConnected,
 		Open:  len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 		Links: a.core,
-		Wall:  f.Wall.Enabled, Brand: f.Brand, PublicURL: f.HTTP.PublicURL,
+		Wall:  f.Wall.Enabled, Brand: f.Brand, PublicURL: f.HTTP.PublicURL, Experiments: f.Share.Experiments,
 	})
 }
 

@@ -94,7 +94,7 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = db.Close() })
 	s, err := web.New(web.Options{Store: db, Token: benchToken, SLA: time.Hour,
-		Now: func() time.Time { return benchEnd().Add(-time.Minute) }})
+		Now: func() time.Time { return benchEnd().Add(-time.Minute) }, Experiments: seed.Experiments()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,6 +121,9 @@ func BenchmarkDashboard(b *testing.B) {
 		{"trends/all", "/dashboard/trends?period=all"},
 		{"staff/90d", "/dashboard/by/staff?period=90d"},
 		{"cases/30d", "/dashboard/cases"},
+		{"experiments/30d", "/dashboard/experiments"},
+		{"experiments/90d", "/dashboard/experiments?period=90d"},
+		{"experiments/all", "/dashboard/experiments?period=all"},
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			for b.Loop() {

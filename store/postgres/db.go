@@ -158,7 +158,7 @@ func retryable(err error) bool {
 // would mark every day of every row loaded), for that transaction only.
 func (db *DB) CopyIn(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		for _, t := range []string{"cases", "ratings"} {
+		for _, t := range []string{"cases", "ratings", "offers"} {
 			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` DISABLE TRIGGER USER`); err != nil {
 				return fmt.Errorf("store: bulk load: %w", err)
 			}
@@ -166,7 +166,7 @@ func (db *DB) CopyIn(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
-		for _, t := range []string{"cases", "ratings"} {
+		for _, t := range []string{"cases", "ratings", "offers"} {
 			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` ENABLE TRIGGER USER`); err != nil {
 				return fmt.Errorf("store: bulk load: %w", err)
 			}

@@ -225,6 +225,9 @@ func rewriteSQL(cases, days string) []string {
 			"INSERT INTO "+r.table+" ("+strings.Join(append(slices.Clone(r.keys), cols...), ", ")+") "+
 				fromCases(r, cols, cases))
 	}
+	stmts = append(stmts, "DELETE FROM dashboard_experiments"+where,
+		"INSERT INTO dashboard_experiments (day, platform, channel, experiment, variant, offered, clicked, shared) "+
+			experimentsFromCases(cases))
 	return append(stmts, "DELETE FROM dashboard_dirty"+where)
 }
 

@@ -93,6 +93,16 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("stage %s: %d after %d", bot.Stages[i], c[i], c[i-1])
 		}
 	}
+	// The last half year's prompts are in the wording experiment, each
+	// variant about half of them.
+	exps, err := db.ExperimentCounts(ctx, bot.FunnelQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exps) != 2 || exps[0].Variant != "plain" || exps[1].Variant != "warm" ||
+		exps[0].Offered < 200 || exps[1].Offered < 200 || exps[0].Shared == 0 || exps[1].Shared == 0 {
+		t.Errorf("experiment counts: got %+v, want both variants of prompt wording with shares", exps)
+	}
 	n, err := db.Testimonials(ctx, bot.FunnelQuery{}, 0, 1, func(e bot.CaseEvent, o bot.Offer) error {
 		if o.State != bot.OfferShared && o.State != bot.OfferWithdrawn || len(e.Detail) == 0 {
 			t.Errorf("testimonial %+v with offer %+v", e, o)
@@ -127,8 +137,8 @@ func dumpRollups(t *testing.T, path string) []string {
 	}
 	defer conn.Close()
 	var out []string
-	for _, table := range []string{"dashboard_daily", "dashboard_staff"} {
-		rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table+" ORDER BY 1, 2, 3")
+	for _, table := range []string{"dashboard_daily", "dashboard_staff", "dashboard_experiments"} {
+		rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table+" ORDER BY 1, 2, 3, 4, 5")
 		if err != nil {
 			t.Fatal(err)
 		}

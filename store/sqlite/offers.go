@@ -10,7 +10,7 @@ import (
 
 // offerCols are the columns scanOffer reads, in its order.
 const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at,
-	wall, wall_name, wall_at`
+	wall, wall_name, wall_at, experiment, variant`
 
 func scanOffer(s scanner) (*bot.Offer, error) {
 	var (
@@ -21,7 +21,7 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 		wallAt sql.NullInt64
 	)
 	err := s.Scan(&o.ID, &o.CaseID, &o.Round, &o.Target, &o.Kind, &o.Policy, &o.Text, &o.URL,
-		&o.State, &post, &at, &shared, &o.Wall, &o.WallName, &wallAt)
+		&o.State, &post, &at, &shared, &o.Wall, &o.WallName, &wallAt, &o.Experiment, &o.Variant)
 	if err != nil {
 		return nil, err
 	}
@@ -33,8 +33,8 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 }
 
 const createOfferSQL = `INSERT INTO offers (case_id, round, target, kind, policy,
-	text, url, state, post_ref, at, shared_at, clicked, shared, wall, wall_name, wall_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	text, url, state, post_ref, at, shared_at, clicked, shared, wall, wall_name, wall_at, experiment, variant)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateOffer stores o (At defaults to now; State to offered) and sets o.ID.
 func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
@@ -49,7 +49,7 @@ func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 	res, err := t.exec(ctx, createOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
 		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)),
-		boolInt(o.Wall), o.WallName, nullMs(o.WallAt))
+		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.Experiment, o.Variant)
 	if err != nil {
 		return writeErr(err, "create offer for case", o.CaseID)
 	}
@@ -71,8 +71,8 @@ func offerClicked(o *bot.Offer) bool {
 
 const updateOfferSQL = `UPDATE offers SET case_id = ?, round = ?, target = ?, kind = ?,
 	policy = ?, text = ?, url = ?, state = ?, post_ref = ?, at = ?, shared_at = ?,
-	clicked = max(clicked, ?), shared = max(shared, ?), wall = ?, wall_name = ?, wall_at = ?
-	WHERE id = ?`
+	clicked = max(clicked, ?), shared = max(shared, ?), wall = ?, wall_name = ?, wall_at = ?,
+	experiment = ?, variant = ? WHERE id = ?`
 
 // UpdateOffer replaces the offer o.ID. Once clicked or shared, an offer keeps
 // counting as such in the funnel by target, whatever state follows.
@@ -84,7 +84,7 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	res, err := t.exec(ctx, updateOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
 		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)),
-		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.ID)
+		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.Experiment, o.Variant, o.ID)
 	if err != nil {
 		return writeErr(err, "update offer", o.ID)
 	}

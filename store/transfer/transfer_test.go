@@ -48,11 +48,15 @@ func fill(t *testing.T, db bot.Store) {
 				return err
 			}
 			o := &bot.Offer{CaseID: c.ID, Round: 1, Target: "showcase", Kind: bot.TargetCommunityPost,
-				Policy: bot.PolicySatisfied, Text: "great", State: bot.OfferClicked}
+				Policy: bot.PolicySatisfied, Text: "great", State: bot.OfferClicked, Experiment: "wording", Variant: fmt.Sprint("v", i%2)}
 			if err := tx.CreateOffer(ctx, o); err != nil {
 				return err
 			}
 			if err := tx.SetTimer(ctx, bot.Timer{CaseID: c.ID, Kind: bot.TimerRemind, Round: 1, DueAt: t0.Add(48 * time.Hour)}); err != nil {
+				return err
+			}
+			delayed := bot.Timer{CaseID: c.ID, Kind: bot.TimerPromptDelayed, Round: 1, DueAt: t0.Add(72 * time.Hour), Experiment: "wording", Variant: "later"}
+			if err := tx.SetTimer(ctx, delayed); err != nil {
 				return err
 			}
 			for j, st := range []string{"pending", "dead", "delivered"} {
@@ -76,7 +80,7 @@ func fill(t *testing.T, db bot.Store) {
 			if _, err := tx.Seen(ctx, fmt.Sprint("event-", i)); err != nil {
 				return err
 			}
-			if err := tx.PutPerson(ctx, bot.PersonRecord{Platform: p, ID: who, OptedOut: i%3 == 0, LastPromptAt: t0}); err != nil {
+			if err := tx.PutPerson(ctx, bot.PersonRecord{Platform: p, ID: who, OptedOut: i%3 == 0, LastPromptAt: t0, LastSurveyAt: t0.Add(time.Hour)}); err != nil {
 				return err
 			}
 		}
