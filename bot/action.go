@@ -77,13 +77,13 @@ func (t *txn) act(cs *Case, id actionID, ev Event, r *Reply) error {
 	case verbNotFixed:
 		return t.notFixed(cs, id, who, r)
 	case verbComment:
-		r.Modal = t.commentModal(cs, id.Round)
+		t.comment(cs, id.Round, r)
 		return nil
 	case verbCommented:
 		return t.commented(cs, id.Round, ev.Fields["comment"], who, r)
 	case verbDecline, verbNever:
-		return t.decline(cs, id.Round, who, id.Verb == verbNever)
-	case verbShare, verbGo, verbPost, verbWithdraw:
+		return t.decline(cs, id.Round, who, id.Verb == verbNever, r)
+	case verbShare, verbGo, verbPost, verbWithdraw, verbWall:
 		return t.offerAction(cs, id, ev, r)
 	}
 	return t.refuse(r, cs, "InvalidButton", "unknown verb")
@@ -103,7 +103,9 @@ func (t *txn) offerAction(cs *Case, id actionID, ev Event, r *Reply) error {
 	case verbGo:
 		return t.shareLink(cs, o, ev.Author, r)
 	case verbPost:
-		return t.post(cs, o, ev.Fields["text"], r)
+		return t.post(cs, o, ev.Fields, r)
+	case verbWall:
+		return t.toggleWall(cs, o, r)
 	default:
 		return t.withdraw(cs, o, ev.Author, r)
 	}

@@ -27,6 +27,7 @@ const (
 	verbDecline   = "decline"   // customer: no thanks
 	verbNever     = "never"     // customer: don't ask me again
 	verbWithdraw  = "withdraw"  // customer: withdraw a shared post (arg: offer)
+	verbWall      = "wall"      // customer: show the post on the website too, or not (arg: offer)
 )
 
 // staffVerbs may be used by staff only; every other verb by the case's customer only.

@@ -52,6 +52,27 @@ func (e *RetryAfterError) Error() string {
 
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
+// ChannelPacer is an adapter whose platform limits posts per channel where
+// one channel takes the posts of several places: on Slack, a case's root
+// (posted by OpenPrivate), its staff thread and the alerts to the staff
+// channel all count against the staff channel's limit. The relay treats the
+// actions of one paced channel as one destination: a few in flight at a
+// time, and with several instances one instance at a time posting there.
+type ChannelPacer interface {
+	// PacedChannel names the channel a's post counts against, the same for
+	// every instance with the same configuration, or "" when the relay's
+	// own reckoning serves (see destination).
+	PacedChannel(a Action) string
+}
+
+// CheckModals is an adapter whose modals can hold a check box (Field.Check)
+// besides text inputs. The core asks for a yes-or-no choice inside a modal
+// only where CheckModals reports true; elsewhere it offers the choice as a
+// button on the message that opens the modal.
+type CheckModals interface {
+	CheckModals() bool
+}
+
 // Checker is an adapter that can tell whether it is connected to its platform,
 // for readiness checks. Adapters without a connection need not implement it.
 type Checker interface {

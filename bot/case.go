@@ -74,6 +74,13 @@ const (
 	KindMessage = "message"
 	// KindPrivateFailed: the private conversation could not be opened.
 	KindPrivateFailed = "private_failed"
+	// KindWallConsent records the customer's choice, made when they post a
+	// testimonial, to show it on the public wall too or not, and the name
+	// they chose to show there.
+	KindWallConsent = "wall_consent"
+	// KindWallRemoved: a testimonial left the public wall (the customer
+	// opted out of share prompts).
+	KindWallRemoved = "wall_removed"
 )
 
 // CaseEvent is one row of the append-only funnel log.
@@ -148,6 +155,25 @@ type Offer struct {
 	Post     Ref // the public post, for community_post once shared
 	At       time.Time
 	SharedAt time.Time
+	// Wall is the customer's choice to show the testimonial on the public
+	// wall too: false unless they chose it. WallName is the name they chose
+	// to show there ("" shows "a customer"). WallAt is when it went on the
+	// wall, once the post was live; zero while it is not there.
+	Wall     bool
+	WallName string
+	WallAt   time.Time
+	// Experiment and Variant name the experiment variant of the prompt
+	// that made the offer; empty outside experiments.
+	Experiment string
+	Variant    string
+}
+
+// WallEntry is one testimonial on the public wall: nothing but what the
+// customer agreed to show.
+type WallEntry struct {
+	Name string // the name the customer chose to show; "" for "a customer"
+	Text string
+	At   time.Time // when it went on the wall
 }
 
 // PersonRecord is what advocate remembers of a person across cases: opt-out and
@@ -157,6 +183,8 @@ type PersonRecord struct {
 	ID           string
 	OptedOut     bool
 	LastPromptAt time.Time
+	// LastSurveyAt is when a survey was last sent, for survey.cooldown.
+	LastSurveyAt time.Time
 }
 
 // Timer kinds.
@@ -173,6 +201,10 @@ type Timer struct {
 	Kind   string
 	Round  int
 	DueAt  time.Time
+	// Experiment and Variant are a delayed prompt's (TimerPromptDelayed),
+	// so that it fires as it was assigned even if the experiment stopped.
+	Experiment string
+	Variant    string
 }
 
 // Action kinds delivered by the outbox relay.
@@ -201,8 +233,9 @@ type Action struct {
 	Lane     string // actions in one lane are delivered in order
 	Kind     string
 	Place    string
-	// To is the conversation of a PlaceRef send, filled in by the relay for
-	// the other places; for a delete without a Key, the message to delete.
+	// To is the conversation of a PlaceRef send; for a PlacePublic send, the
+	// case's public thread when it was queued (the relay's pacing reads its
+	// channel); for a delete without a Key, the message to delete.
 	To       Ref
 	Fallback []string // places to try, in order, when To is undeliverable
 	Msg      Message

@@ -33,29 +33,43 @@ func instanceName() string {
 // claims is one Deliver call's view of the destinations it holds.
 type claims struct {
 	held map[string]bool
+	// renew holds when each held claim is to be renewed: half its lease
+	// after it was last claimed, by this process's clock, so that a busy
+	// destination's claim is written every relayLease/2, not at every look.
+	renew map[string]time.Time
 	// taken holds when each destination was taken over from a stopped
 	// instance: actions queued there before then may have been posted.
 	taken map[string]time.Time
 }
 
 // claim renews the claims on the destinations this relay delivers to (lanes
-// in flight, due actions) and claims some of the due destinations it does not
-// hold yet: half of them, chosen at random, so that instances looking at the
-// same time share them out instead of the first taking them all. It reports
-// whether it now holds one it did not hold before (the caller then reads the
-// outbox again: what it read may predate the last holder's commits).
+// in flight, due actions) once they are half way through their lease, and
+// claims some of the due destinations it does not hold yet: half of them,
+// chosen at random, so that instances looking at the same time share them
+// out instead of the first taking them all. Claims no longer needed lapse.
+// It reports whether it now holds one it did not hold before (the caller
+// then reads the outbox again: what it read may predate the last holder's
+// commits).
 func (c *Core) claim(ctx context.Context, cl Claimer, d *dispatch, due []Action) (bool, error) {
-	want := map[string]bool{}
+	now := time.Now()
+	want, keep := map[string]bool{}, map[string]bool{}
+	need := func(dest string) {
+		if now.Before(d.claims.renew[dest]) {
+			keep[dest] = true
+		} else {
+			want[dest] = true
+		}
+	}
 	for _, dest := range d.inflight {
-		want[dest] = true
+		need(dest)
 	}
 	var unheld []string
 	seen := map[string]bool{}
 	for _, a := range due {
-		dest := destination(a)
+		dest := c.destination(a)
 		switch {
 		case d.claims.held[dest]:
-			want[dest] = true
+			need(dest)
 		case !seen[dest]:
 			seen[dest] = true
 			unheld = append(unheld, dest)
@@ -65,25 +79,28 @@ func (c *Core) claim(ctx context.Context, cl Claimer, d *dispatch, due []Action)
 	for _, dest := range unheld[:(len(unheld)+1)/2] {
 		want[dest] = true
 	}
-	if len(want) == 0 {
-		return false, nil
+	var held, taken []string
+	if len(want) > 0 {
+		var err error
+		held, taken, err = cl.ClaimDestinations(ctx, c.instance, slices.Sorted(maps.Keys(want)), relayLease)
+		if err != nil {
+			return false, fmt.Errorf("claim destinations: %w", err)
+		}
 	}
-	held, taken, err := cl.ClaimDestinations(ctx, c.instance, slices.Sorted(maps.Keys(want)), relayLease)
-	if err != nil {
-		return false, fmt.Errorf("claim destinations: %w", err)
-	}
-	now := time.Now()
 	for _, dest := range taken {
 		d.claims.taken[dest] = now
 		c.log.Info("destination taken over from a stopped instance", "destination", dest)
 	}
 	fresh := false
-	next := make(map[string]bool, len(held))
+	next, renew := make(map[string]bool, len(held)+len(keep)), make(map[string]time.Time, len(held)+len(keep))
+	for dest := range keep {
+		next[dest], renew[dest] = true, d.claims.renew[dest]
+	}
 	for _, dest := range held {
-		next[dest] = true
+		next[dest], renew[dest] = true, now.Add(relayLease/2)
 		fresh = fresh || !d.claims.held[dest]
 	}
-	d.claims.held = next
+	d.claims.held, d.claims.renew = next, renew
 	return fresh, nil
 }
 

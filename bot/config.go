@@ -25,6 +25,7 @@ type Config struct {
 	Survey  SurveyConfig  `yaml:"survey"`
 	Unhappy UnhappyConfig `yaml:"unhappy"`
 	Share   ShareConfig   `yaml:"share"`
+	Wall    WallConfig    `yaml:"wall"`
 	Texts   Texts         `yaml:"texts"`
 }
 
@@ -70,6 +71,13 @@ type SurveyConfig struct {
 	SatisfiedAt int  `yaml:"satisfied_at"`
 	UnhappyAt   int  `yaml:"unhappy_at"`
 	Comment     bool `yaml:"comment"` // offer an optional comment after rating
+	// Sample surveys only some resolved cases (see Sample); the zero value
+	// surveys every one.
+	Sample Sample `yaml:"sample"`
+	// Cooldown surveys a person (across linked identities) at most once in
+	// this period; 0 has no limit. A reopened case's next survey is exempt:
+	// it is how an unhappy customer is heard again.
+	Cooldown Duration `yaml:"cooldown"`
 }
 
 // UnhappyConfig says what an unhappy rating does.
@@ -83,6 +91,16 @@ type ShareConfig struct {
 	PromptExpireAfter Duration      `yaml:"prompt_expire_after"`
 	AllowReviewGating bool          `yaml:"allow_review_gating"`
 	Targets           []ShareTarget `yaml:"targets"`
+	// Experiments test variants of the share prompt (experiment.go); at
+	// most one runs at a time.
+	Experiments []Experiment `yaml:"experiments"`
+}
+
+// WallConfig turns on the public testimonial wall (/wall, /wall.json). Off
+// by default; when on, the testimonial preview asks the customer whether to
+// show their post on the wall too, and under which name.
+type WallConfig struct {
+	Enabled bool `yaml:"enabled"`
 }
 
 // ShareTarget is one way to share: a community post, an X post, a review link.

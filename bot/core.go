@@ -22,6 +22,12 @@ type Options struct {
 	Now func() time.Time
 	// Observer, when set, is told of what happens, for metrics.
 	Observer Observer
+	// StoreWakes says that the caller pokes the Core (Poke) whenever any
+	// process commits outbox actions, requeues them or sets a timer, as
+	// PostgreSQL's LISTEN/NOTIFY does. An idle Core then reads the store only
+	// when poked, when a retry or timer comes due, and every idleLook;
+	// otherwise it looks every second.
+	StoreWakes bool
 }
 
 // Observer receives counts for metrics. Implementations must be safe for
@@ -48,7 +54,9 @@ type Core struct {
 	obs      Observer
 	mu       sync.RWMutex
 	adapters map[string]Adapter
-	poke     chan struct{}
+	poke     chan struct{} // wakes the relay
+	timers   chan struct{} // wakes the timers
+	wakes    bool          // Options.StoreWakes
 	// unrecorded holds deliveries that were made but whose commit failed
 	// (the database was locked, the disk full): the relay commits them again
 	// instead of posting again.
@@ -86,6 +94,8 @@ func New(opts Options) (*Core, error) {
 		obs:        opts.Observer,
 		adapters:   map[string]Adapter{},
 		poke:       make(chan struct{}, 1),
+		timers:     make(chan struct{}, 1),
+		wakes:      opts.StoreWakes,
 		unrecorded: map[int64]Delivery{},
 	}
 	if c.log == nil {
@@ -188,11 +198,14 @@ func AwaitsAck(ctx context.Context) bool {
 	return v
 }
 
-// Poke wakes the relay: new actions are waiting.
+// Poke wakes the relay and the timers: new actions, or timers, may be
+// waiting.
 func (c *Core) Poke() {
-	select {
-	case c.poke <- struct{}{}:
-	default:
+	for _, ch := range []chan struct{}{c.poke, c.timers} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -251,14 +264,25 @@ func (t *txn) record(cs *Case, kind, actor string, detail map[string]any) error 
 
 // send queues a message to a place of the case.
 func (t *txn) send(cs *Case, place string, m Message, key string, fallback ...string) error {
-	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m, Key: key, Fallback: fallback})
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, To: publicHint(cs, place),
+		Msg: m, Key: key, Fallback: fallback})
 }
 
 // sendAbout queues a message of purpose p about subject (a survey round, an
 // offer) to a place of the case, under the key its later updates name.
 func (t *txn) sendAbout(cs *Case, place string, m Message, p Purpose, subject int64, fallback ...string) error {
-	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, Msg: m,
-		Key: p.key(subject), Purpose: p, Subject: subject, Fallback: fallback})
+	return t.enqueue(&Action{CaseID: cs.ID, Platform: cs.Platform, Kind: ActSend, Place: place, To: publicHint(cs, place),
+		Msg: m, Key: p.key(subject), Purpose: p, Subject: subject, Fallback: fallback})
+}
+
+// publicHint is the To of a send to the case's public side: its thread, as
+// known when queued, which names the channel the relay paces it by (the
+// relay posts to the thread the case row names at delivery).
+func publicHint(cs *Case, place string) Ref {
+	if place != PlacePublic {
+		return Ref{}
+	}
+	return threadOf(cs.Public)
 }
 
 // sendTo queues a message to a fixed or named conversation, such as StaffChannel.

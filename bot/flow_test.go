@@ -405,3 +405,81 @@ func TestNotesStayOffTheCustomerSideWithOrWithoutText(t *testing.T) {
 		}
 	}
 }
+
+// TestButtonsFromBeforeAReopenAreRefused: a copy of the comment button or of
+// a share offer kept from before the case was reopened (a client that missed
+// the update) opens nothing, and the round's offers are withdrawn.
+func TestButtonsFromBeforeAReopenAreRefused(t *testing.T) {
+	h := bottest.New(t)
+	ada := h.Person("u-ada", "Ada")
+	id, private := resolvedCase(t, h, ada)
+	h.Click(ada, h.WithButton(private, "5"), "5")
+	comment, share := *h.WithButton(private, "Add a comment"), *h.WithButton(private, "Post in #showcase")
+	h.Click(h.Staff(), h.WithButton(h.Case(id).Staff.Channel, "Reopen"), "Reopen")
+	for _, stale := range []struct {
+		post  bottest.Post
+		label string
+	}{{comment, "Add a comment"}, {share, "Post in #showcase"}} {
+		r := h.Click(ada, &stale.post, stale.label)
+		if r.Modal != nil || !strings.Contains(r.Ephemeral, "no longer available") {
+			t.Errorf("%q pressed after the reopen: got modal %v, answer %q; want it refused", stale.label, r.Modal != nil, r.Ephemeral)
+		}
+	}
+	for _, o := range h.Offers(id) {
+		if o.State != bot.OfferExpired {
+			t.Errorf("offer %s after the reopen: %s, want %s", o.Target, o.State, bot.OfferExpired)
+		}
+	}
+}
+
+// TestClaimFromAStaleControlsMessage: the controls lose their Claim button
+// once the case is claimed; a copy of it that a client still showed claims
+// nothing and says who has the case.
+func TestClaimFromAStaleControlsMessage(t *testing.T) {
+	h := bottest.New(t)
+	ada, lee := h.Person("u-ada", "Ada"), h.Person("staff2", "Lee")
+	h.Ask(ada, "My account is locked")
+	cs := activeCase(t, h, ada)
+	stale := *h.WithButton(cs.Staff.Channel, "Claim")
+	h.Click(h.Staff(), h.WithButton(cs.Staff.Channel, "Claim"), "Claim")
+	if p := h.WithButton(cs.Staff.Channel, "Claim"); p != nil {
+		t.Errorf("a claimed case's controls still offer Claim: %q", p.Msg.Text)
+	}
+	if r := h.Click(lee, &stale, "Claim"); !strings.Contains(r.Ephemeral, "Sam is already handling case #1") {
+		t.Errorf("Lee pressing a stale Claim was told %q, want who has the case", r.Ephemeral)
+	}
+	if got := h.Case(cs.ID).Assignee; got != "staff1" {
+		t.Errorf("assignee after the stale claim: got %q, want staff1", got)
+	}
+}
+
+// TestOptOutClosesThePromptsOfEarlierCases: with prompts that never expire,
+// a prompt of an earlier case is still open when the customer opts out on a
+// later one; it loses its buttons too, and its offers are withdrawn. A "No
+// thanks" kept from a closed prompt records nothing.
+func TestOptOutClosesThePromptsOfEarlierCases(t *testing.T) {
+	h := bottest.New(t, bottest.Configure(func(c *bot.Config) { c.Share.PromptExpireAfter = 0 }))
+	ada := h.Person("u-ada", "Ada")
+	first, private1 := resolvedCase(t, h, ada)
+	h.Click(ada, h.WithButton(private1, "5"), "5")
+	noThanks := *h.WithButton(private1, "No thanks")
+	h.Advance(31 * 24 * time.Hour) // past the cooldown
+	_, private2 := resolvedCase(t, h, ada)
+	h.Click(ada, h.WithButton(private2, "5"), "5")
+	h.Click(ada, h.WithButton(private2, "Don't ask me again"), "Don't ask me again")
+
+	if p := h.WithButton(private1, "Post in #showcase"); p != nil {
+		t.Errorf("the first case's prompt is still open after the opt-out: %q", p.Msg.Text)
+	}
+	for _, o := range h.Offers(first) {
+		if o.State != bot.OfferExpired {
+			t.Errorf("first case's offer %s after the opt-out: %s, want %s", o.Target, o.State, bot.OfferExpired)
+		}
+	}
+	if r := h.Click(ada, &noThanks, "No thanks"); !strings.Contains(r.Ephemeral, "no longer available") {
+		t.Errorf("a stale No thanks was answered %q, want that the offer is gone", r.Ephemeral)
+	}
+	if got := len(h.Events(first, bot.KindShareDeclined)); got != 0 {
+		t.Errorf("share_declined on the first case: got %d, want 0", got)
+	}
+}

@@ -155,10 +155,10 @@ func (t *txn) updateIntro(cs *Case) error {
 	return t.update(cs, introKey, t.intro(cs, cs.Question))
 }
 
-// controls is the staff controls message for the case's state: Claim and
-// Resolve while it is active, Reopen once it is resolved. assignee is the
-// display name of who handles it ("" when nobody does, or when unknown:
-// then it is looked up).
+// controls is the staff controls message for the case's state: Claim while
+// nobody handles it, Resolve while it is active, Reopen once it is resolved.
+// assignee is the display name of who handles it ("" when nobody does, or
+// when unknown: then it is looked up).
 func (t *txn) controls(cs *Case, assignee string) Message {
 	if !cs.Status.Active() {
 		name := "CaseResolved"
@@ -169,10 +169,12 @@ func (t *txn) controls(cs *Case, assignee string) Message {
 			t.button(cs, verbReopen, "", t.say("ReopenButton", cs, TextData{})),
 		}}
 	}
-	return Message{Text: t.say("CaseOpen", cs, TextData{Staff: assignee}), Buttons: []Button{
-		t.button(cs, verbClaim, "", t.say("ClaimButton", cs, TextData{})),
-		t.button(cs, verbResolve, "", t.say("ResolveButton", cs, TextData{})),
-	}}
+	m := Message{Text: t.say("CaseOpen", cs, TextData{Staff: assignee})}
+	if cs.Assignee == "" {
+		m.Buttons = append(m.Buttons, t.button(cs, verbClaim, "", t.say("ClaimButton", cs, TextData{})))
+	}
+	m.Buttons = append(m.Buttons, t.button(cs, verbResolve, "", t.say("ResolveButton", cs, TextData{})))
+	return m
 }
 
 // updateControls redraws the staff controls for the case's state.

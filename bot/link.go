@@ -246,7 +246,8 @@ func (c *Core) checkIdentity(i Identity) error {
 
 // personOf returns what is known of the person an identity belongs to,
 // across every identity linked with it: opted out if any of them opted out
-// (or was forgotten after opting out), and the latest share prompt of any.
+// (or was forgotten after opting out), and the latest share prompt and
+// survey of any.
 // The record keeps the keys of the identity asked about. The records are
 // read in Identities' order, so that a store that locks a record it reads
 // (PostgreSQL) takes one person's locks in one order.
@@ -264,6 +265,9 @@ func personOf(ctx context.Context, tx Tx, platform, id string) (PersonRecord, er
 		all.OptedOut = all.OptedOut || p.OptedOut
 		if p.LastPromptAt.After(all.LastPromptAt) {
 			all.LastPromptAt = p.LastPromptAt
+		}
+		if p.LastSurveyAt.After(all.LastSurveyAt) {
+			all.LastSurveyAt = p.LastSurveyAt
 		}
 	}
 	return all, nil

@@ -49,6 +49,13 @@ const (
 	relayHold = time.Second
 	// commitGrace bounds the commit of a delivery made while shutting down.
 	commitGrace = 5 * time.Second
+	// idleLook is how often an idle Core whose store wakes it
+	// (Options.StoreWakes) reads the outbox and the timers all the same: for
+	// what another instance left when it stopped, and a notification lost.
+	idleLook = 30 * time.Second
+	// idlePoll is how often an idle Core looks otherwise, and at least how
+	// long it waits between two looks when it is not poked.
+	idlePoll = time.Second
 )
 
 // Run delivers the outbox and fires timers until ctx is done. Adapters run
@@ -59,37 +66,99 @@ func (c *Core) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.relay(ctx) })
 	defer wg.Wait()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	for {
 		if _, err := c.Tick(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("timers", "err", err)
 		}
-		select {
-		case <-ctx.Done():
+		if !c.idle(ctx, c.timers, c.nextTimer, idlePoll) {
 			return nil
-		case <-tick.C:
 		}
 	}
 }
 
-// relay runs Deliver whenever actions may be due: when poked, and every second
-// for retries that came due.
+// relay runs Deliver whenever actions may be due: when poked, and when a
+// retry comes due.
 func (c *Core) relay(ctx context.Context) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	for {
 		if _, err := c.Deliver(ctx); err != nil && ctx.Err() == nil {
 			c.log.Error("outbox delivery", "err", err)
 		}
-		select {
-		case <-ctx.Done():
+		if !c.idle(ctx, c.poke, c.nextRetry, 0) {
 			c.release(ctx)
 			return
-		case <-c.poke:
-		case <-tick.C:
 		}
 	}
+}
+
+// idle waits until woken, or until next says something comes due (at least
+// idlePoll, at most idleLook from now), and reports false when ctx ends. A
+// wake ends the wait least after it began, not sooner. Without
+// Options.StoreWakes it waits idlePoll at most: another process may have
+// written what nobody tells it of.
+func (c *Core) idle(ctx context.Context, woken <-chan struct{}, next func(context.Context) time.Duration, least time.Duration) bool {
+	start := time.Now()
+	wait := idlePoll
+	if c.wakes {
+		wait = min(max(next(ctx), idlePoll), idleLook)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-woken:
+			rest := min(wait, least) - time.Since(start)
+			if rest <= 0 {
+				return true
+			}
+			t.Reset(rest)
+			woken = nil
+		}
+	}
+}
+
+// idleFetch bounds the actions and timers an idle look reads to find the
+// next one due: with more than that, something is due soon anyway.
+const idleFetch = 64
+
+// nextRetry is how long until the next queued action comes due, within
+// idleLook (0 on an error: look again soon).
+func (c *Core) nextRetry(ctx context.Context) time.Duration {
+	now := c.now().UTC()
+	var next []Action
+	err := c.store.View(ctx, func(tx Tx) (err error) {
+		next, err = tx.PendingActions(ctx, now.Add(idleLook), idleFetch)
+		return err
+	})
+	if err != nil || len(next) == idleFetch {
+		return 0
+	}
+	wait := idleLook
+	for _, a := range next {
+		wait = min(wait, a.NextAt.Sub(now))
+	}
+	return wait
+}
+
+// nextTimer is how long until the next timer comes due, within idleLook (0
+// on an error).
+func (c *Core) nextTimer(ctx context.Context) time.Duration {
+	now := c.now().UTC()
+	var next []Timer
+	err := c.store.View(ctx, func(tx Tx) (err error) {
+		next, err = tx.DueTimers(ctx, now.Add(idleLook), 1)
+		return err
+	})
+	if err != nil {
+		return 0
+	}
+	if len(next) == 0 {
+		return idleLook
+	}
+	return next[0].DueAt.Sub(now)
 }
 
 // laneDone is the end of one lane's attempt.
@@ -125,7 +194,7 @@ func (c *Core) Deliver(ctx context.Context) (int, error) {
 		perDest:  map[string]int{},
 		held:     map[string]time.Time{},
 		known:    map[string]Action{},
-		claims:   claims{held: map[string]bool{}, taken: map[string]time.Time{}},
+		claims:   claims{held: map[string]bool{}, renew: map[string]time.Time{}, taken: map[string]time.Time{}},
 		done:     make(chan laneDone, relayLanes),
 	}
 	recheck := time.NewTicker(relayRecheck)
@@ -235,7 +304,7 @@ func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
 			}
 			delete(d.held, a.Lane)
 		}
-		dest := destination(a)
+		dest := c.destination(a)
 		if d.perDest[dest] >= relayPerDestination || (shared && !d.claims.held[dest]) {
 			continue
 		}
@@ -284,17 +353,25 @@ func (c *Core) settle(d *dispatch, r laneDone) int {
 }
 
 // destination names what limits an action's delivery, as far as the relay can
-// tell without loading the case: the named staff or showcase channel, a case's
-// public thread (all support channels together), the posts that open private
-// conversations, or the case itself for its private conversation and edits.
-// The relay keeps at most relayPerDestination lanes in flight per destination.
-func destination(a Action) string {
+// tell without loading the case: the channel its adapter names (ChannelPacer),
+// else the conversation it is sent to (a named or public channel), the case's
+// public side (all support channels together, for actions queued without
+// their channel), its staff side, the posts that open private conversations,
+// or the case itself for its private conversation and edits. The relay keeps
+// at most relayPerDestination lanes in flight per destination, and with
+// several instances claims destinations (claims.go).
+func (c *Core) destination(a Action) string {
+	if p, ok := c.adapter(a.Platform).(ChannelPacer); ok {
+		if ch := p.PacedChannel(a); ch != "" {
+			return a.Platform + " to " + ch
+		}
+	}
 	switch {
 	case a.Kind == ActOpenPrivate:
 		return a.Platform + " open"
 	case a.Kind != ActSend, a.Place == PlacePrivate:
 		return a.Platform + " " + a.Lane
-	case a.Place == PlaceRef || a.Place == "":
+	case a.Place == PlaceRef || a.Place == "" || a.Place == PlacePublic && a.To.Channel != "":
 		return a.Platform + " to " + a.To.Channel
 	}
 	return a.Platform + " " + a.Place

@@ -3,9 +3,11 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 )
 
 func promptKey(round int) string     { return PurposePrompt.key(int64(round)) }
@@ -14,9 +16,9 @@ func withdrawKey(offer int64) string { return "withdraw:" + strconv.FormatInt(of
 
 // offer sends the share prompt with every target the rating qualifies for, unless
 // the customer opted out or was prompted within the cooldown, on any identity
-// linked with theirs. Each offer is recorded with its target, gating policy
-// and exact text.
-func (t *txn) offer(cs *Case, rating *Rating) error {
+// linked with theirs. Each offer is recorded with its target, gating policy,
+// exact text and experiment variant (a's targets, order and wording).
+func (t *txn) offer(cs *Case, rating *Rating, a assignment) error {
 	p, err := personOf(t.ctx, t.tx, cs.Platform, cs.Customer.ID)
 	if err != nil {
 		return fmt.Errorf("person: %w", err)
@@ -28,13 +30,13 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	case within(now, p.LastPromptAt, t.cfg.Share.Cooldown.D()):
 		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "cooldown"})
 	}
+	// The new prompt replaces any the case still has open (an earlier round's).
+	if err := t.closePrompts(cs, "ShareNotNow"); err != nil {
+		return err
+	}
 	offered := 0
-	for _, target := range t.cfg.Share.Targets {
-		policy := target.EffectivePolicy()
-		if policy == PolicySatisfied && !rating.Satisfied {
-			continue
-		}
-		if err := t.offerTarget(cs, target, policy); err != nil {
+	for _, target := range a.targets(t.cfg.Share, rating) {
+		if err := t.offerTarget(cs, target, target.EffectivePolicy(), a); err != nil {
 			return err
 		}
 		offered++
@@ -42,14 +44,11 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	if offered == 0 {
 		return nil
 	}
-	// Only a satisfied customer is asked to share; anyone else is offered the
-	// review sites (no review gating) in words that do not read as an answer
-	// to their rating.
-	text := "SharePrompt"
-	if !rating.Satisfied {
-		text = "ReviewPrompt"
+	text, err := t.promptText(cs, rating, a)
+	if err != nil {
+		return err
 	}
-	prompt, err := t.promptMessage(cs, cs.Round, t.say(text, cs, TextData{}))
+	prompt, err := t.promptMessage(cs, cs.Round, text)
 	if err != nil {
 		return err
 	}
@@ -69,14 +68,15 @@ func (t *txn) offer(cs *Case, rating *Rating) error {
 	return nil
 }
 
-// offerTarget records one offer with its exact text and gating policy.
-func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) error {
+// offerTarget records one offer with its exact text, gating policy and
+// experiment variant.
+func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string, a assignment) error {
 	text, err := t.targetText(cs, target)
 	if err != nil {
 		return err
 	}
 	o := &Offer{CaseID: cs.ID, Round: cs.Round, Target: target.Name, Kind: target.Kind, Policy: policy,
-		Text: text, State: OfferOffered, At: t.tx.Now()}
+		Text: text, State: OfferOffered, At: t.tx.Now(), Experiment: a.Experiment, Variant: a.name()}
 	switch target.Kind {
 	case TargetXPost:
 		// a link leaves the platform: no adapter fills a placeholder there
@@ -88,6 +88,7 @@ func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string) error {
 		return fmt.Errorf("create offer: %w", err)
 	}
 	detail := map[string]any{"offer": o.ID, "target": o.Target, "kind": o.Kind, "policy": policy, "text": text, "url": o.URL}
+	a.describe(detail)
 	return t.record(cs, KindShareOffered, "", detail)
 }
 
@@ -116,6 +117,9 @@ func (t *txn) promptMessage(cs *Case, round int, text string) (Message, error) {
 		}
 		if o.Kind == TargetCommunityPost {
 			m.Buttons = append(m.Buttons, t.button(cs, verbShare, arg, label))
+			if b, ok := t.wallButton(cs, o); ok {
+				m.Buttons = append(m.Buttons, b)
+			}
 			continue
 		}
 		b := t.button(cs, verbGo, arg, label)
@@ -205,13 +209,14 @@ func (t *txn) preview(cs *Case, o *Offer, who Person, r *Reply) error {
 		Fields:   []Field{{ID: "text", Label: t.say("PreviewLabel", cs, TextData{}), Value: o.Text, Multiline: true, Required: true, MaxLen: 1000}},
 		Submit:   t.say("PreviewSubmit", cs, TextData{}),
 	}
+	r.Modal.Fields = append(r.Modal.Fields, t.wallFields(cs, o)...)
 	return nil
 }
 
 // post queues the testimonial the customer confirmed. The consent record (exact
 // text, target, time, public message) is completed when the post is delivered.
-func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
-	text = strings.TrimSpace(text)
+func (t *txn) post(cs *Case, o *Offer, fields map[string]string, r *Reply) error {
+	text := strings.TrimSpace(fields["text"])
 	if o.State != OfferOffered && o.State != OfferClicked {
 		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
 		return nil
@@ -222,6 +227,9 @@ func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
 	o.Text = text
 	o.State = OfferShared
 	o.SharedAt = t.tx.Now()
+	if err := t.chooseWall(cs, o, fields); err != nil {
+		return err
+	}
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
@@ -240,6 +248,7 @@ func (t *txn) post(cs *Case, o *Offer, text string, r *Reply) error {
 // shared completes the consent record once the testimonial is public.
 func (t *txn) shared(cs *Case, o *Offer, post Ref) error {
 	o.Post = post
+	t.onWall(o)
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
@@ -248,7 +257,7 @@ func (t *txn) shared(cs *Case, o *Offer, post Ref) error {
 	if err := t.record(cs, KindShared, cs.Customer.ID, detail); err != nil {
 		return err
 	}
-	m := Message{Text: t.say("Shared", cs, TextData{}), Buttons: []Button{
+	m := Message{Text: t.say(sharedText(o), cs, TextData{}), Buttons: []Button{
 		t.button(cs, verbWithdraw, strconv.FormatInt(o.ID, 10), t.say("WithdrawButton", cs, TextData{})),
 	}}
 	return t.send(cs, PlacePrivate, m, withdrawKey(o.ID))
@@ -260,7 +269,7 @@ func (t *txn) withdraw(cs *Case, o *Offer, who Person, r *Reply) error {
 		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
 		return nil
 	}
-	o.State = OfferWithdrawn
+	o.State, o.WallAt = OfferWithdrawn, time.Time{}
 	if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 		return fmt.Errorf("update offer: %w", err)
 	}
@@ -273,19 +282,31 @@ func (t *txn) withdraw(cs *Case, o *Offer, who Person, r *Reply) error {
 	return t.update(cs, withdrawKey(o.ID), Message{Text: t.say("Withdrawn", cs, TextData{})})
 }
 
-// decline closes the round's prompt; optOut also stops every future prompt.
-func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
+// decline closes the round's prompt; optOut also stops every future prompt
+// and closes every prompt the customer still has open, on each identity
+// linked with theirs. "No thanks" on a prompt with nothing open any more
+// records nothing; "Don't ask me again" is honoured from any prompt.
+func (t *txn) decline(cs *Case, round int, who Person, optOut bool, r *Reply) error {
 	offers, err := t.tx.Offers(t.ctx, cs.ID)
 	if err != nil {
 		return fmt.Errorf("offers: %w", err)
 	}
+	open := false
 	for _, o := range offers {
-		if o.Round == round && o.State == OfferOffered {
+		if o.Round != round || (o.State != OfferOffered && o.State != OfferClicked) {
+			continue
+		}
+		open = true
+		if o.State == OfferOffered {
 			o.State = OfferDeclined
 			if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
 				return fmt.Errorf("update offer: %w", err)
 			}
 		}
+	}
+	if !open && !optOut {
+		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
+		return nil
 	}
 	kind, text := KindShareDeclined, "Declined"
 	if optOut {
@@ -298,6 +319,9 @@ func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
 		if err := t.tx.PutPerson(t.ctx, p); err != nil {
 			return fmt.Errorf("put person: %w", err)
 		}
+		if err := t.offWall(cs, "opted_out"); err != nil {
+			return err
+		}
 	}
 	if err := t.record(cs, kind, who.ID, map[string]any{"round": round}); err != nil {
 		return err
@@ -305,7 +329,78 @@ func (t *txn) decline(cs *Case, round int, who Person, optOut bool) error {
 	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerPromptExpire); err != nil {
 		return fmt.Errorf("cancel prompt timer: %w", err)
 	}
-	return t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})})
+	if err := t.update(cs, promptKey(round), Message{Text: t.say(text, cs, TextData{})}); err != nil {
+		return err
+	}
+	if !optOut {
+		return nil
+	}
+	return t.eachCaseOfCustomer(cs, func(c *Case) error { return t.closePrompts(c, "OptedOut") })
+}
+
+// eachCaseOfCustomer calls fn with every case of the customer of cs, on
+// each identity linked with theirs.
+func (t *txn) eachCaseOfCustomer(cs *Case, fn func(*Case) error) error {
+	ids, err := t.tx.Identities(t.ctx, Identity{Platform: cs.Platform, ID: cs.Customer.ID})
+	if err != nil {
+		return fmt.Errorf("identities: %w", err)
+	}
+	for _, id := range ids {
+		cases, _, err := t.tx.FindCases(t.ctx, CaseFilter{Platform: id.Platform, CustomerID: id.ID})
+		if err != nil {
+			return fmt.Errorf("cases of %s: %w", id, err)
+		}
+		for _, c := range cases {
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// closePrompts withdraws the case's share offers that are still open, when
+// the case is reopened (a testimonial about a case back in staff's hands
+// would say what is no longer true), when a new prompt replaces them, and
+// when the customer opts out. Each prompt with an open offer loses its
+// buttons and says text, or, where the customer shared something, that they
+// answered; a testimonial already posted stays, and can still be withdrawn.
+func (t *txn) closePrompts(cs *Case, text string) error {
+	offers, err := t.tx.Offers(t.ctx, cs.ID)
+	if err != nil {
+		return fmt.Errorf("offers: %w", err)
+	}
+	var closed []int // rounds, in the order of their offers
+	shared := map[int]bool{}
+	for _, o := range offers {
+		shared[o.Round] = shared[o.Round] || o.State == OfferShared || o.State == OfferWithdrawn
+		if o.State != OfferOffered && o.State != OfferClicked {
+			continue
+		}
+		o.State = OfferExpired
+		if err := t.tx.UpdateOffer(t.ctx, o); err != nil {
+			return fmt.Errorf("update offer: %w", err)
+		}
+		if !slices.Contains(closed, o.Round) {
+			closed = append(closed, o.Round)
+		}
+	}
+	if len(closed) == 0 {
+		return nil
+	}
+	if err := t.tx.CancelTimer(t.ctx, cs.ID, TimerPromptExpire); err != nil {
+		return fmt.Errorf("cancel prompt timer: %w", err)
+	}
+	for _, round := range closed {
+		say := text
+		if shared[round] {
+			say = "ShareDone"
+		}
+		if err := t.update(cs, promptKey(round), Message{Text: t.say(say, cs, TextData{})}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // expirePrompt closes a prompt nobody answered.

@@ -175,7 +175,7 @@ func (t *txn) resolve(cs *Case, who Person, role string, r *Reply) error {
 	}
 	// The survey first: a case's actions are delivered in order, and the
 	// notices go to the public and staff channels, which may be busy.
-	if err := t.sendSurvey(cs); err != nil {
+	if err := t.surveyOrSkip(cs); err != nil {
 		return err
 	}
 	if err := t.publicStatus(cs, "ResolvedPublic"); err != nil {
@@ -228,10 +228,18 @@ func (t *txn) reopen(cs *Case, by Person, reason string) error {
 	if err := t.record(cs, KindReopened, by.ID, map[string]any{"reason": reason, "round": cs.Round}); err != nil {
 		return err
 	}
+	// The round is over: nothing of it can be pressed any more.
+	if err := t.closePrompts(cs, "ShareNotNow"); err != nil {
+		return err
+	}
 	text := t.say("Reopened", cs, TextData{})
 	if reason != "rating" { // a rating closed its survey, and the apology tells the customer
-		// The survey says it is closed; the news comes once, below it.
-		if err := t.closeSurvey(cs, Message{Text: t.say("SurveyExpired", cs, TextData{})}); err != nil {
+		// The survey says how it ended; the news comes once, below it.
+		over, _, err := t.surveyOver(cs, cs.Round)
+		if err != nil {
+			return err
+		}
+		if err := t.closeSurvey(cs, over); err != nil {
 			return err
 		}
 		if err := t.send(cs, PlacePrivate, Message{Text: text}, ""); err != nil {

@@ -127,12 +127,14 @@ type Tx interface {
 	Requeue(ctx context.Context, id int64) error
 
 	// Forget erases one identity and the message texts on every case of
-	// theirs, keeping the anonymous funnel rows: the customer ID becomes a
-	// token that starts with ForgottenPrefix. Its people record, links and
-	// link codes go; an opt-out stays, as its OptOutMarker. ForgetPerson
-	// forgets a person's linked identities too.
+	// theirs (their testimonials leave the wall), keeping the anonymous
+	// funnel rows: the customer ID becomes a token that starts with
+	// ForgottenPrefix. Its people record, links and link codes go; an
+	// opt-out stays, as its OptOutMarker. ForgetPerson forgets a person's
+	// linked identities too.
 	Forget(ctx context.Context, platform, id string) (cases int, err error)
-	// Purge blanks message texts and offer texts of cases closed before cutoff.
+	// Purge blanks message texts and offer texts of cases closed before
+	// cutoff; their testimonials leave the wall.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 }
 

@@ -98,7 +98,10 @@ func (t *txn) rate(cs *Case, id actionID, who Person, r *Reply) error {
 	}
 	d := TextData{Score: score, Max: hi}
 	done := Message{Text: t.say("SurveyDone", cs, d)}
-	if t.cfg.Survey.Comment {
+	// A rating that reopens the case ends the round at once: the customer
+	// talks to staff again, and a comment button would outlive its round.
+	reopens := rating.Unhappy && t.cfg.Unhappy.Action == "reopen"
+	if t.cfg.Survey.Comment && !reopens {
 		done.Buttons = []Button{t.button(cs, verbComment, "", t.say("CommentButton", cs, d))}
 	}
 	if err := t.closeSurvey(cs, done); err != nil {
@@ -112,7 +115,7 @@ func (t *txn) rate(cs *Case, id actionID, who Person, r *Reply) error {
 	if err != nil {
 		return err
 	}
-	return t.offer(cs, rating)
+	return t.promptAfter(cs, rating)
 }
 
 func (t *txn) newRating(cs *Case, score int) (*Rating, error) {
@@ -136,7 +139,9 @@ func (t *txn) unhappy(cs *Case, who Person, d TextData) error {
 	if err := t.send(cs, PlacePrivate, Message{Text: t.say("UnhappyReply", cs, d)}, ""); err != nil {
 		return err
 	}
-	alert := Message{Text: t.say("UnhappyStaff", cs, d)}
+	// Staff read no score in chat (the staff member who handled the case
+	// would be judged, and judge, by it): the dashboard has the scores.
+	alert := Message{Text: t.say("UnhappyStaff", cs, TextData{})}
 	if err := t.alertStaff(cs, alert); err != nil {
 		return err
 	}
@@ -156,7 +161,7 @@ func (t *txn) content(cs *Case, rating *Rating, d TextData) error {
 		return err
 	}
 	if rating.Recovery {
-		if err := t.alertStaff(cs, Message{Text: t.say("StaffRecovered", cs, d)}); err != nil {
+		if err := t.alertStaff(cs, Message{Text: t.say("StaffRecovered", cs, TextData{})}); err != nil {
 			return err
 		}
 	}
@@ -187,10 +192,15 @@ func (t *txn) notFixed(cs *Case, id actionID, who Person, r *Reply) error {
 	return t.alertStaff(cs, Message{Text: t.say("CustomerReopenedBy", cs, TextData{})})
 }
 
-// commentModal opens the optional comment form.
-func (t *txn) commentModal(cs *Case, round int) *Modal {
+// comment opens the optional comment form, while the round it is about is
+// the case's latest and the case is not back in staff's hands.
+func (t *txn) comment(cs *Case, round int, r *Reply) {
+	if round != cs.Round || cs.Status.Active() {
+		r.Ephemeral = t.say("ShareNotNow", cs, TextData{})
+		return
+	}
 	id := actionID{Case: cs.ID, Round: round, Verb: verbCommented}
-	return &Modal{
+	r.Modal = &Modal{
 		ActionID: id.sign(t.secret),
 		Title:    t.say("CommentTitle", cs, TextData{}),
 		Fields:   []Field{{ID: "comment", Label: t.say("CommentLabel", cs, TextData{}), Multiline: true, MaxLen: 1000}},
@@ -228,22 +238,29 @@ func (t *txn) commented(cs *Case, round int, comment string, who Person, r *Repl
 	if err := t.record(cs, KindCommented, who.ID, map[string]any{"round": round, "length": len([]rune(comment))}); err != nil {
 		return err
 	}
-	return t.commentDone(cs, round)
+	// the used "Add a comment" button comes off the round's survey
+	done, rated, err := t.surveyOver(cs, round)
+	if err != nil || !rated {
+		return err
+	}
+	return t.update(cs, surveyKey(round), done)
 }
 
-// commentDone takes the used "Add a comment" button off the round's survey.
-func (t *txn) commentDone(cs *Case, round int) error {
+// surveyOver is the round's survey once nothing can be pressed on it: the
+// score the customer gave, without buttons, and whether there was one; else
+// that the survey has closed.
+func (t *txn) surveyOver(cs *Case, round int) (Message, bool, error) {
 	ratings, err := t.tx.Ratings(t.ctx, cs.ID)
 	if err != nil {
-		return fmt.Errorf("ratings: %w", err)
+		return Message{}, false, fmt.Errorf("ratings: %w", err)
 	}
 	_, _, _, hi := t.cfg.Survey.Thresholds()
 	for _, rt := range ratings {
 		if rt.Round == round {
-			return t.update(cs, surveyKey(round), Message{Text: t.say("SurveyDone", cs, TextData{Score: rt.Score, Max: hi})})
+			return Message{Text: t.say("SurveyDone", cs, TextData{Score: rt.Score, Max: hi})}, true, nil
 		}
 	}
-	return nil
+	return Message{Text: t.say("SurveyExpired", cs, TextData{})}, false, nil
 }
 
 // remind sends the one survey reminder if the round is still unanswered.

@@ -87,6 +87,11 @@ type Texts struct {
 	LinkBadCode        string `yaml:"link_bad_code"`
 	LinkOwnCode        string `yaml:"link_own_code"`
 	LinkTooMany        string `yaml:"link_too_many"`
+	WallCheck          string `yaml:"wall_check"`
+	WallName           string `yaml:"wall_name"`
+	WallOff            string `yaml:"wall_off"`
+	WallOn             string `yaml:"wall_on"`
+	SharedWall         string `yaml:"shared_wall"`
 }
 
 // TextData is what a text template can use.
@@ -127,7 +132,7 @@ func DefaultTexts() Texts {
 		SurveyNPS:          "How likely are you to recommend {{.Brand}} to a friend? (0 = not at all, 10 = extremely likely)",
 		NotFixedButton:     "Not fixed yet",
 		SurveyReminder:     "A quick reminder: how did we do? One click is enough.",
-		SurveyDone:         "You rated {{.Score}} out of {{.Max}}. Thank you!",
+		SurveyDone:         "Your answer is recorded. Thank you!",
 		SurveyExpired:      "This survey has closed.",
 		CommentButton:      "Add a comment",
 		CommentTitle:       "Your comment",
@@ -136,7 +141,7 @@ func DefaultTexts() Texts {
 		ThanksSatisfied:    "Thank you! We're glad we could help.",
 		ThanksNeutral:      "Thank you for your feedback.",
 		UnhappyReply:       "We're sorry we didn't get this right. We've reopened your case and a staff member will follow up here.",
-		UnhappyStaff:       "⚠️ Case #{{.Case}} was rated {{.Score}}/{{.Max}} by {{.Customer}}.",
+		UnhappyStaff:       "⚠️ Case #{{.Case}}: {{.Customer}} was not satisfied with the help. Please follow up.",
 		Reopened:           "Case #{{.Case}} has been reopened.",
 		SharePrompt:        "Would you like to share your experience? Nothing is posted unless you choose to.",
 		ShareNoThanks:      "No thanks",
@@ -163,7 +168,7 @@ func DefaultTexts() Texts {
 		ShareNotNow:        "This offer is no longer available.",
 		PromptExpired:      "This offer has expired.",
 		CaseClosedExpired:  "Case #{{.Case}} was closed: the survey expired without an answer.",
-		StaffRecovered:     "🎉 Case #{{.Case}}: {{.Customer}} is now satisfied ({{.Score}}/{{.Max}}).",
+		StaffRecovered:     "🎉 Case #{{.Case}}: {{.Customer}} is now satisfied.",
 		CustomerReopenedBy: "{{.Customer}} says the problem is not fixed yet: case #{{.Case}} has been reopened.",
 		AskTitle:           "Get help",
 		AskLabel:           "What do you need help with?",
@@ -185,6 +190,11 @@ func DefaultTexts() Texts {
 		LinkBadCode:        "That link code is unknown or has expired. Run /link on your other account for a new one.",
 		LinkOwnCode:        "That code is for your other account: run /link {{.Text}} there, not here.",
 		LinkTooMany:        "Too many wrong link codes were tried. Please wait {{.Wait}}, then try again with the code from your other account.",
+		WallCheck:          "Also show it on the {{.Brand}} website",
+		WallName:           "Your name on the website (empty: a customer)",
+		WallOff:            "Also show on our website: no",
+		WallOn:             "Also show on our website: yes",
+		SharedWall:         "Your post is live in the community and on our website. Thank you! You can withdraw it at any time.",
 	}
 }
 

@@ -61,6 +61,8 @@ func (t *txn) fire(tm Timer) error {
 		return t.expire(cs, tm)
 	case TimerPromptExpire:
 		return t.expirePrompt(cs, tm)
+	case TimerPromptDelayed:
+		return t.delayedPrompt(cs, tm)
 	}
 	t.log.Warn("timer of unknown kind dropped", "kind", tm.Kind, "case", tm.CaseID)
 	return nil

@@ -115,15 +115,21 @@ type Modal struct {
 	Submit   string // label of the submit button
 }
 
-// Field is one text input of a Modal.
+// Field is one input of a Modal: a text input, or with Check a check box
+// (Label is its text), submitted as FieldChecked when ticked and "" when
+// not. Only adapters that implement CheckModals are given check boxes.
 type Field struct {
 	ID        string
 	Label     string
-	Value     string // prefilled text
+	Value     string // prefilled text; for a check box, FieldChecked to start ticked
 	Multiline bool
 	Required  bool
 	MaxLen    int
+	Check     bool
 }
+
+// FieldChecked is the value of a ticked check box.
+const FieldChecked = "yes"
 
 // Message is an outgoing message: text and optional buttons.
 type Message struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"text/template"
 )
 
@@ -73,6 +74,12 @@ func (c Config) Validate() error {
 			bad(key+".text", "%v", err)
 		} else if err := tpl.Execute(io.Discard, TextData{}); err != nil {
 			bad(key+".text", "%v", err)
+		}
+	}
+	c.validateExperiments(bad)
+	for key, src := range map[string]string{"texts.unhappy_staff": c.Texts.UnhappyStaff, "texts.staff_recovered": c.Texts.StaffRecovered} {
+		if strings.Contains(src, ".Score") || strings.Contains(src, ".Max") {
+			bad(key, "staff never see a case's score in chat: remove {{.Score}} and {{.Max}} (the scores are on the dashboard)")
 		}
 	}
 	if _, err := parseTexts(c.Texts); err != nil {

@@ -446,6 +446,9 @@ func TestParseErrors(t *testing.T) {
 		{name: "negative duration", yaml: "slack:\n  post_interval: -1s\n", prefix: "slack.post_interval: line 2: ", contains: []string{`"-1s"`}},
 		{name: "number instead of duration", yaml: "slack:\n  post_interval: 1\n", prefix: "slack.post_interval: line 2: ", contains: []string{`"1"`}},
 		{name: "bad bool", yaml: "survey:\n  comment: maybe\n", prefix: "survey.comment: line 2: ", contains: []string{"maybe"}},
+		{name: "bad sample", yaml: "survey:\n  sample: half\n", prefix: "survey.sample: line 2: ", contains: []string{`"half"`, "0.5", "50%", "every 3"}},
+		{name: "sample above one", yaml: "survey:\n  sample: 1.5\n", prefix: "survey.sample: line 2: ", contains: []string{`"1.5"`}},
+		{name: "misspelt variant key", yaml: "share:\n  experiments:\n    - name: e\n      variants:\n        - name: a\n          wieght: 2\n", prefix: "share.experiments[0].variants[0].wieght: line 6: unknown key (did you mean weight?)"},
 		{name: "quoted bool", yaml: "sandbox:\n  enabled: \"${ON}\"\n", env: map[string]string{"ON": "true"}, prefix: "sandbox.enabled: line 2: "},
 		{name: "text instead of number", yaml: "survey:\n  unhappy_at: two\n", prefix: "survey.unhappy_at: line 2: "},
 		{name: "scalar instead of list", yaml: "sandbox:\n  customers: Ada\n", prefix: "sandbox.customers: line 2: want a list"},
@@ -512,6 +515,13 @@ func TestValidate(t *testing.T) {
 		{name: "network listen with a token", yaml: "http:\n  listen: \":8080\"\ndashboard:\n  token: 0123456789abcdef\n"},
 		{name: "open dashboard on the network", yaml: "http:\n  listen: \":8080\"\n", prefixes: []string{"http.listen: "}, contains: []string{"not a loopback address", "dashboard.token"}},
 
+		{name: "survey sampling and cooldown", yaml: "survey:\n  sample: every 3\n  cooldown: 30d\n"},
+		{name: "survey sample fraction", yaml: "survey:\n  sample: 25%\n"},
+		{name: "experiment", yaml: "share:\n  targets:\n    - {name: showcase, kind: community_post, label: Post}\n    - {name: x, kind: x_post, label: X}\n  experiments:\n    - name: wording\n      variants:\n        - {name: plain, weight: 1}\n        - {name: warm, weight: 3, prompt: \"Tell others?\", targets: [x, showcase], delay: 1d}\n"},
+		{name: "experiment with an unknown target", yaml: strings.Replace("share:\n  targets:\n    - {name: showcase, kind: community_post, label: Post}\n    - {name: x, kind: x_post, label: X}\n  experiments:\n    - name: wording\n      variants:\n        - {name: plain, weight: 1}\n        - {name: warm, weight: 3, prompt: \"Tell others?\", targets: [x, showcase], delay: 1d}\n", "[x, showcase]", "[x, tiktok]", 1),
+			prefixes: []string{"share.experiments[0].variants[1].targets[1]: "}, contains: []string{`"tiktok" is not the name of one of share.targets`}},
+		{name: "experiment with one variant", yaml: "share:\n  experiments:\n    - name: e\n      variants:\n        - {name: a, weight: 1}\n",
+			prefixes: []string{"share.experiments[0].variants: "}, contains: []string{"at least two variants"}},
 		{name: "bad scale", yaml: "survey:\n  scale: stars\n", prefixes: []string{"survey.scale: "}},
 		{name: "review gating", yaml: "share:\n  targets:\n    - name: tp\n      kind: review_link\n      label: Review\n      url: https://example.com/review\n      policy: satisfied\n",
 			prefixes: []string{"share.targets[0].policy: "}, contains: []string{"review gating"}},
@@ -656,5 +666,39 @@ func TestSlogLevel(t *testing.T) {
 		if got := (Log{Level: tt.level}).SlogLevel(); got != tt.want {
 			t.Errorf("level %q: got %v, want %v", tt.level, got, tt.want)
 		}
+	}
+}
+
+// The example's commented experiment is valid once uncommented.
+func TestExampleExperimentValidates(t *testing.T) {
+	data, err := os.ReadFile(examplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, after, ok := strings.Cut(string(data), "  experiments: []\n")
+	if !ok {
+		t.Fatal("the example has no experiments: [] line")
+	}
+	var b strings.Builder
+	b.WriteString(before + "  experiments:\n")
+	lines := strings.SplitAfter(after, "\n")
+	i := 0
+	for ; i < len(lines) && strings.HasPrefix(lines[i], "  #  "); i++ {
+		b.WriteString("  " + strings.TrimPrefix(lines[i], "  #  "))
+	}
+	if i < 5 {
+		t.Fatalf("the commented experiment has %d lines, want the whole example", i)
+	}
+	b.WriteString(strings.Join(lines[i:], ""))
+	f, err := Parse([]byte(b.String()), env(nil))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if err := f.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	e := f.Share.Running()
+	if e == nil || len(e.Variants) != 2 || e.Variants[1].Delay.D() != 24*time.Hour || len(e.Variants[1].Targets) != 2 {
+		t.Errorf("the example experiment: got %+v", e)
 	}
 }

@@ -18,8 +18,8 @@ import (
 // benchEnd is when the generated cases end; the benchmark's clock is just before it.
 func benchEnd() time.Time { return time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) }
 
-// BenchmarkDashboard renders the funnel and trends pages over a generated
-// database of 1,000,000 cases spread over two years (about 1,370 a day). The
+// BenchmarkDashboard renders the funnel and trends pages, and the public
+// wall, over a generated database of 1,000,000 cases spread over two years (about 1,370 a day). The
 // database is generated once (about a minute) and kept under os.TempDir(),
 // named by seed.Version, so later runs start at once. Run:
 //
@@ -42,7 +42,8 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Fatal(err)
 	}
 	s, err := web.New(web.Options{Store: db, Sessions: db, SessionKey: key, Token: token, SLA: time.Hour,
-		Now: func() time.Time { return benchEnd().Add(-time.Minute) }})
+		Now: func() time.Time { return benchEnd().Add(-time.Minute) }, Wall: true, Brand: "Acme",
+		Experiments: seed.Experiments()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,10 +67,31 @@ func BenchmarkDashboard(b *testing.B) {
 		{"trends/all", "/dashboard/trends?period=all"},
 		{"staff/90d", "/dashboard/by/staff?period=90d"}, // staff named from their events
 		{"cases/30d", "/dashboard/cases"},               // 50 cases, assignees named
+		{"experiments/30d", "/dashboard/experiments"},
+		{"experiments/90d", "/dashboard/experiments?period=90d"},
+		{"experiments/all", "/dashboard/experiments?period=all"}, // both experiments, a year of prompts
 	} {
 		b.Run(page.name, func(b *testing.B) {
 			for b.Loop() {
 				render(b, page.path)
+			}
+		})
+	}
+	// The public wall, no sign-in: the newest page, the feed, and the oldest
+	// page the wall serves (page 500 of 20: 9,980 testimonials skipped).
+	for _, page := range []struct{ name, path, want string }{
+		{"wall/page", "/wall", "</main>"},
+		{"wall/json", "/wall.json", `"testimonials"`},
+		{"wall/json-limit50", "/wall.json?limit=50", `"testimonials"`},
+		{"wall/page500", "/wall?page=500", "</main>"},
+	} {
+		b.Run(page.name, func(b *testing.B) {
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", page.path, nil))
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), page.want) {
+					b.Fatalf("%s: got %d", page.path, rec.Code)
+				}
 			}
 		})
 	}

@@ -32,6 +32,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("CustomerTextIsNotHTML", func(t *testing.T) { testCustomerTextIsNotHTML(t, browser) })
 	t.Run("CasePageForEachRole", func(t *testing.T) { testCasePageForEachRole(t, browser) })
 	t.Run("LinkOnThePeoplePage", func(t *testing.T) { testLinkOnThePeoplePage(t, browser) })
+	t.Run("WallAndItsSnippet", func(t *testing.T) { testWallInTheBrowser(t, browser) })
+	t.Run("ExperimentTable", func(t *testing.T) { testExperimentTable(t, browser) })
 	if os.Getenv("ADVOCATE_SCREENSHOTS") == "1" {
 		t.Run("Screenshot", func(t *testing.T) { testScreenshot(t, browser) })
 	}

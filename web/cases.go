@@ -49,6 +49,10 @@ type testimonial struct {
 	Link        string // the public post, when it can be derived
 	Withdrawn   bool
 	Erased      bool // the text was purged or forgotten
+	// OnWall: the customer chose the public wall and it shows the
+	// testimonial now, as WallName ("a customer" without one).
+	OnWall   bool
+	WallName string
 }
 
 // sharedDetail is what the shared event's detail holds (bot/share.go).
@@ -82,6 +86,10 @@ func newTestimonial(e bot.CaseEvent, o bot.Offer, slackURL string) testimonial {
 	if !t.Withdrawn {
 		t.Link = messageLink(post, slackURL)
 	}
+	t.OnWall = o.Wall && !o.WallAt.IsZero() && o.State == bot.OfferShared && o.Text != ""
+	if t.WallName = o.WallName; t.WallName == "" {
+		t.WallName = anonymous
+	}
 	return t
 }
 
@@ -111,6 +119,10 @@ func messageLink(r bot.Ref, slackURL string) string {
 type testimonialsData struct {
 	Items []testimonial
 	Pager pager
+	// Wall is on: each testimonial says whether it is on the wall, and
+	// admins get Snippet, the HTML that shows the wall on a website.
+	Wall    bool
+	Snippet string
 }
 
 func (s *Server) testimonialsPage(w http.ResponseWriter, r *http.Request, a account) {
@@ -136,7 +148,10 @@ func (s *Server) testimonialsPage(w http.ResponseWriter, r *http.Request, a acco
 		return
 	}
 	per := perPage / 2
-	var d testimonialsData
+	d := testimonialsData{Wall: s.wall}
+	if s.wall && a.Admin() {
+		d.Snippet = s.wallSnippet(r)
+	}
 	total, err := s.store.Testimonials(ctx, f.query(), (f.Page-1)*per, per, func(e bot.CaseEvent, o bot.Offer) error {
 		d.Items = append(d.Items, newTestimonial(e, o, s.slackURL))
 		return nil
@@ -411,6 +426,10 @@ func kindLabel(kind string) string {
 		return "Shared"
 	case bot.KindSLABreached:
 		return "SLA breached"
+	case bot.KindWallConsent:
+		return "Wall choice"
+	case bot.KindWallRemoved:
+		return "Taken off the wall"
 	}
 	return strings.ReplaceAll(strings.ToUpper(kind[:min(1, len(kind))])+kind[min(1, len(kind)):], "_", " ")
 }

@@ -175,6 +175,8 @@ type story struct {
 	score int    // 0: not resolved; else the rating
 	share string // text to post in #showcase, "" for none
 	say   string // a message the customer sends in the private conversation
+	wall  bool   // also show the post on the wall
+	name  string // the name typed for the wall
 }
 
 // play runs stories through the real core, an hour apart, and returns the
@@ -200,7 +202,11 @@ func (f *fixture) play(stories ...story) []int64 {
 		}
 		if st.share != "" {
 			r := h.Click(who, h.WithButton(cs.Private.Channel, "Post in #showcase"), "Post in #showcase")
-			h.Submit(who, r.Modal, cs.Private.Conversation(), map[string]string{"text": st.share})
+			fields := map[string]string{"text": st.share, "name": st.name}
+			if st.wall {
+				fields["wall"] = bot.FieldChecked
+			}
+			h.Submit(who, r.Modal, cs.Private.Conversation(), fields)
 		}
 		h.Advance(time.Hour)
 	}

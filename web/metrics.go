@@ -20,6 +20,7 @@ type Metrics struct {
 	opened, resolved, breaches    *prometheus.CounterVec
 	ratings                       *prometheus.CounterVec
 	offers, clicks, shares        *prometheus.CounterVec
+	skipped                       *prometheus.CounterVec
 	ack                           *prometheus.HistogramVec
 	deliveries, failures, deadOut *prometheus.CounterVec
 }
@@ -41,6 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		offers:   counter("share_offers_total", "Share prompts offered, by share target.", "target"),
 		clicks:   counter("share_clicks_total", "Share prompts clicked, by share target.", "target"),
 		shares:   counter("shares_total", "Testimonials posted with the customer's consent, by share target.", "target"),
+		skipped:  counter("surveys_skipped_total", "Resolutions not surveyed, by reason (sampled_out: survey.sample; cooldown: survey.cooldown).", "reason"),
 		ack: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "advocate", Name: "event_ack_seconds",
 			Help:    "Time from a platform event's arrival to its committed effect (both platforms allow 3 s).",
@@ -50,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		failures:   counter("outbox_failures_total", "Failed outbox delivery attempts (retried or not).", "platform"),
 		deadOut:    counter("outbox_dead_total", "Outbox actions given up on.", "platform"),
 	}
-	reg.MustRegister(m.opened, m.resolved, m.breaches, m.ratings, m.offers, m.clicks, m.shares,
+	reg.MustRegister(m.opened, m.resolved, m.breaches, m.ratings, m.offers, m.clicks, m.shares, m.skipped,
 		m.ack, m.deliveries, m.failures, m.deadOut)
 	return m
 }
@@ -75,6 +77,9 @@ func (m *Metrics) Recorded(kind, platform string, detail map[string]any) {
 		m.clicks.WithLabelValues(targetLabel(detail)).Inc()
 	case bot.KindShared:
 		m.shares.WithLabelValues(targetLabel(detail)).Inc()
+	case bot.KindSurveySkipped:
+		reason, _ := detail["reason"].(string)
+		m.skipped.WithLabelValues(label(reason)).Inc()
 	}
 }
 

@@ -67,6 +67,9 @@ type funnelData struct {
 	Resolved   ratio
 	Satisfied  ratio
 	Shared     ratio
+	// Sampled and Cooled count the resolutions not surveyed by
+	// survey.sample and by survey.cooldown.
+	Sampled, Cooled int
 }
 
 func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, a account) {
@@ -84,6 +87,11 @@ func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, a account) {
 		s.fail(w, r, err)
 		return
 	}
+	skips, err := s.store.SurveySkips(ctx, f.query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	counts := rows[0].Counts
 	stages := funnelRows(counts)
 	if wantsCSV(r) {
@@ -92,6 +100,8 @@ func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, a account) {
 			c.row(st.Stage, strconv.Itoa(st.Count), pctCell(st.Step), pctCell(st.Overall))
 		}
 		c.row("recoveries", strconv.Itoa(rows[0].Recoveries), "", "")
+		c.row("survey_skipped_sampled_out", strconv.Itoa(skips[bot.SkipSampledOut]), "", "")
+		c.row("survey_skipped_cooldown", strconv.Itoa(skips[bot.SkipCooldown]), "", "")
 		s.finishCSV(r, c)
 		return
 	}
@@ -100,6 +110,7 @@ func (s *Server) funnelPage(w http.ResponseWriter, r *http.Request, a account) {
 		Resolved:  ratio{count(counts, "resolved"), count(counts, "asked")},
 		Satisfied: ratio{count(counts, "satisfied"), count(counts, "rated")},
 		Shared:    ratio{count(counts, "shared"), count(counts, "asked")},
+		Sampled:   skips[bot.SkipSampledOut], Cooled: skips[bot.SkipCooldown],
 	})
 }
 

@@ -33,6 +33,7 @@ func parseTemplates() (*templates, error) {
 		"lower":  lower,
 		"n":      thousands,
 		"plural": plural,
+		"add":    func(a, b int) int { return a + b },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -50,6 +51,15 @@ type Store interface {
 	Testimonials(ctx context.Context, q bot.FunnelQuery, offset, limit int, fn func(e bot.CaseEvent, o bot.Offer) error) (int, error)
 	// ExportCases calls fn with each case q selects, oldest first.
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
+	// Wall lists the testimonials on the public wall, newest first, from
+	// offset up to limit of them: the chosen name, the text and the time only.
+	Wall(ctx context.Context, offset, limit int) ([]bot.WallEntry, error)
+	// ExperimentCounts counts each experiment variant's prompts, clicks and
+	// shares on the cases q selects, ordered by experiment and variant.
+	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
+	// SurveySkips counts the resolutions of the cases q selects that got no
+	// survey (survey_skipped), by reason.
+	SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error)
 }
 
 // Sessions keeps the dashboard's sign-ins, so that a logout holds across
@@ -116,10 +126,22 @@ type Options struct {
 	// Links, when set, serves the people page (admins only): staff link two
 	// identities of one person, or unlink one. *bot.Core implements it.
 	Links Linker
+	// Experiments are the configured share prompt experiments
+	// (share.experiments), for the experiments page to show with their
+	// weights and status even before any prompt.
+	Experiments []bot.Experiment
 	// SlackURL is the Slack workspace's address ("https://acme.slack.com"),
 	// for links to Slack messages; empty: no links to Slack messages. Discord
 	// links need nothing.
 	SlackURL string
+	// Wall serves the public testimonial wall, with no sign-in: /wall,
+	// /wall.json and /wall.js (config wall.enabled). Off: they are 404.
+	Wall bool
+	// Brand names the community on the wall's page.
+	Brand string
+	// PublicURL is where the server is reachable (http.public_url), for the
+	// wall's embeddable snippet; empty: the address the admin used.
+	PublicURL string
 }
 
 // Server is the staff dashboard with its login, metrics and health endpoints.
@@ -145,6 +167,12 @@ type Server struct {
 	slackURL  string
 	open      bool
 	links     Linker
+	wall      bool
+	wallTpl   *template.Template
+	brand     string
+	publicURL string
+	// experiments are the configured experiments (Options.Experiments).
+	experiments []bot.Experiment
 }
 
 // New checks the options and builds a Server. Users with an unknown role or
@@ -179,9 +207,12 @@ func New(opts Options) (*Server, error) {
 		slackURL: opts.SlackURL,
 		open:     opts.Open,
 		links:    opts.Links,
+		wall:     opts.Wall,
+		brand:    opts.Brand,
 		hashes:   defaultHashGate(),
 		compare:  bcrypt.CompareHashAndPassword,
 	}
+	s.experiments = opts.Experiments
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -220,6 +251,10 @@ func New(opts Options) (*Server, error) {
 	if s.tpl, err = parseTemplates(); err != nil {
 		return nil, err
 	}
+	if s.wallTpl, err = parseWall(); err != nil {
+		return nil, err
+	}
+	s.publicURL = opts.PublicURL
 	if s.reg != nil {
 		if err := s.reg.Register(newOutboxCollector(s.store, s.log)); err != nil {
 			return nil, fmt.Errorf("web: register outbox metrics: %w", err)
@@ -228,8 +263,9 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler serves /dashboard/..., /login, /logout, /metrics, /healthz and
-// /readyz. Mount it at the root of the server's mux for those paths.
+// Handler serves /dashboard/..., /login, /logout, /metrics, /healthz,
+// /readyz and, when on, the wall (/wall, /wall.json, /wall.css, /wall.js).
+// Mount it at the root of the server's mux for those paths.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -246,8 +282,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /dashboard/trends", s.page(s.trendsPage))
 	mux.Handle("GET /dashboard/by/{dim}", s.page(s.breakdownPage)) // refuses viewers the staff breakdown
 	mux.Handle("GET /dashboard/testimonials", s.page(s.testimonialsPage))
+	mux.Handle("GET /dashboard/experiments", s.page(s.experimentsPage))
 	mux.Handle("GET /dashboard/cases", s.page(s.casesPage))
 	mux.Handle("GET /dashboard/cases/{id}", s.page(s.casePage))
+	if s.wall {
+		s.wallRoutes(mux)
+	}
 	if s.links != nil {
 		mux.Handle("GET /dashboard/people", s.page(s.peoplePage))
 		mux.Handle("POST /dashboard/people/link", s.page(s.linkPost))

@@ -358,16 +358,19 @@ func TestCSVMatchesStore(t *testing.T) {
 
 	recs := f.readCSV("/dashboard/?format=csv")
 	want := funnel()[0]
-	if got := len(recs); got != len(bot.Stages)+2 {
-		t.Fatalf("funnel CSV: got %d records, want header, %d stages and recoveries", got, len(bot.Stages))
+	if got := len(recs); got != len(bot.Stages)+4 {
+		t.Fatalf("funnel CSV: got %d records, want header, %d stages, recoveries and two kinds of skipped surveys", got, len(bot.Stages))
 	}
 	for i, stage := range bot.Stages {
 		if got, want := recs[i+1][0]+"="+recs[i+1][1], stage+"="+strconv.Itoa(want.Counts[i]); got != want {
 			t.Errorf("funnel CSV row %d: got %s, want %s", i+1, got, want)
 		}
 	}
-	if got, want := recs[len(recs)-1][1], strconv.Itoa(want.Recoveries); got != want {
+	if got, want := recs[len(bot.Stages)+1][0]+"="+recs[len(bot.Stages)+1][1], "recoveries="+strconv.Itoa(want.Recoveries); got != want {
 		t.Errorf("funnel CSV recoveries: got %s, want %s", got, want)
+	}
+	if got := recs[len(recs)-1][0] + "=" + recs[len(recs)-1][1]; got != "survey_skipped_cooldown=0" {
+		t.Errorf("funnel CSV's last row: got %s, want survey_skipped_cooldown=0", got)
 	}
 	if want.Counts[0] != len(ids) || want.Counts[stageIdx("shared")] != 2 {
 		t.Errorf("the stories made %d asked and %d shared, want %d and 2", want.Counts[0], want.Counts[stageIdx("shared")], len(ids))
@@ -431,6 +434,7 @@ func TestMetrics(t *testing.T) {
 	m.Recorded(bot.KindShareClicked, bot.Slack, map[string]any{"target": "x"})
 	m.Recorded(bot.KindShared, bot.Slack, map[string]any{"target": "showcase", "text": "secret words"})
 	m.Recorded(bot.KindSLABreached, bot.Discord, nil)
+	m.Recorded(bot.KindSurveySkipped, bot.Discord, map[string]any{"reason": bot.SkipCooldown, "round": float64(1)})
 	m.Acked(bot.Slack, 12*time.Millisecond)
 	m.Delivered(bot.Discord, false, false)
 	m.Delivered(bot.Discord, true, false)
@@ -456,6 +460,7 @@ func TestMetrics(t *testing.T) {
 		`advocate_share_clicks_total{target="x"} 1`,
 		`advocate_shares_total{target="showcase"} 1`,
 		`advocate_sla_breaches_total{platform="discord"} 1`,
+		`advocate_surveys_skipped_total{reason="cooldown"} 1`,
 		`advocate_event_ack_seconds_count{platform="slack"} 1`,
 		`advocate_event_ack_seconds_bucket{platform="slack",le="0.025"} 1`,
 		`advocate_event_ack_seconds_bucket{platform="slack",le="0.01"} 0`,

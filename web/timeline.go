@@ -77,7 +77,11 @@ func describe(kind string, raw json.RawMessage) string {
 		}
 	case bot.KindShareOffered:
 		policy := map[string]string{"satisfied": "offered to satisfied customers", "everyone": "offered to every respondent"}[d.str("policy")]
-		return strings.TrimSuffix(target(d)+", "+policy, ", ")
+		s := strings.TrimSuffix(target(d)+", "+policy, ", ")
+		if v := d.str("variant"); v != "" {
+			s += ", variant " + v + " of experiment " + d.str("experiment")
+		}
+		return s
 	case bot.KindShareClicked, bot.KindShareWithdrawn:
 		return target(d)
 	case bot.KindShared:
@@ -85,9 +89,26 @@ func describe(kind string, raw json.RawMessage) string {
 			return target(d) + ", posted in " + channel(c)
 		}
 		return target(d)
+	case bot.KindWallConsent:
+		if !d.flag("wall") {
+			return "not on the website"
+		}
+		if name := d.str("name"); name != "" {
+			return "also on the website, as “" + name + "”"
+		}
+		return "also on the website, as “" + anonymous + "”"
+	case bot.KindWallRemoved:
+		if d.str("reason") == "opted_out" {
+			return "the customer asked never to be asked again"
+		}
 	case bot.KindShareSuppressed:
 		return map[string]string{"opted_out": "the customer asked never to be asked again",
 			"cooldown": "they were asked to share recently (share.cooldown)"}[d.str("reason")]
+	case bot.KindShareDelayed:
+		return "experiment " + d.str("experiment") + ", variant " + d.str("variant") + ": the prompt is sent " + delayedUntil(d)
+	case bot.KindSurveySkipped:
+		return map[string]string{bot.SkipSampledOut: "not sampled (survey.sample surveys only some cases)",
+			bot.SkipCooldown: "the customer was surveyed recently (survey.cooldown)"}[d.str("reason")] + d.round()
 	case bot.KindSLABreached:
 		if s, ok := d.num("sla_seconds"); ok {
 			return "no staff response within " + human(seconds(s))
@@ -97,9 +118,19 @@ func describe(kind string, raw json.RawMessage) string {
 	case bot.KindNotice:
 		return "in " + channel(d.str("channel"))
 	case bot.KindClosed:
-		return map[string]string{"rated": "after the rating", "survey_expired": "the survey expired unanswered"}[d.str("reason")]
+		return map[string]string{"rated": "after the rating", "survey_expired": "the survey expired unanswered",
+			bot.KindSurveySkipped: "resolved without a survey"}[d.str("reason")]
 	}
 	return fields(d)
+}
+
+// delayedUntil is when a delayed prompt is due, "at 3 Nov 2026 09:10 UTC".
+func delayedUntil(d detail) string {
+	t, err := time.Parse(time.RFC3339Nano, d.str("due_at"))
+	if err != nil {
+		return "later"
+	}
+	return "at " + t.UTC().Format("2 Jan 2006 15:04") + " UTC"
 }
 
 func seconds(s float64) time.Duration {

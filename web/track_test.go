@@ -47,7 +47,7 @@ func TestTrackCountsAndRedirects(t *testing.T) {
 		}
 	}
 	// a valid signed ID of another kind (a survey score) is not a link
-	score := h.Find("case-1", "You rated")
+	score := h.Find("case-1", "Your answer is recorded")
 	if score != nil && len(score.Msg.Buttons) > 0 {
 		resp, _ := client.Get(web.TrackURL(srv.URL, score.Msg.Buttons[0].ActionID))
 		resp.Body.Close()

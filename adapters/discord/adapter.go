@@ -79,7 +79,8 @@ type Options struct {
 	// ShardID and ShardCount shard the gateway connection when ShardCount
 	// is above 1: this instance receives the events of the guilds whose
 	// shard is ShardID (Discord routes by guild ID), as several instances
-	// on one shared store share a bot.
+	// on one shared store share a bot. Each of the ShardCount instances
+	// then takes its share of Discord's global REST limit.
 	ShardID, ShardCount int
 	// Logger receives the adapter's logs, with component=discord.
 	Logger *slog.Logger
@@ -182,7 +183,7 @@ func New(opts Options) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: session: %w", err)
 	}
-	s.Client = &http.Client{Transport: newGlobalPace(newRewriteTransport(base, nil)), Timeout: 20 * time.Second}
+	s.Client = &http.Client{Transport: newGlobalPace(newRewriteTransport(base, nil), opts.ShardCount), Timeout: 20 * time.Second}
 	s.Identify.Intents = Intents
 	if opts.ShardCount > 1 {
 		s.Identify.Shard = &[2]int{opts.ShardID, opts.ShardCount}

@@ -25,8 +25,12 @@ type globalPace struct {
 	next http.RoundTripper
 }
 
-func newGlobalPace(next http.RoundTripper) *globalPace {
-	return &globalPace{lim: rate.NewLimiter(rate.Every(time.Second/globalPerSecond), 1), next: next}
+// newGlobalPace paces one of instances sharing the bot's token (its shard
+// count, one when not sharded): Discord's global limit is the bot's, so each
+// instance takes its share of it.
+func newGlobalPace(next http.RoundTripper, instances int) *globalPace {
+	every := time.Second / globalPerSecond * time.Duration(max(instances, 1))
+	return &globalPace{lim: rate.NewLimiter(rate.Every(every), 1), next: next}
 }
 
 // RoundTrip waits for the global pace, unless the request is exempt.

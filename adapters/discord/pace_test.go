@@ -36,3 +36,14 @@ func TestGlobalPaceExemptions(t *testing.T) {
 		}
 	}
 }
+
+// TestGlobalPaceShared: the instances of a sharded bot share Discord's
+// global limit, each taking its share of the pace.
+func TestGlobalPaceShared(t *testing.T) {
+	for _, tc := range []struct{ instances, perSecond int }{{0, globalPerSecond}, {1, globalPerSecond}, {3, globalPerSecond / 3}} {
+		p := newGlobalPace(&countingTransport{}, tc.instances)
+		if got := float64(p.lim.Limit()); int(got+0.5) != tc.perSecond {
+			t.Errorf("%d instances: %.1f requests a second each, want %d", tc.instances, got, tc.perSecond)
+		}
+	}
+}

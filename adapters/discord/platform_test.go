@@ -89,7 +89,7 @@ func TestDiscordShapeOfAConversation(t *testing.T) {
 		m, _ := e.fake.FindMessage(survey.ID)
 		bs := m.Buttons()
 		// The scores are gone; only the optional comment remains.
-		return strings.Contains(m.Content, "You rated 5 out of 5") && len(bs) == 1 && bs[0].Label == "Add a comment"
+		return strings.Contains(m.Content, "Your answer is recorded") && len(bs) == 1 && bs[0].Label == "Add a comment"
 	})
 
 	// The share prompt: a community post, tracked links, no thanks.
@@ -199,7 +199,7 @@ func TestResolveByCommandAndAlert(t *testing.T) {
 		t.Errorf("rating answered type %d, want 6", r.Type)
 	}
 
-	alert := e.botMessage(staffChID, "was rated 1/5")
+	alert := e.botMessage(staffChID, "was not satisfied")
 	if strings.Contains(alert.Content, "@everyone") {
 		t.Errorf("staff alert %q pings everyone", alert.Content)
 	}

@@ -39,7 +39,7 @@ type suiteDriver struct {
 
 func newSuiteDriver(t *testing.T) bottest.Driver {
 	seen := &handledEvents{ids: map[string]bool{}}
-	e := newEnv(t, envConfig{handler: seen.wrap})
+	e := newEnv(t, envConfig{handler: seen.wrap, core: func(c *bot.Config) { c.Share = bottest.SuiteConfig().Share }})
 	return &suiteDriver{
 		e:    e,
 		seen: seen,

@@ -50,6 +50,7 @@ func newWorld(t *testing.T) *world {
 	cfg.Brand = "Acme"
 	cfg.Secret = "browser-test-secret-0123456789"
 	cfg.KeepText = true // as in the example configuration, the sandbox's demo
+	cfg.Wall.Enabled = true
 	cfg.Share.Targets = []bot.ShareTarget{
 		{Name: "showcase", Kind: bot.TargetCommunityPost, Label: "Post in #showcase", Text: "{{.Brand}} support sorted me out quickly."},
 		{Name: "x", Kind: bot.TargetXPost, Label: "Post on X", Text: "Great help from {{.Brand}} support!"},
@@ -409,7 +410,7 @@ func testHappyPath(t *testing.T, browser context.Context) {
 	comment := "Quick and friendly help"
 	do(t, ada,
 		chromedp.Click(button("5")),
-		chromedp.WaitVisible(shown("You rated 5 out of 5")),
+		chromedp.WaitVisible(shown("Your answer is recorded")),
 		chromedp.Click(button("Add a comment")),
 		chromedp.WaitVisible(chromedp.CSS(`#modal[open] textarea`)),
 		typeIn(chromedp.ID("modal-field-0"), comment),
@@ -429,13 +430,18 @@ func testHappyPath(t *testing.T, browser context.Context) {
 	if n := eval[int](t, ada, `document.querySelectorAll('#messages a.btn[target="_blank"][href^="go?"]').length`); n != 2 {
 		t.Errorf("got %d link buttons through the counting redirect, want 2 (X and the review)", n)
 	}
+	if eval[bool](t, ada, `document.getElementById('modal-field-1').checked`) {
+		t.Errorf("the website check box starts ticked")
+	}
 	testimonial := "Acme fixed my invoice in minutes. Thank you, Sam!"
 	do(t, ada,
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('modal-field-0').select()`),
 		typeIn(chromedp.ID("modal-field-0"), testimonial),
+		chromedp.Click(chromedp.ID("modal-field-1")), // also show it on the website
+		typeIn(chromedp.ID("modal-field-2"), "Ada L."),
 		chromedp.Click(chromedp.ID("modal-submit")),
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal[open]`)),
-		chromedp.WaitVisible(shown("Your post is live")),
+		chromedp.WaitVisible(shown("Your post is live in the community and on our website")),
 		chromedp.WaitVisible(button("Withdraw my post")),
 		chromedp.WaitNotPresent(button("Post in #showcase")), // the prompt was replaced
 		chromedp.WaitNotPresent(button("No thanks")),
@@ -448,6 +454,11 @@ func testHappyPath(t *testing.T, browser context.Context) {
 	screenshot(t, sam, "sandbox-4-showcase.png")
 	if got, want := eval[string](t, sam, `[...document.querySelectorAll('#messages .text')].map(e => e.textContent).join('|')`), "💬 “"+testimonial+"” — Ada"; got != want {
 		t.Errorf("got #showcase %q, want only the edited testimonial %q", got, want)
+	}
+
+	wall, err := w.db.Wall(t.Context(), 0, 0)
+	if err != nil || len(wall) != 1 || wall[0].Name != "Ada L." || wall[0].Text != testimonial {
+		t.Errorf("the wall: got %+v, %v; want Ada's testimonial under the name she typed", wall, err)
 	}
 
 	counts := w.funnel(t, func(_ string, n int) bool { return n >= 1 })
@@ -494,13 +505,13 @@ func testUnhappyPath(t *testing.T, browser context.Context) {
 		openChannel("case-1"),
 		chromedp.WaitVisible(shown("How satisfied are you")),
 		chromedp.Click(button("1")),
-		chromedp.WaitVisible(shown("You rated 1 out of 5")),
+		chromedp.WaitVisible(shown("Your answer is recorded")),
 		chromedp.WaitVisible(shown("reopened your case")),
 		chromedp.WaitNotPresent(button("5")),
 	)
 	do(t, sam,
 		openChannel("staff"),
-		chromedp.WaitVisible(shown("Case #1 was rated 1/5 by Ada")),
+		chromedp.WaitVisible(shown("Case #1: Ada was not satisfied with the help")),
 	)
 	if got, want := w.caseStatus(t, 1), bot.StatusReopened; got != want {
 		t.Errorf("got case status %q, want %q", got, want)

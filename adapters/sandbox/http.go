@@ -364,7 +364,8 @@ type fieldJSON struct {
 	Value     string `json:"value,omitempty"`
 	Multiline bool   `json:"multiline,omitempty"`
 	Required  bool   `json:"required,omitempty"`
-	MaxLen    int    `json:"max_len"` // the limit the server enforces
+	MaxLen    int    `json:"max_len"`         // the limit the server enforces
+	Check     bool   `json:"check,omitempty"` // a check box: value is "yes" when ticked
 }
 
 // view is a modal opened for one persona, waiting for its submission.
@@ -442,7 +443,7 @@ func (s *Sandbox) openView(p persona, where bot.Ref, m *bot.Modal) *modalJSON {
 	out := &modalJSON{View: id, Title: m.Title, Submit: m.Submit}
 	for _, f := range fields {
 		out.Fields = append(out.Fields, fieldJSON{ID: f.ID, Label: f.Label, Value: f.Value,
-			Multiline: f.Multiline, Required: f.Required, MaxLen: fieldLimit(f)})
+			Multiline: f.Multiline, Required: f.Required, MaxLen: fieldLimit(f), Check: f.Check})
 	}
 	return out
 }
@@ -668,6 +669,9 @@ func checkFields(want []bot.Field, got map[string]string) (map[string]string, st
 	out := make(map[string]string, len(want))
 	for _, f := range want {
 		v := got[f.ID]
+		if f.Check && v != "" && v != bot.FieldChecked {
+			return nil, f.Label + ": not a check box's value"
+		}
 		if msg := checkText(v, fieldLimit(f)); msg != "" {
 			return nil, f.Label + ": " + msg
 		}

@@ -114,7 +114,10 @@ type Sandbox struct {
 	stop     chan struct{} // closed by CloseStreams, ending event streams
 }
 
-var _ bot.Adapter = (*Sandbox)(nil)
+var (
+	_ bot.Adapter     = (*Sandbox)(nil)
+	_ bot.CheckModals = (*Sandbox)(nil)
+)
 
 // New replays the history at opts.Path and returns a Sandbox. Mount Handler and
 // start Run to use it.
@@ -236,6 +239,10 @@ func (s *Sandbox) StaffIDs() []string {
 
 // Platform names the platform: bot.Sandbox.
 func (s *Sandbox) Platform() string { return bot.Sandbox }
+
+// CheckModals reports that the sandbox's modals hold check boxes
+// (bot.CheckModals).
+func (s *Sandbox) CheckModals() bool { return true }
 
 // Run hands what personas do in the page to h until ctx is done. Until Run is
 // called, and after it returns, the page can be read but not acted in.

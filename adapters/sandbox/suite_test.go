@@ -247,7 +247,7 @@ func (d *suiteDriver) answer(who string, r replyJSON) bottest.Answer {
 		d.forms[who] = r.Modal
 		a.Form = &bottest.Form{Title: r.Modal.Title}
 		for _, f := range r.Modal.Fields {
-			a.Form.Fields = append(a.Form.Fields, bottest.FormField{ID: f.ID, Label: f.Label, Value: f.Value})
+			a.Form.Fields = append(a.Form.Fields, bottest.FormField{ID: f.ID, Label: f.Label, Value: f.Value, Check: f.Check})
 		}
 	}
 	return a

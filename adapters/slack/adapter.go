@@ -132,7 +132,10 @@ type Adapter struct {
 	work sync.WaitGroup // follow-ups and socket workers in flight
 }
 
-var _ bot.Adapter = (*Adapter)(nil)
+var (
+	_ bot.Adapter     = (*Adapter)(nil)
+	_ bot.CheckModals = (*Adapter)(nil)
+)
 
 // New checks opts and returns an Adapter. It makes no network calls: Run
 // resolves channel names and checks the token.
@@ -231,6 +234,9 @@ func (a *Adapter) tellName(ctx context.Context, p bot.Person) {
 
 // Platform names Slack.
 func (a *Adapter) Platform() string { return bot.Slack }
+
+// CheckModals reports that Slack modals hold check boxes (bot.CheckModals).
+func (a *Adapter) CheckModals() bool { return true }
 
 // Run checks the token, resolves the configured channels and receives Slack
 // traffic for h until ctx is done: over Socket Mode, or through Handler in HTTP

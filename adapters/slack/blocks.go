@@ -215,9 +215,10 @@ func messageOptions(m bot.Message) []slackgo.MsgOption {
 	}
 }
 
-// modalView renders a bot.Modal as a Slack modal: one plain_text_input per
-// field (block_id and action_id are the field ID), the signed action ID in
-// private_metadata so the submission carries it back.
+// modalView renders a bot.Modal as a Slack modal: one input block per field
+// (block_id and action_id are the field ID), a plain_text_input or, for a
+// check box, a checkboxes element; the signed action ID in private_metadata
+// so the submission carries it back.
 func modalView(m *bot.Modal) slackgo.ModalViewRequest {
 	title := truncate(strings.TrimSpace(m.Title), maxModalTitle)
 	if title == "" {
@@ -233,20 +234,12 @@ func modalView(m *bot.Modal) slackgo.ModalViewRequest {
 		if id == "" {
 			id = "field-" + strconv.Itoa(i+1)
 		}
-		in := slackgo.NewPlainTextInputBlockElement(nil, id)
-		in.Multiline = f.Multiline
-		limit := f.MaxLen
-		if limit <= 0 || limit > maxInputLength {
-			limit = maxInputLength
-		}
-		in.MaxLength = limit
-		in.InitialValue = truncate(f.Value, limit)
 		label := truncate(f.Label, maxInputLabel)
 		if label == "" {
 			label = id
 		}
-		block := slackgo.NewInputBlock(id, slackgo.NewTextBlockObject(slackgo.PlainTextType, label, true, false), nil, in)
-		block.Optional = !f.Required
+		block := slackgo.NewInputBlock(id, slackgo.NewTextBlockObject(slackgo.PlainTextType, label, true, false), nil, inputElement(id, f))
+		block.Optional = !f.Required || f.Check
 		blocks = append(blocks, block)
 	}
 	return slackgo.ModalViewRequest{
@@ -260,7 +253,34 @@ func modalView(m *bot.Modal) slackgo.ModalViewRequest {
 	}
 }
 
-// submittedFields reads a modal's text inputs by action ID (the field ID).
+// inputElement is the element of a modal field's input block. A check box
+// is never required: a consent must be free to leave unticked.
+func inputElement(id string, f bot.Field) slackgo.BlockElement {
+	if f.Check {
+		yes := slackgo.NewOptionBlockObject(bot.FieldChecked, slackgo.NewTextBlockObject(slackgo.PlainTextType, checkText, false, false), nil)
+		box := slackgo.NewCheckboxGroupsBlockElement(id, yes)
+		if f.Value == bot.FieldChecked {
+			box.InitialOptions = []*slackgo.OptionBlockObject{yes}
+		}
+		return box
+	}
+	in := slackgo.NewPlainTextInputBlockElement(nil, id)
+	in.Multiline = f.Multiline
+	limit := f.MaxLen
+	if limit <= 0 || limit > maxInputLength {
+		limit = maxInputLength
+	}
+	in.MaxLength = limit
+	in.InitialValue = truncate(f.Value, limit)
+	return in
+}
+
+// checkText is the text beside a modal's check box, whose question is the
+// input block's label.
+const checkText = "Yes"
+
+// submittedFields reads a modal's inputs by action ID (the field ID): a
+// text input's value, a check box's bot.FieldChecked when ticked.
 func submittedFields(state *slackgo.ViewState) map[string]string {
 	fields := map[string]string{}
 	if state == nil {
@@ -269,7 +289,20 @@ func submittedFields(state *slackgo.ViewState) map[string]string {
 	for _, block := range state.Values {
 		for actionID, v := range block {
 			fields[actionID] = v.Value
+			if v.Type == slackgo.ActionType(slackgo.METCheckboxGroups) {
+				fields[actionID] = checked(v.SelectedOptions)
+			}
 		}
 	}
 	return fields
+}
+
+// checked is bot.FieldChecked when the check box's option is selected.
+func checked(selected []slackgo.OptionBlockObject) string {
+	for _, o := range selected {
+		if o.Value == bot.FieldChecked {
+			return bot.FieldChecked
+		}
+	}
+	return ""
 }

@@ -166,6 +166,29 @@ func TestModalView(t *testing.T) {
 	}
 }
 
+func TestModalCheckBox(t *testing.T) {
+	for _, value := range []string{"", bot.FieldChecked} {
+		v := modalView(&bot.Modal{Title: "Preview", Fields: []bot.Field{
+			{ID: "wall", Label: "Also show it on the website", Check: true, Required: true, Value: value},
+		}})
+		in := v.Blocks.BlockSet[0].(*slackgo.InputBlock)
+		box, ok := in.Element.(*slackgo.CheckboxGroupsBlockElement)
+		if !ok {
+			t.Fatalf("element: got %T, want checkboxes", in.Element)
+		}
+		if in.BlockID != "wall" || box.ActionID != "wall" || in.Label.Text != "Also show it on the website" || !in.Optional {
+			t.Errorf("check box block: got %q/%q label %q optional %v; want wall/wall, the label, optional",
+				in.BlockID, box.ActionID, in.Label.Text, in.Optional)
+		}
+		if len(box.Options) != 1 || box.Options[0].Value != bot.FieldChecked {
+			t.Errorf("options: got %+v, want one of value %q", box.Options, bot.FieldChecked)
+		}
+		if ticked := len(box.InitialOptions) == 1; ticked != (value == bot.FieldChecked) {
+			t.Errorf("value %q: initial options %+v", value, box.InitialOptions)
+		}
+	}
+}
+
 func TestSubmittedFields(t *testing.T) {
 	state := &slackgo.ViewState{Values: map[string]map[string]slackgo.BlockAction{
 		"text":    {"text": {Value: "edited"}},
@@ -174,5 +197,14 @@ func TestSubmittedFields(t *testing.T) {
 	got := submittedFields(state)
 	if got["text"] != "edited" || got["comment"] != "" || len(got) != 2 {
 		t.Errorf("fields: got %v, want text=edited and an empty comment", got)
+	}
+	boxes := &slackgo.ViewState{Values: map[string]map[string]slackgo.BlockAction{
+		"wall":  {"wall": {Type: "checkboxes", SelectedOptions: []slackgo.OptionBlockObject{{Value: bot.FieldChecked}}}},
+		"other": {"other": {Type: "checkboxes", SelectedOptions: []slackgo.OptionBlockObject{}}},
+		"typed": {"typed": {Type: "plain_text_input", Value: bot.FieldChecked}},
+	}}
+	got = submittedFields(boxes)
+	if got["wall"] != bot.FieldChecked || got["other"] != "" || got["typed"] != bot.FieldChecked {
+		t.Errorf("check boxes: got %v, want wall ticked, other not", got)
 	}
 }

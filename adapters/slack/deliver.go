@@ -127,6 +127,30 @@ func (a *Adapter) Send(ctx context.Context, to bot.Ref, m bot.Message) (bot.Ref,
 	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: got, Thread: to.Thread, Message: ts}, nil
 }
 
+var _ bot.ChannelPacer = (*Adapter)(nil)
+
+// PacedChannel names the channel an action's chat.postMessage counts against
+// (Slack allows about one post a second per channel, its threads included),
+// so that the relay paces, and with several instances claims, the staff
+// channel as one: a case's root (OpenPrivate), its staff thread and the
+// alerts all go there. Other sends are paced by the channel they name;
+// private messages and edits are the relay's own reckoning.
+func (a *Adapter) PacedChannel(act bot.Action) string {
+	switch {
+	case act.Kind == bot.ActOpenPrivate, act.Kind == bot.ActSend && act.Place == bot.PlaceStaff:
+		return a.opts.StaffChannel
+	case act.Kind != bot.ActSend || act.Place == bot.PlacePrivate:
+		return ""
+	}
+	switch act.To.Channel {
+	case bot.StaffChannel:
+		return a.opts.StaffChannel
+	case bot.ShowcaseChannel:
+		return a.opts.ShowcaseChannel
+	}
+	return act.To.Channel
+}
+
 // channelFor maps a ref's channel, named or not, to a Slack channel ID.
 func (a *Adapter) channelFor(ch string) (string, error) {
 	switch ch {

@@ -153,6 +153,36 @@ func TestSendResolvesNamedChannelsAndThreads(t *testing.T) {
 	}
 }
 
+// TestPacedChannel: every post that lands in the staff channel (a case's
+// root, its staff thread, an alert) is paced as one channel, so that with
+// several instances one of them at a time posts there.
+func TestPacedChannel(t *testing.T) {
+	a, _ := newStubAdapter(t)
+	send := func(place string, to bot.Ref) bot.Action {
+		return bot.Action{Platform: bot.Slack, Lane: "case:1", Kind: bot.ActSend, Place: place, To: to}
+	}
+	tests := []struct {
+		name string
+		a    bot.Action
+		want string
+	}{
+		{"case root", bot.Action{Platform: bot.Slack, Lane: "case:1", Kind: bot.ActOpenPrivate}, testStaff},
+		{"staff thread", send(bot.PlaceStaff, bot.Ref{}), testStaff},
+		{"alert", send(bot.PlaceRef, bot.Ref{Channel: bot.StaffChannel}), testStaff},
+		{"testimonial", send(bot.PlaceRef, bot.Ref{Channel: bot.ShowcaseChannel}), testShowcase},
+		{"public reply", send(bot.PlacePublic, bot.Ref{Channel: testSupport, Thread: "1.2"}), testSupport},
+		{"answer in a thread", send(bot.PlaceRef, bot.Ref{Channel: testSupport, Thread: "1.2"}), testSupport},
+		{"public, channel unknown", send(bot.PlacePublic, bot.Ref{}), ""},
+		{"private", send(bot.PlacePrivate, bot.Ref{}), ""},
+		{"update", bot.Action{Platform: bot.Slack, Lane: "case:1", Kind: bot.ActUpdate, Key: "intro"}, ""},
+	}
+	for _, tt := range tests {
+		if got := a.PacedChannel(tt.a); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
 func TestUpdate(t *testing.T) {
 	a, api := newStubAdapter(t)
 	err := a.Update(context.Background(), bot.Ref{Channel: "D0CUSTOMER1", Message: "1700000000.000009"}, bot.Message{Text: "You rated 5 out of 5."})

@@ -64,6 +64,8 @@ type envConfig struct {
 	fake []slackfake.Option
 	// handler wraps the core as the adapter's handler.
 	handler func(bot.Handler) bot.Handler
+	// core changes the core's configuration.
+	core func(*bot.Config)
 }
 
 // envOption changes an env before it starts.
@@ -75,6 +77,10 @@ func withFake(opts ...slackfake.Option) envOption {
 
 func withHandler(wrap func(bot.Handler) bot.Handler) envOption {
 	return func(c *envConfig) { c.handler = wrap }
+}
+
+func withCore(change func(*bot.Config)) envOption {
+	return func(c *envConfig) { c.core = change }
 }
 
 func newEnv(t *testing.T, mode string, opts ...envOption) *env {
@@ -111,6 +117,9 @@ func newEnv(t *testing.T, mode string, opts ...envOption) *env {
 	}
 	cfg := bottest.Config()
 	cfg.Staff.Set(bot.Slack, bot.StaffIDs{Users: []string{samID, leeID}})
+	if conf.core != nil {
+		conf.core(&cfg)
+	}
 	core, err := bot.New(bot.Options{Store: db, Config: cfg, Logger: log})
 	if err != nil {
 		t.Fatalf("new core: %v", err)

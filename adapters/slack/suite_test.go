@@ -41,7 +41,7 @@ type openView struct {
 
 func newSuiteDriver(t *testing.T, mode string) *suiteDriver {
 	r := &replies{byUser: map[string][]bot.Reply{}}
-	e := newEnv(t, mode, withHandler(r.wrap))
+	e := newEnv(t, mode, withHandler(r.wrap), withCore(func(c *bot.Config) { c.Share = bottest.SuiteConfig().Share }))
 	return &suiteDriver{
 		e:       e,
 		people:  map[string]string{bottest.Ada: adaID, bottest.Ben: benID, bottest.Sam: samID, bottest.Lee: leeID},
@@ -292,7 +292,8 @@ func (d *suiteDriver) ephemeralsOf(user string) []slackfake.Shown {
 	return out
 }
 
-// viewForm reads a modal's title and text inputs with their initial values.
+// viewForm reads a modal's title and inputs (text inputs and check boxes)
+// with their initial values.
 func viewForm(v slackfake.View) (*bottest.Form, error) {
 	var blocks []struct {
 		Type    string `json:"type"`
@@ -301,8 +302,12 @@ func viewForm(v slackfake.View) (*bottest.Form, error) {
 			Text string `json:"text"`
 		} `json:"label"`
 		Element struct {
-			ActionID     string `json:"action_id"`
-			InitialValue string `json:"initial_value"`
+			Type           string `json:"type"`
+			ActionID       string `json:"action_id"`
+			InitialValue   string `json:"initial_value"`
+			InitialOptions []struct {
+				Value string `json:"value"`
+			} `json:"initial_options"`
 		} `json:"element"`
 	}
 	if err := json.Unmarshal(v.Blocks, &blocks); err != nil {
@@ -310,9 +315,17 @@ func viewForm(v slackfake.View) (*bottest.Form, error) {
 	}
 	f := &bottest.Form{Title: v.Title}
 	for _, b := range blocks {
-		if b.Type == "input" {
-			f.Fields = append(f.Fields, bottest.FormField{ID: b.Element.ActionID, Label: b.Label.Text, Value: b.Element.InitialValue})
+		if b.Type != "input" {
+			continue
 		}
+		ff := bottest.FormField{ID: b.Element.ActionID, Label: b.Label.Text, Value: b.Element.InitialValue}
+		if b.Element.Type == "checkboxes" {
+			ff.Check = true
+			for _, o := range b.Element.InitialOptions {
+				ff.Value = o.Value
+			}
+		}
+		f.Fields = append(f.Fields, ff)
 	}
 	return f, nil
 }

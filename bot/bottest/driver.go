@@ -111,10 +111,13 @@ type Form struct {
 }
 
 // FormField is one input of a Form, with the value it was opened with.
+// A check box (Check) is submitted as bot.FieldChecked when ticked, "" when
+// not.
 type FormField struct {
 	ID    string // bot.Field.ID
 	Label string
 	Value string
+	Check bool
 }
 
 // Driver errors.

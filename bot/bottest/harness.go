@@ -59,18 +59,26 @@ func DMs() Option {
 	return func(h *Harness) { h.Platform = NewPlatform(bot.Slack, true) }
 }
 
+// TextModals makes the platform's modals hold text inputs only, as
+// Discord's do: the core asks yes-or-no questions with buttons instead.
+func TextModals() Option {
+	return func(h *Harness) { h.Platform.textModals = true }
+}
+
 // Configure edits the core's configuration.
 func Configure(fn func(*bot.Config)) Option {
 	return func(h *Harness) { fn(&h.Config) }
 }
 
 // Config is the harness's default: staff members "staff1" (Sam) and "staff2"
-// (Lee), message text kept, a community post, an X post and a review link.
+// (Lee), message text kept, a community post, an X post and a review link,
+// and the testimonial wall on.
 func Config() bot.Config {
 	cfg := bot.DefaultConfig()
 	cfg.Brand = "Acme"
 	cfg.Secret = "test-secret-0123456789abcdef"
 	cfg.KeepText = true
+	cfg.Wall.Enabled = true
 	ids := bot.StaffIDs{Users: []string{"staff1", "staff2"}, Roles: []string{"role-staff"}}
 	for _, p := range []string{bot.Slack, bot.Discord, bot.Sandbox} {
 		cfg.Staff.Set(p, ids)

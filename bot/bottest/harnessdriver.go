@@ -25,7 +25,8 @@ type openForm struct {
 // NewDriver starts a harness for one script of the suite (with opts, such as
 // DMs) and returns its driver.
 func NewDriver(t *testing.T, opts ...Option) Driver {
-	h := New(t, opts...)
+	suite := Configure(func(c *bot.Config) { c.Share = SuiteConfig().Share })
+	h := New(t, append([]Option{suite}, opts...)...)
 	d := &harnessDriver{h: h, forms: map[string]openForm{}, people: map[string]bot.Person{
 		Ada: h.Person("u-ada", Ada),
 		Ben: h.Person("u-ben", Ben),
@@ -184,7 +185,7 @@ func (d *harnessDriver) answer(who string, where bot.Ref, r bot.Reply) Answer {
 		d.forms[who] = openForm{modal: r.Modal, where: where}
 		a.Form = &Form{Title: r.Modal.Title}
 		for _, f := range r.Modal.Fields {
-			a.Form.Fields = append(a.Form.Fields, FormField{ID: f.ID, Label: f.Label, Value: f.Value})
+			a.Form.Fields = append(a.Form.Fields, FormField{ID: f.ID, Label: f.Label, Value: f.Value, Check: f.Check})
 		}
 	}
 	return a

@@ -48,6 +48,9 @@ func (p *Post) Button(label string) *bot.Button {
 type Platform struct {
 	name string
 	dms  bool
+	// textModals makes its modals hold text inputs only (like Discord's):
+	// the core then asks yes-or-no questions with buttons.
+	textModals bool
 
 	mu        sync.Mutex
 	posts     []*Post
@@ -71,6 +74,10 @@ func NewPlatform(name string, dms bool) *Platform {
 
 // Platform names the platform.
 func (p *Platform) Platform() string { return p.name }
+
+// CheckModals reports whether its modals can hold a check box: yes, unless
+// made with TextModals.
+func (p *Platform) CheckModals() bool { return !p.textModals }
 
 // Run does nothing: events are injected by the harness.
 func (p *Platform) Run(ctx context.Context, _ bot.Handler) error {

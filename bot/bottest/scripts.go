@@ -2,6 +2,7 @@ package bottest
 
 import (
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -61,7 +62,7 @@ func scriptHappyPath(s *S) {
 	resolve(s)
 	s.Sees(Ada, Public, "Resolved privately")
 	s.Click(Ada, Private(Ada), "5")
-	s.Sees(Ada, Private(Ada), "You rated 5 out of 5")
+	s.Sees(Ada, Private(Ada), "Your answer is recorded")
 	if got := s.Case(Ada).Status; got != bot.StatusClosed {
 		s.Errorf("status after a top rating: got %s, want %s", got, bot.StatusClosed)
 	}
@@ -72,7 +73,7 @@ func scriptHappyPath(s *S) {
 	s.Submit(Ada, map[string]string{"comment": "Sam fixed my invoice in minutes"})
 	s.Sees(Ada, Private(Ada), "Would you like to share")
 	a = s.Click(Ada, Private(Ada), "Post in #showcase")
-	if a.Form == nil || len(a.Form.Fields) != 1 || a.Form.Fields[0].Value != "Sam fixed my invoice in minutes" {
+	if a.Form == nil || len(a.Form.Fields) == 0 || a.Form.Fields[0].Value != "Sam fixed my invoice in minutes" {
 		s.Fatalf("preview: got %+v, want the comment prefilled", a.Form)
 	}
 	s.Submit(Ada, map[string]string{"text": "Sam fixed my invoice in minutes!"})
@@ -104,9 +105,9 @@ func scriptUnhappy(s *S) {
 	openCase(s, "I cannot log in")
 	resolve(s)
 	s.Click(Ada, Private(Ada), "1")
-	s.Sees(Ada, Private(Ada), "You rated 1 out of 5")
+	s.Sees(Ada, Private(Ada), "Your answer is recorded")
 	s.Sees(Ada, Private(Ada), "We're sorry")
-	s.Sees(Sam, StaffChannel, "Case #1 was rated 1/5 by Ada")
+	s.Sees(Sam, StaffChannel, "Case #1: Ada was not satisfied with the help")
 	s.WaitStatus(Ada, bot.StatusReopened)
 }
 
@@ -145,19 +146,21 @@ func scriptStaffAnswersDirectly(s *S) {
 	}
 }
 
-// scriptClaimTwice: a second claim by the same person says nothing new, and
-// another staff member is told who has the case.
+// scriptClaimTwice: once the case is claimed its controls offer no Claim;
+// a second claim (a command, or a button a client still showed) by the same
+// person says nothing new, and another staff member is told who has the case.
 func scriptClaimTwice(s *S) {
 	openCase(s, "My account is locked")
 	s.Click(Sam, StaffSide(Ada), "Claim")
 	s.Sees(Lee, StaffSide(Ada), "Sam is handling case #1")
 	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Sam is handling it")
-	again := s.Click(Sam, StaffSide(Ada), "Claim")
-	if !strings.Contains(again.Ephemeral, "already handling case #1") {
+	if got, want := strings.Join(s.Buttons(Lee, StaffSide(Ada), "Case #1 is open"), ","), "Resolve"; got != want {
+		s.Errorf("the staff controls of a claimed case have buttons %s, want %s", got, want)
+	}
+	if again, ok := s.TryCommand(Sam, StaffSide(Ada), bot.CmdClaim, ""); ok && !strings.Contains(again.Ephemeral, "already handling case #1") {
 		s.Errorf("Sam claiming again was told %q, want that he already has it", again.Ephemeral)
 	}
-	other := s.Click(Lee, StaffSide(Ada), "Claim")
-	if !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
+	if other, ok := s.TryCommand(Lee, StaffSide(Ada), bot.CmdClaim, ""); ok && !strings.Contains(other.Ephemeral, "Sam is already handling case #1") {
 		s.Errorf("Lee claiming was told %q, want who has the case", other.Ephemeral)
 	}
 	if n := s.Count(Sam, StaffSide(Ada), "is handling case #1"); n != 1 {
@@ -170,6 +173,16 @@ func scriptClaimTwice(s *S) {
 		s.Error("the case has no assignee after the claim")
 	}
 	s.NeverSees(Ada, "is handling")
+}
+
+// scriptAnswerAssigns: the first staff answer assigns an unclaimed case, and
+// its controls offer no Claim from then on.
+func scriptAnswerAssigns(s *S) {
+	openCase(s, "Two-factor codes never arrive")
+	s.Say(Lee, StaffSide(Ada), "Looking into it now")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open: Lee is handling it")
+	s.NoButton(Sam, StaffSide(Ada), "Claim")
+	s.SeesButton(Sam, StaffSide(Ada), "Resolve")
 }
 
 // scriptAskAgain: a customer with an open case who asks again in public is
@@ -247,7 +260,7 @@ func scriptStaleControls(s *S) {
 
 	resolve(s)
 	s.Click(Ada, Private(Ada), "5")
-	s.Sees(Ada, Private(Ada), "You rated 5 out of 5")
+	s.Sees(Ada, Private(Ada), "Your answer is recorded")
 	s.Click(Ada, Private(Ada), "Add a comment")
 	s.Submit(Ada, map[string]string{"comment": "Quick help"})
 	s.NoButton(Ada, Private(Ada), "Add a comment")
@@ -260,6 +273,33 @@ func scriptStaleControls(s *S) {
 	if got, want := strings.Join(s.Buttons(Sam, StaffSide(Ada), "Case #1 is closed"), ","), "Reopen"; got != want {
 		s.Errorf("staff controls of a closed case: got %s, want %s", got, want)
 	}
+
+	// Reopened after a rating: the round is over. Its survey still says how
+	// the customer rated; its share offers are withdrawn; the testimonial
+	// posted can still be withdrawn.
+	s.Click(Sam, StaffSide(Ada), "Reopen")
+	s.Sees(Sam, StaffSide(Ada), "Case #1 is open")
+	s.Settle()
+	if n := s.Count(Ada, Private(Ada), "Your answer is recorded"); n != 1 {
+		s.Errorf("after the reopen the customer sees her rating %d times, want once", n)
+	}
+	for _, label := range []string{"Post on X", "Review us on Trustpilot"} {
+		s.NoButton(Ada, Private(Ada), label)
+	}
+	s.SeesButton(Ada, Private(Ada), "Withdraw my post")
+
+	// An unhappy rating reopens the case at once: no comment button is left
+	// on the survey of the round it ended.
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1")
+	s.Sees(Ada, Private(Ada), "We're sorry")
+	s.WaitStatus(Ada, bot.StatusReopened)
+	if n := s.Count(Ada, Private(Ada), "Your answer is recorded"); n != 2 {
+		s.Errorf("after the unhappy rating the customer sees %d surveys answered, want 2 (one per round)", n)
+	}
+	s.NoButton(Ada, Private(Ada), "Add a comment")
+	s.NoButton(Ada, Private(Ada), "Not fixed yet")
+	s.SeesButton(Ada, Private(Ada), "My problem is solved") // the case is open again
 }
 
 // scriptLowRating: after a low rating the apology comes first, on its own,
@@ -292,5 +332,63 @@ func scriptLowRating(s *S) {
 	}
 	if apology < 0 || offer < 0 || offer < apology {
 		s.Errorf("want the apology (at %d) before the review offer (at %d)", apology, offer)
+	}
+}
+
+// scorePattern matches a score written out: "1/5", "5 out of 5", "rated 4",
+// "(2/5)", "9 of 10".
+var scorePattern = regexp.MustCompile(`\b\d+ ?(/|out of|of) ?(5|7|10)\b|\brated \d`)
+
+// scriptStaffSeeNoScore: staff learn that a customer was not satisfied, and
+// later that they are, but no message any staff member can read anywhere
+// (staff side, staff channel, the customer's side where staff may read it)
+// holds the score; the scores are for the dashboard.
+func scriptStaffSeeNoScore(s *S) {
+	openCase(s, "My export is empty")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1")
+	s.Sees(Sam, StaffChannel, "Ada was not satisfied")
+	s.WaitStatus(Ada, bot.StatusReopened)
+	s.Click(Sam, StaffSide(Ada), "Resolve")
+	s.Click(Ada, Private(Ada), "5")
+	s.Sees(Sam, StaffChannel, "Ada is now satisfied")
+	s.Settle()
+	for _, who := range []string{Sam, Lee} {
+		seen, err := s.D.Everything(s.ctx, who)
+		if err != nil {
+			s.Fatalf("everything %s sees: %v", who, err)
+		}
+		for _, m := range seen {
+			if scorePattern.MatchString(m.Text) {
+				s.Errorf("%s sees a score: %q", who, m.Text)
+			}
+		}
+	}
+}
+
+// scriptOnePromptOpen: a new share prompt takes the buttons off the one
+// before it, and "Don't ask me again" off the one pressed, so no offer the
+// customer can press outlives what she said.
+func scriptOnePromptOpen(s *S) {
+	openCase(s, "My export is empty")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "1") // reopens; the review sites are offered
+	s.SeesButton(Ada, Private(Ada), "Review us on Trustpilot")
+	resolve(s)
+	s.Click(Ada, Private(Ada), "5")
+	s.SeesButton(Ada, Private(Ada), "Post in #showcase")
+	s.Settle()
+	for _, label := range []string{"Review us on Trustpilot", "No thanks", "Don't ask me again"} {
+		if n := s.Enabled(Ada, Private(Ada), label); n != 1 {
+			s.Errorf("Ada can press %q on %d prompts, want 1 (the newest)", label, n)
+		}
+	}
+	s.Click(Ada, Private(Ada), "Don't ask me again")
+	s.Sees(Ada, Private(Ada), "we won't ask you to share again")
+	for _, label := range []string{"Post in #showcase", "Post on X", "Review us on Trustpilot", "No thanks", "Don't ask me again"} {
+		s.NoButton(Ada, Private(Ada), label)
+	}
+	if n := len(s.Events(Ada, bot.KindOptedOut)); n != 1 {
+		s.Errorf("opted_out: got %d, want 1", n)
 	}
 }

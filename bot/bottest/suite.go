@@ -17,10 +17,12 @@ import (
 const patience = 30 * time.Second
 
 // SuiteConfig is the core configuration every driver starts from: Config()
-// without staff (the driver adds its platform's Sam and Lee).
+// without staff (the driver adds its platform's Sam and Lee), and no share
+// cooldown, so that a script may be offered to share twice.
 func SuiteConfig() bot.Config {
 	cfg := Config()
 	cfg.Staff.ByPlatform = nil
+	cfg.Share.Cooldown = 0
 	return cfg
 }
 
@@ -38,10 +40,15 @@ var Scripts = []Script{
 	{"NoteTypedOnTheCustomerSideIsTakenAway", scriptNoteOnCustomerSide},
 	{"StaffMayAnswerOnTheCustomerSide", scriptStaffAnswersDirectly},
 	{"ClaimIsIdempotent", scriptClaimTwice},
+	{"FirstAnswerAssignsTheCase", scriptAnswerAssigns},
 	{"AskingAgainInPublicReachesStaff", scriptAskAgain},
 	{"ReopenUpdatesThePublicLine", scriptReopenPublicLine},
 	{"StaleControlsAreUpdated", scriptStaleControls},
+	{"OnlyTheNewestSharePromptIsOpen", scriptOnePromptOpen},
 	{"LowRatingApologyThenANeutralReviewOffer", scriptLowRating},
+	{"WallConsentAndWithdrawal", scriptWallConsent},
+	{"WallIsOffByDefault", scriptWallOffByDefault},
+	{"StaffNeverSeeTheScore", scriptStaffSeeNoScore},
 }
 
 // RunSuite runs every script as a subtest, each on a fresh driver, and after
@@ -107,6 +114,21 @@ func (s *S) Command(who string, at Where, command, text string) Answer {
 		s.notes = append(s.notes, text)
 	}
 	return a
+}
+
+// TryCommand is Command where the platform has a way to run it: ok is false,
+// and the step logged as skipped, where it has none.
+func (s *S) TryCommand(who string, at Where, command, text string) (Answer, bool) {
+	s.Helper()
+	a, err := s.D.Command(s.ctx, who, at, command, text)
+	if errors.Is(err, ErrUnsupported) {
+		s.Logf("skipped: %s cannot run %s %s on this platform", who, command, at)
+		return Answer{}, false
+	}
+	if err != nil {
+		s.Fatalf("%s runs %s %s: %v", who, command, at, err)
+	}
+	return a, true
 }
 
 // Click waits until who sees an enabled button labelled label at a place and
@@ -231,6 +253,20 @@ func (s *S) NoButton(who string, at Where, label string) {
 			s.Errorf("%s can still press %q on %q %s", who, label, m.Text, at)
 		}
 	}
+}
+
+// Enabled settles and counts the messages on which who can press a button
+// labelled label at a place.
+func (s *S) Enabled(who string, at Where, label string) int {
+	s.Helper()
+	s.Settle()
+	n := 0
+	for _, m := range s.View(who, at) {
+		if slices.Contains(m.Enabled, label) {
+			n++
+		}
+	}
+	return n
 }
 
 // Buttons settles and returns the enabled buttons of the newest message

@@ -18,9 +18,11 @@ func migrateStoreCommand(e *env) *cobra.Command {
 		Short: "Copy the SQLite database into an empty PostgreSQL database, all or nothing",
 		Long: `migrate-store copies the SQLite database (store.path, or --from) into the PostgreSQL
 database at --to (or store.url), so that several advocate instances can share the community's
-history: every case, funnel event, rating, share offer, person, timer and outbox action. The copy
-runs in one PostgreSQL transaction and checks every table's row count before it commits: it is
-complete or it did not happen, and can simply be run again. It refuses a target that already holds
+history: every case, funnel event, rating, share offer, person, linked identity, timer and outbox
+action, and the dashboard's signing key and sign-ins (staff stay signed in). The dashboard's
+roll-ups are rebuilt from the copied cases. The copy runs in one PostgreSQL transaction and checks
+every table's row count before it commits: it is complete or it did not happen, and can simply be
+run again. It refuses a target that already holds
 data, and a SQLite file that a running advocate holds: stop the bot first. Then set
 store.driver: postgres and store.url, and start the instances.`,
 		Args: cobra.NoArgs,

@@ -50,6 +50,9 @@ func runCommand(e *env) *cobra.Command {
 				fmt.Fprintf(e.stdout, "advocate sandbox:   %s/sandbox/\n", base)
 			}
 			fmt.Fprintf(e.stdout, "advocate dashboard: %s/dashboard/\n", base)
+			if f.Wall.Enabled {
+				fmt.Fprintf(e.stdout, "advocate wall:      %s/wall\n", base)
+			}
 			return a.run(cmd.Context())
 		},
 	}
@@ -94,7 +97,8 @@ func openApp(ctx context.Context, f *config.File, log *slog.Logger) (*app, error
 	a.db = db
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg)})
+	_, wakes := db.(outboxListener)
+	core, err := bot.New(bot.Options{Store: db, Config: f.Core(), Logger: log, Observer: web.NewMetrics(reg), StoreWakes: wakes})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -183,7 +187,7 @@ func sandboxPath(dbPath string) string {
 }
 
 func (a *app) routes(dash *web.Server) {
-	a.mux.Handle("/", dash.Handler()) // dashboard, login, /metrics, /healthz, /readyz
+	a.mux.Handle("/", dash.Handler()) // dashboard, login, /metrics, /healthz, /readyz, the wall
 	a.mux.Handle("GET "+bot.TrackPath, web.Track(a.core, a.log))
 	if a.sandbox != nil {
 		a.mux.Handle("/sandbox/", a.sandbox.Handler())
@@ -216,6 +220,7 @@ func (a *app) dashboard(ctx context.Context, reg *prometheus.Registry) (*web.Ser
 		SLA: f.SLA.FirstResponse.D(), SessionKey: key, Ready: a.adaptersConnected,
 		Open:  len(f.Dashboard.Users) == 0 && f.Dashboard.Token == "",
 		Links: a.core,
+		Wall:  f.Wall.Enabled, Brand: f.Brand, PublicURL: f.HTTP.PublicURL, Experiments: f.Share.Experiments,
 	})
 }
 

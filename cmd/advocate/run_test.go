@@ -16,6 +16,7 @@ import (
 
 	"github.com/advocate-bot/advocate/config"
 	"github.com/advocate-bot/advocate/internal/testkit"
+	"github.com/advocate-bot/advocate/store/sqlite"
 )
 
 // sandboxClient plays personas through the sandbox's HTTP API.
@@ -145,6 +146,7 @@ share:
   targets:
     - {name: showcase, kind: community_post, label: "Post in #showcase", text: "Acme helped me"}
     - {name: trustpilot, kind: review_link, label: Review us, url: "https://www.trustpilot.com/evaluate/example.com"}
+wall: {enabled: true}
 `
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
@@ -179,17 +181,24 @@ share:
 	if r.Modal == nil {
 		t.Fatalf("no preview opened: %+v", r)
 	}
-	c.post("submit", map[string]any{"as": "c-ada", "view": r.Modal.View, "fields": map[string]string{"text": "Sam fixed my invoice in minutes"}})
+	c.post("submit", map[string]any{"as": "c-ada", "view": r.Modal.View,
+		"fields": map[string]string{"text": "Sam fixed my invoice in minutes", "wall": "yes", "name": "Ada L."}})
 	c.waitFor("c-ada", "showcase", "the testimonial", func(m sbMessage) bool {
 		return strings.Contains(m.Text, "Sam fixed my invoice in minutes")
 	})
+	c.waitFor("c-ada", "case-1", "word that the post is on the website too", func(m sbMessage) bool {
+		return strings.Contains(m.Text, "and on our website")
+	})
+	if got := c.wall(); len(got) != 1 || got[0].Name != "Ada L." || got[0].Text != "Sam fixed my invoice in minutes" {
+		t.Errorf("/wall.json: got %+v, want Ada's testimonial under the name she typed", got)
+	}
 
 	// /link in the sandbox's composer: a code in an answer only Ada sees.
 	if r := c.post("say", map[string]string{"as": "c-ada", "channel": "support", "text": "/link"}); !regexp.MustCompile(`[0-9A-Z]{4}-[0-9A-Z]{4}`).MatchString(r.Ephemeral) {
 		t.Errorf("/link in the sandbox: got %+v, want a code", r)
 	}
 
-	for path, want := range map[string]int{"/dashboard/": 200, "/dashboard/people": 200, "/metrics": 200, "/healthz": 200, "/readyz": 200, "/r/forged": 404} {
+	for path, want := range map[string]int{"/dashboard/": 200, "/dashboard/people": 200, "/metrics": 200, "/healthz": 200, "/readyz": 200, "/wall": 200, "/r/forged": 404} {
 		resp, err := http.Get(c.base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -231,6 +240,36 @@ share:
 			t.Errorf("stage %s: got %d, want 1", s.Stage, s.Count)
 		}
 	}
+
+	// advocate forget takes Ada's testimonial off the wall.
+	if _, errOut, code := cli(t, nil, "forget", "--config", cfgPath, "--platform", "sandbox", "--user", "c-ada"); code != 0 {
+		t.Fatalf("forget: exit %d: %s", code, errOut)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "advocate.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if w, err := db.Wall(context.Background(), 0, 0); err != nil || len(w) != 0 {
+		t.Errorf("the wall after advocate forget: got %+v, %v; want empty", w, err)
+	}
+}
+
+// wall reads /wall.json.
+func (c *sandboxClient) wall() []struct{ Name, Text string } {
+	c.t.Helper()
+	resp, err := http.Get(c.base + "/wall.json")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var feed struct {
+		Testimonials []struct{ Name, Text string } `json:"testimonials"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&feed); err != nil {
+		c.t.Fatalf("/wall.json: %d, %v", resp.StatusCode, err)
+	}
+	return feed.Testimonials
 }
 
 // TestRunPrintsURLsAndOffersTheDefaultShare runs the real command on a file

@@ -30,8 +30,9 @@ type dashboardStore interface {
 }
 
 // outboxListener is a store several instances share that tells when any of
-// them has queued outbox actions (PostgreSQL's LISTEN/NOTIFY), so that the
-// relay holding the destination delivers them at once.
+// them has queued or requeued outbox actions or set a timer (PostgreSQL's
+// LISTEN/NOTIFY), so that the relay holding the destination delivers them at
+// once, and an idle instance reads the store only when told (bot.Options.StoreWakes).
 type outboxListener interface {
 	Listen(ctx context.Context, wake func()) error
 }

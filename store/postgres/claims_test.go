@@ -242,3 +242,178 @@ func nonceBefore(a, b string) bool {
 	fmt.Sscanf(b, "adv%d", &y)
 	return x < y
 }
+
+// staffChannelAdapter is a platform like Slack, where one channel takes the
+// posts of several places: a case's root (OpenPrivate), its staff thread
+// and the alerts to the staff channel are all posts in the staff channel.
+// It names that channel to the relay (bot.ChannelPacer) and counts the posts
+// begun in a channel while another core's post there was under way: what
+// makes a platform answer 429.
+type staffChannelAdapter struct {
+	countingAdapter
+	busy *channelBusy
+}
+
+type channelBusy struct {
+	mu       sync.Mutex
+	under    map[string]map[string]int // channel -> core -> posts under way
+	overlaps map[string]int            // channel -> posts begun beside another core's
+}
+
+func (b *channelBusy) post(core, channel string) (done func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.under[channel] == nil {
+		b.under[channel] = map[string]int{}
+	}
+	for other, n := range b.under[channel] {
+		if other != core && n > 0 {
+			b.overlaps[channel]++
+		}
+	}
+	b.under[channel][core]++
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.under[channel][core]--
+	}
+}
+
+func (a *staffChannelAdapter) PacedChannel(act bot.Action) string {
+	if act.Kind == bot.ActOpenPrivate || act.Place == bot.PlaceStaff || act.To.Channel == bot.StaffChannel {
+		return "staff"
+	}
+	return ""
+}
+
+func (a *staffChannelAdapter) OpenPrivate(_ context.Context, c *bot.Case, m bot.Message) (bot.Ref, bot.Ref, error) {
+	done := a.busy.post(a.name, "staff")
+	time.Sleep(2 * time.Millisecond)
+	done()
+	a.log.add(a.name, m.Nonce, "staff")
+	return bot.Ref{Platform: bot.Slack, Channel: "D" + c.Customer.ID},
+		bot.Ref{Platform: bot.Slack, Channel: "staff", Thread: fmt.Sprint("root", c.ID)}, nil
+}
+
+func (a *staffChannelAdapter) Send(_ context.Context, to bot.Ref, m bot.Message) (bot.Ref, error) {
+	ch := to.Channel
+	if ch == bot.StaffChannel {
+		ch = "staff"
+	}
+	done := a.busy.post(a.name, ch)
+	time.Sleep(2 * time.Millisecond)
+	done()
+	return a.log.add(a.name, m.Nonce, ch), nil
+}
+
+// TestTwoCoresOnePacedChannel: with two instances, the posts that share one
+// paced channel (case roots, staff threads, alerts) go out from one instance
+// at a time, never from both at once.
+func TestTwoCoresOnePacedChannel(t *testing.T) {
+	url := testURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := &deliveries{}
+	busy := &channelBusy{under: map[string]map[string]int{}, overlaps: map[string]int{}}
+	cfg := bot.DefaultConfig()
+	cfg.Secret = "test-secret-0123456789abcdef0123456789"
+	var dbs []*DB
+	var cores []*bot.Core
+	for i := range 2 {
+		db, err := Open(ctx, url, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		core, err := bot.New(bot.Options{Store: db, Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		core.Register(&staffChannelAdapter{countingAdapter: countingAdapter{name: fmt.Sprint("core", i), log: log}, busy: busy})
+		dbs, cores = append(dbs, db), append(cores, core)
+	}
+	const cases = 40
+	var ids []int64
+	err := dbs[0].Update(ctx, func(tx bot.Tx) error {
+		ids = ids[:0]
+		for i := range cases {
+			// Half the cases are new (their root is still to be posted), half
+			// under way: both kinds of post are due at once, as in a busy
+			// community.
+			c := &bot.Case{Platform: bot.Slack, Customer: bot.Person{Platform: bot.Slack, ID: fmt.Sprint("U", i)}}
+			acts := []bot.Action{{Kind: bot.ActOpenPrivate}}
+			if i%2 == 1 {
+				c.Private = bot.Ref{Platform: bot.Slack, Channel: "D" + c.Customer.ID}
+				c.Staff = bot.Ref{Platform: bot.Slack, Channel: "staff", Thread: fmt.Sprint("root-", i)}
+				acts = nil
+			}
+			if err := tx.CreateCase(ctx, c); err != nil {
+				return err
+			}
+			acts = append(acts, bot.Action{Kind: bot.ActSend, Place: bot.PlaceStaff},
+				bot.Action{Kind: bot.ActSend, Place: bot.PlaceRef, To: bot.Ref{Platform: bot.Slack, Channel: bot.StaffChannel}},
+				bot.Action{Kind: bot.ActSend, Place: bot.PlaceStaff})
+			for _, a := range acts {
+				a.CaseID, a.Platform, a.Lane, a.Msg = c.ID, bot.Slack, fmt.Sprint("case:", c.ID), bot.Message{Text: "hi"}
+				if err := tx.Enqueue(ctx, &a); err != nil {
+					return err
+				}
+				ids = append(ids, a.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, c := range cores {
+		wg.Go(func() { _ = c.Run(run) })
+	}
+	waitDelivered(t, ctx, dbs[1])
+	stop()
+	wg.Wait()
+
+	times := map[string]int{}
+	posters := map[string]bool{}
+	for _, d := range log.all {
+		times[d.nonce]++
+		if d.dest == "staff" {
+			posters[d.core] = true
+		}
+	}
+	for _, id := range ids {
+		if n := times[fmt.Sprint("adv", id)]; n != 1 {
+			t.Errorf("action %d delivered %d times, want once", id, n)
+		}
+	}
+	if n := busy.overlaps["staff"]; n != 0 {
+		t.Errorf("%d posts to the staff channel began while the other instance was posting there, want none", n)
+	}
+	if len(posters) != 1 {
+		t.Errorf("the staff channel was posted to by %d instances, want 1: %v", len(posters), posters)
+	}
+}
+
+// waitDelivered waits until the outbox has no pending action.
+func waitDelivered(t *testing.T, ctx context.Context, db *DB) {
+	t.Helper()
+	for {
+		var pending int
+		err := db.View(ctx, func(tx bot.Tx) (err error) {
+			pending, _, err = tx.OutboxStats(ctx)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d actions still pending", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -15,7 +15,10 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 )
 
-// The dashboard's queries (web.Store), read from the cases in one snapshot.
+// The dashboard's queries. Most read the roll-ups (rollup.go); a query they
+// cannot answer (a period that is not whole UTC days, staff with a platform
+// or channel filter) reads the cases instead and gives the same answer,
+// slower.
 
 // timeBuckets is the number of buckets of the response-time histograms.
 const timeBuckets = 24
@@ -54,24 +57,146 @@ func casesKeys(groupBy []string) []string {
 	return keys
 }
 
-// DashboardFunnel returns what Funnel returns for q.
+// rollupFor names the roll-up that can answer q, if one can (whole UTC days,
+// groupings it has), and q's group keys over its rows (aliased x). A week
+// is named from the day as cases.opened_week names it.
+func rollupFor(q bot.FunnelQuery) (r rollup, keys []string, ok bool) {
+	for _, t := range []time.Time{q.Since, q.Until} {
+		if !t.IsZero() && t.UnixMilli()%dayMs != 0 {
+			return r, nil, false
+		}
+	}
+	r = dailyRollup
+	if slices.Contains(q.GroupBy, "staff") {
+		if q.Platform != "" || q.Channel != "" {
+			return r, nil, false
+		}
+		r = staffRollup
+	}
+	for _, g := range q.GroupBy {
+		switch {
+		case g == "week":
+			keys = append(keys, `to_char(to_timestamp(x.day * 86400) AT TIME ZONE 'UTC', 'IYYY-"W"IW')`)
+		case g == "staff":
+			keys = append(keys, "x.assignee")
+		case (g == "platform" || g == "channel") && r.table == dailyRollup.table:
+			keys = append(keys, "x."+g)
+		default:
+			return r, nil, false
+		}
+	}
+	return r, keys, true
+}
+
+// rollupSQL sums cols of r's rows that q selects, per group of keys, ordered
+// by keys: the stored rows of the days not in dirty, and rows computed from
+// the cases for the days in dirty.
+func rollupSQL(r rollup, keys, cols []string, q bot.FunnelQuery, dirty []int64) (string, []any) {
+	w := &where{}
+	cases, days := spanConds(w, spansOf(dirty))
+	stored := "SELECT " + strings.Join(append(slices.Clone(r.keys), cols...), ", ") +
+		" FROM " + r.table + " WHERE NOT " + days
+	if !q.Since.IsZero() {
+		w.add("x.day >= " + w.arg(dayOf(q.Since)))
+	}
+	if !q.Until.IsZero() {
+		w.add("x.day < " + w.arg(dayOf(q.Until)))
+	}
+	if q.Platform != "" {
+		w.add("x.platform = " + w.arg(q.Platform))
+	}
+	if q.Channel != "" {
+		w.add("x.channel = " + w.arg(q.Channel))
+	}
+	sel := slices.Clone(keys)
+	for _, c := range cols {
+		sel = append(sel, "coalesce(sum(x."+c+"), 0)::bigint")
+	}
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM (" + stored + " UNION ALL " + fromCases(r, cols, cases) + ") x" + w.sql()
+	if len(keys) > 0 {
+		list := strings.Join(keys, ", ")
+		query += " GROUP BY " + list + " ORDER BY " + list
+	}
+	return query, w.args
+}
+
+// rollupRows answers q from a roll-up, in one snapshot: it calls fn with each
+// group's keys (named as Funnel names them) and sums of cols, ordered by
+// keys. ok is false when no roll-up can answer q.
+func (db *DB) rollupRows(ctx context.Context, q bot.FunnelQuery, cols []string,
+	fn func(keys []string, vals []int64) error) (ok bool, err error) {
+	r, keys, ok := rollupFor(q)
+	if !ok {
+		return false, nil
+	}
+	if err := db.refreshDashboard(ctx); err != nil {
+		return true, err
+	}
+	vals := make([]int64, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return true, db.View(ctx, func(btx bot.Tx) error {
+		t := btx.(*tx).tx
+		dirty, err := dirtyDays(ctx, t, q.Since, q.Until)
+		if err != nil {
+			return err
+		}
+		query, args := rollupSQL(r, keys, cols, q, dirty)
+		rows, err := t.Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			k := make([]string, len(keys))
+			dest := make([]any, 0, len(keys)+len(cols))
+			for i := range k {
+				dest = append(dest, &k[i])
+			}
+			if err := rows.Scan(append(dest, ptrs...)...); err != nil {
+				return err
+			}
+			if err := fn(k, vals); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// DashboardFunnel returns what Funnel returns for q, from a roll-up when one
+// can answer q (a few thousand rows for any period), otherwise from Funnel.
 func (db *DB) DashboardFunnel(ctx context.Context, q bot.FunnelQuery) ([]bot.FunnelRow, error) {
-	return db.Funnel(ctx, q)
+	var out []bot.FunnelRow
+	n := len(bot.Stages)
+	ok, err := db.rollupRows(ctx, q, stageColumns(), func(keys []string, vals []int64) error {
+		r := bot.FunnelRow{Keys: keys, Counts: make([]int, n), Recoveries: int(vals[n])}
+		for i := range r.Counts {
+			r.Counts[i] = int(vals[i])
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: dashboard funnel: %w", err)
+	}
+	if !ok {
+		return db.Funnel(ctx, q)
+	}
+	return out, nil
 }
 
 // Channels lists the platforms and public channels that cases were asked in
 // (Channel "" for cases opened privately), ordered, for the dashboard's filter.
 func (db *DB) Channels(ctx context.Context) ([]bot.Ref, error) {
 	var out []bot.Ref
-	err := db.View(ctx, func(btx bot.Tx) error {
-		var err error
-		out, err = collect(ctx, btx.(*tx), `SELECT DISTINCT platform, public_channel FROM cases ORDER BY 1, 2`, nil,
-			func(s scanner) (bot.Ref, error) {
-				var r bot.Ref
-				return r, s.Scan(&r.Platform, &r.Channel)
-			})
-		return err
-	})
+	_, err := db.rollupRows(ctx, bot.FunnelQuery{GroupBy: []string{"platform", "channel"}}, nil,
+		func(keys []string, _ []int64) error {
+			out = append(out, bot.Ref{Platform: keys[0], Channel: keys[1]})
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: channels: %w", err)
 	}
@@ -113,6 +238,29 @@ func (db *DB) RatingCounts(ctx context.Context, q bot.FunnelQuery,
 	if err := validGroups(q); err != nil {
 		return err
 	}
+	all := scores()
+	ok, err := db.rollupRows(ctx, q, scoreColumns(), func(keys []string, vals []int64) error {
+		for i, n := range vals {
+			if n != 0 {
+				if err := fn(keys, all[i].scale, all[i].n, int(n)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil && !ok {
+		err = db.scanRatings(ctx, q, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("store: rating counts: %w", err)
+	}
+	return nil
+}
+
+// scanRatings is RatingCounts read from the cases.
+func (db *DB) scanRatings(ctx context.Context, q bot.FunnelQuery,
+	fn func(keys []string, scale bot.Scale, score, n int) error) error {
 	keys := casesKeys(q.GroupBy)
 	w := funnelWhere(q)
 	group := strings.Join(append(slices.Clone(keys), "r.scale", "r.score"), ", ")
@@ -120,13 +268,9 @@ func (db *DB) RatingCounts(ctx context.Context, q bot.FunnelQuery,
 		" GROUP BY " + group + " ORDER BY " + group
 	var scale string
 	var score, n int
-	err := db.groups(ctx, len(keys), query, w.args, func(keys []string) error {
+	return db.groups(ctx, len(keys), query, w.args, func(keys []string) error {
 		return fn(keys, bot.Scale(scale), score, n)
 	}, &scale, &score, &n)
-	if err != nil {
-		return fmt.Errorf("store: rating counts: %w", err)
-	}
-	return nil
 }
 
 // ResponseTimes calls fn, for each group of the cases q selects (ordered by
@@ -144,6 +288,25 @@ func (db *DB) ResponseTimes(ctx context.Context, q bot.FunnelQuery,
 	if err != nil {
 		return fmt.Errorf("store: response times: %w", err)
 	}
+	ok, err := db.rollupRows(ctx, q, timeColumns(), func(keys []string, vals []int64) error {
+		first, res := make([]int, timeBuckets), make([]int, timeBuckets)
+		for i := range timeBuckets {
+			first[i], res[i] = int(vals[i]), int(vals[timeBuckets+i])
+		}
+		return fn(keys, bounds, first, res)
+	})
+	if err == nil && !ok {
+		err = db.scanTimes(ctx, q, bounds, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("store: response times: %w", err)
+	}
+	return nil
+}
+
+// scanTimes is ResponseTimes read from the cases.
+func (db *DB) scanTimes(ctx context.Context, q bot.FunnelQuery, bounds []time.Duration,
+	fn func(keys []string, bounds []time.Duration, firstResponse, resolution []int) error) error {
 	keys := casesKeys(q.GroupBy)
 	w := funnelWhere(q)
 	sel := append(slices.Clone(keys), timeBucket("c.first_response_at - c.opened_at", bounds),
@@ -156,7 +319,7 @@ func (db *DB) ResponseTimes(ctx context.Context, q bot.FunnelQuery,
 	}
 	byKeys := map[string]*hist{}
 	var fb, rb, n int
-	err = db.groups(ctx, len(keys), query, w.args, func(k []string) error {
+	err := db.groups(ctx, len(keys), query, w.args, func(k []string) error {
 		id := strings.Join(k, "\x00")
 		h := byKeys[id]
 		if h == nil {
@@ -172,7 +335,7 @@ func (db *DB) ResponseTimes(ctx context.Context, q bot.FunnelQuery,
 		return nil
 	}, &fb, &rb, &n)
 	if err != nil {
-		return fmt.Errorf("store: response times: %w", err)
+		return err
 	}
 	hs := slices.Collect(maps.Values(byKeys))
 	slices.SortFunc(hs, func(a, b *hist) int { return slices.Compare(a.keys, b.keys) })

@@ -152,10 +152,28 @@ func retryable(err error) bool {
 }
 
 // CopyIn runs fn in one READ COMMITTED transaction on a connection of its
-// own, for bulk loads (advocate migrate-store): it commits when fn returns
-// nil, else nothing fn wrote is kept.
+// own, for bulk loads (advocate migrate-store), then builds the dashboard's
+// roll-ups from what fn wrote: it commits when both succeed, else nothing fn
+// wrote is kept. The roll-ups' marking triggers are off while fn runs (they
+// would mark every day of every row loaded), for that transaction only.
 func (db *DB) CopyIn(ctx context.Context, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		return fn(ctx, tx)
+		for _, t := range []string{"cases", "ratings", "offers"} {
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` DISABLE TRIGGER USER`); err != nil {
+				return fmt.Errorf("store: bulk load: %w", err)
+			}
+		}
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		for _, t := range []string{"cases", "ratings", "offers"} {
+			if _, err := tx.Exec(ctx, `ALTER TABLE `+t+` ENABLE TRIGGER USER`); err != nil {
+				return fmt.Errorf("store: bulk load: %w", err)
+			}
+		}
+		if err := rewrite(ctx, tx, nil); err != nil {
+			return fmt.Errorf("store: bulk load: dashboard roll-ups: %w", err)
+		}
+		return nil
 	})
 }

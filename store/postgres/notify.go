@@ -7,11 +7,12 @@ import (
 )
 
 // outboxChannel is the LISTEN/NOTIFY channel on which a committed
-// transaction that queued outbox actions wakes every instance's relay.
+// transaction that queued outbox actions or set a timer wakes every
+// instance's relay and timers.
 const outboxChannel = "advocate_outbox"
 
 // notify queues the outbox notification, sent when t commits (once, however
-// many actions it queued).
+// many actions and timers it queued).
 func (t *tx) notify(ctx context.Context) error {
 	if t.notified {
 		return nil
@@ -24,7 +25,8 @@ func (t *tx) notify(ctx context.Context) error {
 }
 
 // Listen calls wake whenever another transaction, of any instance, has
-// committed outbox actions, until ctx ends. It holds one connection of the
+// committed outbox actions or timers, until ctx ends, and once as it starts
+// listening (for what was committed before). It holds one connection of the
 // pool, and takes a new one after an error.
 func (db *DB) Listen(ctx context.Context, wake func()) error {
 	for ctx.Err() == nil {
@@ -51,6 +53,7 @@ func (db *DB) listen(ctx context.Context, wake func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+outboxChannel); err != nil {
 		return err
 	}
+	wake()
 	defer func() {
 		// The connection goes back to the pool: stop listening on it.
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "UNLISTEN *")

@@ -8,7 +8,8 @@ import (
 )
 
 // offerCols are the columns scanOffer reads, in its order.
-const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at`
+const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at,
+	wall, wall_name, wall_at, experiment, variant`
 
 func scanOffer(s scanner) (*bot.Offer, error) {
 	var (
@@ -16,16 +17,18 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 		post   string
 		at     int64
 		shared *int64
+		wall   int
+		wallAt *int64
 	)
 	err := s.Scan(&o.ID, &o.CaseID, &o.Round, &o.Target, &o.Kind, &o.Policy, &o.Text, &o.URL,
-		&o.State, &post, &at, &shared)
+		&o.State, &post, &at, &shared, &wall, &o.WallName, &wallAt, &o.Experiment, &o.Variant)
 	if err != nil {
 		return nil, err
 	}
 	if err := fromJSON(post, &o.Post); err != nil {
 		return nil, err
 	}
-	o.At, o.SharedAt = msTime(at), fromMs(shared)
+	o.At, o.SharedAt, o.WallAt, o.Wall = msTime(at), fromMs(shared), fromMs(wallAt), wall != 0
 	return &o, nil
 }
 
@@ -40,10 +43,11 @@ func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 		return err
 	}
 	err = t.queryRow(ctx, `INSERT INTO offers (case_id, round, target, kind, policy,
-		text, url, state, post_ref, at, shared_at, clicked, shared)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		text, url, state, post_ref, at, shared_at, clicked, shared, wall, wall_name, wall_at, experiment, variant)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o))).Scan(&o.ID)
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)),
+		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.Experiment, o.Variant).Scan(&o.ID)
 	if err != nil {
 		return writeErr(err, "create offer for case", o.CaseID)
 	}
@@ -62,9 +66,11 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	}
 	tag, err := t.exec(ctx, `UPDATE offers SET case_id = $1, round = $2, target = $3, kind = $4,
 		policy = $5, text = $6, url = $7, state = $8, post_ref = $9, at = $10, shared_at = $11,
-		clicked = greatest(clicked, $12), shared = greatest(shared, $13) WHERE id = $14`,
+		clicked = greatest(clicked, $12), shared = greatest(shared, $13),
+		wall = $14, wall_name = $15, wall_at = $16, experiment = $17, variant = $18 WHERE id = $19`,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.ID)
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)),
+		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.Experiment, o.Variant, o.ID)
 	if err != nil {
 		return writeErr(err, "update offer", o.ID)
 	}

@@ -10,13 +10,15 @@ import (
 
 // SetTimer creates or replaces the timer (CaseID, Kind).
 func (t *tx) SetTimer(ctx context.Context, tm bot.Timer) error {
-	_, err := t.exec(ctx, `INSERT INTO timers (case_id, kind, round, due_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (case_id, kind) DO UPDATE
-		SET round = excluded.round, due_at = excluded.due_at`, tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt))
+	_, err := t.exec(ctx, `INSERT INTO timers (case_id, kind, round, due_at, experiment, variant)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, kind) DO UPDATE
+		SET round = excluded.round, due_at = excluded.due_at,
+		experiment = excluded.experiment, variant = excluded.variant`,
+		tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt), tm.Experiment, tm.Variant)
 	if err != nil {
 		return writeErr(err, "set timer "+tm.Kind+" of case", tm.CaseID)
 	}
-	return nil
+	return t.notify(ctx) // idle instances sleep until the next timer they know of
 }
 
 // CancelTimer removes the timer (caseID, kind), if there is one.
@@ -44,12 +46,12 @@ func (t *tx) TakeTimer(ctx context.Context, tm bot.Timer) (bool, error) {
 
 // DueTimers lists timers due at or before now, earliest first; limit <= 0 means all.
 func (t *tx) DueTimers(ctx context.Context, now time.Time, n int) ([]bot.Timer, error) {
-	timers, err := collect(ctx, t, `SELECT case_id, kind, round, due_at FROM timers
+	timers, err := collect(ctx, t, `SELECT case_id, kind, round, due_at, experiment, variant FROM timers
 		WHERE due_at <= $1 ORDER BY due_at, case_id, kind LIMIT $2`, []any{ms(now), limit(n)},
 		func(s scanner) (bot.Timer, error) {
 			var tm bot.Timer
 			var due int64
-			err := s.Scan(&tm.CaseID, &tm.Kind, &tm.Round, &due)
+			err := s.Scan(&tm.CaseID, &tm.Kind, &tm.Round, &due, &tm.Experiment, &tm.Variant)
 			tm.DueAt = msTime(due)
 			return tm, err
 		})

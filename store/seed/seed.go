@@ -29,7 +29,7 @@ import (
 
 // Version names the generator's output. Bump it whenever Generate changes what
 // it writes, so that cached databases made by an older generator are not reused.
-const Version = 3
+const Version = 6
 
 // Options say what to generate. The zero value of each field has a default.
 type Options struct {
@@ -121,7 +121,7 @@ func fill(ctx context.Context, path string, opts Options) (err error) {
 	// This is a tool for benchmarks and demos, so it may tune the process.
 	defer debug.SetGCPercent(debug.SetGCPercent(800))
 	g := &generator{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x5eed)),
-		channels: channels(), staff: staffIDs(), targets: targets()}
+		channels: channels(), staff: staffIDs(), targets: targets(), experiments: Experiments()}
 	if err := withoutTriggers(ctx, conn, func() error {
 		return withoutIndexes(ctx, conn, func() error { return g.run(ctx, conn) })
 	}); err != nil {
@@ -219,6 +219,7 @@ type generator struct {
 	channels               []channel
 	staff                  []string
 	targets                []target
+	experiments            []bot.Experiment
 }
 
 // dayMs is a day in milliseconds: the roll-ups count by UTC day.
@@ -254,6 +255,9 @@ func (g *generator) run(ctx context.Context, conn *sql.DB) error {
 	if _, err := conn.ExecContext(ctx, eventsSQL, max(g.opts.Cases-fullLog+1, 1)); err != nil {
 		return fmt.Errorf("funnel events: %w", err)
 	}
+	if _, err := conn.ExecContext(ctx, experimentsSQL); err != nil {
+		return fmt.Errorf("experiment roll-up: %w", err)
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -265,10 +269,22 @@ func (g *generator) run(ctx context.Context, conn *sql.DB) error {
 	return tx.Commit()
 }
 
+// experimentsSQL fills the experiments page's roll-up (migration 00030)
+// from the offers, as the store's refresh would: per day of opening,
+// platform, channel, experiment and variant, the prompts (a case's offers of
+// one round) made, clicked and shared.
+const experimentsSQL = `INSERT INTO dashboard_experiments (day, platform, channel, experiment, variant, offered, clicked, shared)
+	SELECT day, platform, channel, experiment, variant, count(*), sum(clicked), sum(shared) FROM (
+		SELECT c.opened_at / 86400000 AS day, c.platform AS platform, c.public_channel AS channel,
+			o.experiment AS experiment, o.variant AS variant, max(o.clicked) AS clicked, max(o.shared) AS shared
+		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.experiment <> ''
+		GROUP BY o.case_id, o.round, o.experiment, o.variant)
+	GROUP BY day, platform, channel, experiment, variant`
+
 // eventsSQL writes the funnel events that the cases, ratings and offers
 // imply, deriving them in SQL, which is much faster than binding rows from Go:
 // the whole log of the cases from id ?1 on (the newest, for case pages), and
-// the testimonial events (shared, withdrawn) of every case. Writing the whole
+// the testimonial events (shared, wall consent, withdrawn) of every case. Writing the whole
 // log of a million cases would triple the time to seed for tables the funnel
 // and trends pages never read.
 const eventsSQL = `INSERT INTO case_events (case_id, kind, actor, platform, at, detail)
@@ -315,6 +331,10 @@ SELECT case_id, kind, actor, platform, at, detail FROM (
 		'consented_at', strftime('%Y-%m-%dT%H:%M:%fZ', o.shared_at / 1000.0, 'unixepoch'))
 		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.shared
 	UNION ALL
+	SELECT o.case_id, 'wall_consent', c.customer_id, c.platform, o.shared_at, json_object('offer', o.id,
+		'wall', json(iif(o.wall, 'true', 'false')), 'name', o.wall_name, 'via', 'modal')
+		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.shared
+	UNION ALL
 	SELECT o.case_id, 'share_withdrawn', c.customer_id, c.platform, o.shared_at + 86400000,
 		json_object('offer', o.id, 'target', o.target)
 		FROM offers o JOIN cases c ON c.id = o.case_id WHERE o.state = 'withdrawn'
@@ -336,7 +356,7 @@ func (g *generator) batch(ctx context.Context, conn *sql.DB, fill func() error) 
 	g.ratings = newInserter(tx, `INSERT INTO ratings (case_id, round, scale, score, satisfied,
 		unhappy, recovery, comment, at) VALUES `, 9)
 	g.offers = newInserter(tx, `INSERT INTO offers (id, case_id, round, target, kind, policy,
-		text, url, state, post_ref, at, shared_at, clicked, shared) VALUES `, 14)
+		text, url, state, post_ref, at, shared_at, clicked, shared, wall, wall_name, wall_at, experiment, variant) VALUES `, 19)
 	if err := fill(); err != nil {
 		return err
 	}
@@ -364,6 +384,10 @@ type offer struct {
 	at                         int64
 	sharedAt                   any
 	clicked, shared            bool
+	wall                       bool // the customer chose the wall too
+	wallName                   string
+	wallAt                     any
+	experiment, variant        string
 }
 
 // life is what happened to one generated case.
@@ -435,16 +459,54 @@ func (g *generator) live(opened, end int64) *life {
 			l.reach("satisfied")
 		}
 	}
-	g.share(l, l.ratings[len(l.ratings)-1], t+1000)
+	g.share(l, l.ratings[len(l.ratings)-1], t+1000, g.experimentAt(opened, end), l.ch.platform+":"+l.customerID)
 	if ct := t + 24*3600*1000; ct < end {
 		l.closedAt, l.status = ct, bot.StatusClosed
 	}
 	return l
 }
 
+// Experiments is what the generated communities test on their share
+// prompt: the delay in the year before the last half year (stopped since),
+// the wording in the last half year (running).
+func Experiments() []bot.Experiment {
+	return []bot.Experiment{
+		{Name: "prompt wording", Variants: []bot.Variant{
+			{Name: "plain", Weight: 1},
+			{Name: "warm", Weight: 1, Prompt: "Would you tell others how {{.Brand}} helped you?"},
+		}},
+		{Name: "delay", Stopped: true, Variants: []bot.Variant{
+			{Name: "at once", Weight: 1},
+			{Name: "next day", Weight: 1, Delay: bot.Duration(24 * time.Hour)},
+		}},
+	}
+}
+
+// experimentAt is the experiment running when a case opened at opened (Unix
+// ms) was rated, or nil.
+func (g *generator) experimentAt(opened, end int64) *bot.Experiment {
+	const halfYear = 182 * dayMs
+	switch {
+	case opened >= end-halfYear:
+		return &g.experiments[0]
+	case opened >= end-3*halfYear:
+		return &g.experiments[1]
+	}
+	return nil
+}
+
 // share offers the share targets the rating allows, from at, and plays out
-// the customer's choice.
-func (g *generator) share(l *life, r bot.Rating, at int64) {
+// the customer's choice; in an experiment, the person's variant is recorded
+// and the warm wording and the next day's prompt are clicked a little more.
+func (g *generator) share(l *life, r bot.Rating, at int64, e *bot.Experiment, person string) {
+	var v *bot.Variant
+	click := 0.3
+	if e != nil {
+		v = e.Assign(person)
+		if v.Name == "warm" || v.Name == "next day" {
+			click = 0.33
+		}
+	}
 	for _, tg := range g.targets {
 		if tg.policy == bot.PolicySatisfied && !r.Satisfied || !g.chance(0.9) {
 			continue
@@ -455,9 +517,12 @@ func (g *generator) share(l *life, r bot.Rating, at int64) {
 		if tg.kind == bot.TargetReviewLink {
 			o.url = "https://www.trustpilot.com/evaluate/example.com"
 		}
+		if v != nil {
+			o.experiment, o.variant = e.Name, v.Name
+		}
 		l.reach("offered")
 		switch {
-		case g.chance(0.3):
+		case g.chance(click):
 			o.clicked, o.state = true, bot.OfferClicked
 			l.reach("clicked")
 			if tg.kind != bot.TargetCommunityPost || !g.chance(0.7) {
@@ -470,10 +535,28 @@ func (g *generator) share(l *life, r bot.Rating, at int64) {
 			if g.chance(0.03) {
 				o.state = bot.OfferWithdrawn
 			}
+			chooseWall(&o, l.customerID)
 		case g.chance(0.2):
 			o.state = bot.OfferDeclined
 		}
 		l.offers = append(l.offers, o)
+	}
+}
+
+// chooseWall has two in five customers who shared choose the wall too, half
+// of them under a name, and puts the post on the wall unless it was
+// withdrawn. The choice follows from the offer's ID, not the random source,
+// so the rest of the database is what Version 3 generated.
+func chooseWall(o *offer, customerID string) {
+	if o.id%5 >= 2 {
+		return
+	}
+	o.wall = true
+	if o.id%10 < 2 {
+		o.wallName = "Customer " + customerID[1:]
+	}
+	if o.state == bot.OfferShared {
+		o.wallAt = o.sharedAt.(int64) + 1000
 	}
 }
 
@@ -512,7 +595,8 @@ func (g *generator) oneCase(ctx context.Context, id, opened, end int64) error {
 	}
 	for _, o := range l.offers {
 		err := g.offers.add(ctx, o.id, id, o.round, o.target, o.kind, o.policy, o.text, o.url,
-			o.state, o.post, o.at, o.sharedAt, boolInt(o.clicked), boolInt(o.shared))
+			o.state, o.post, o.at, o.sharedAt, boolInt(o.clicked), boolInt(o.shared),
+			boolInt(o.wall), o.wallName, o.wallAt, o.experiment, o.variant)
 		if err != nil {
 			return err
 		}

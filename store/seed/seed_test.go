@@ -93,6 +93,16 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("stage %s: %d after %d", bot.Stages[i], c[i], c[i-1])
 		}
 	}
+	// The last half year's prompts are in the wording experiment, each
+	// variant about half of them.
+	exps, err := db.ExperimentCounts(ctx, bot.FunnelQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exps) != 2 || exps[0].Variant != "plain" || exps[1].Variant != "warm" ||
+		exps[0].Offered < 200 || exps[1].Offered < 200 || exps[0].Shared == 0 || exps[1].Shared == 0 {
+		t.Errorf("experiment counts: got %+v, want both variants of prompt wording with shares", exps)
+	}
 	n, err := db.Testimonials(ctx, bot.FunnelQuery{}, 0, 1, func(e bot.CaseEvent, o bot.Offer) error {
 		if o.State != bot.OfferShared && o.State != bot.OfferWithdrawn || len(e.Detail) == 0 {
 			t.Errorf("testimonial %+v with offer %+v", e, o)
@@ -101,6 +111,20 @@ func TestGenerate(t *testing.T) {
 	})
 	if err != nil || n != c[len(c)-1] {
 		t.Errorf("testimonials: got %d (%v), want one per shared case, %d", n, err, c[len(c)-1])
+	}
+	// About two in five of those on the wall, the withdrawn ones not.
+	wall, err := db.Wall(ctx, 0, 0)
+	if err != nil || len(wall) == 0 || len(wall) > n/2 {
+		t.Errorf("the wall: got %d testimonials (%v), want some and fewer than half of the %d shared", len(wall), err, n)
+	}
+	named := 0
+	for _, e := range wall {
+		if e.Name != "" {
+			named++
+		}
+	}
+	if named == 0 || named == len(wall) {
+		t.Errorf("names on the wall: %d of %d, want some", named, len(wall))
 	}
 }
 
@@ -113,8 +137,8 @@ func dumpRollups(t *testing.T, path string) []string {
 	}
 	defer conn.Close()
 	var out []string
-	for _, table := range []string{"dashboard_daily", "dashboard_staff"} {
-		rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table+" ORDER BY 1, 2, 3")
+	for _, table := range []string{"dashboard_daily", "dashboard_staff", "dashboard_experiments"} {
+		rows, err := conn.QueryContext(t.Context(), "SELECT * FROM "+table+" ORDER BY 1, 2, 3, 4, 5")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -108,6 +108,23 @@ func rollupFor(q bot.FunnelQuery) (table string, keys []string, ok bool) {
 // dashQuery is the SELECT over a roll-up for q: the group keys, then sums of
 // cols, grouped by the keys (a day standing for its week).
 func dashQuery(table string, keys []string, q bot.FunnelQuery, sums []string) (string, []any) {
+	cols := slices.Clone(keys)
+	for _, s := range sums {
+		cols = append(cols, "coalesce(sum("+s+"), 0)")
+	}
+	where, args := dayWhere(q)
+	query := "SELECT " + strings.Join(cols, ", ") + " FROM " + table + where
+	if len(keys) > 0 {
+		// A group whose cases all moved to another (a case claimed by someone
+		// else) keeps a row of zeros: it has no case.
+		query += " GROUP BY " + strings.Join(keys, ", ") + " HAVING sum(cases) > 0"
+	}
+	return query, args
+}
+
+// dayWhere selects a roll-up's rows of q's days, platform and channel: "",
+// or a WHERE clause with a leading space.
+func dayWhere(q bot.FunnelQuery) (string, []any) {
 	var conds []string
 	var args []any
 	if !q.Since.IsZero() {
@@ -122,20 +139,10 @@ func dashQuery(table string, keys []string, q bot.FunnelQuery, sums []string) (s
 	if q.Channel != "" {
 		conds, args = append(conds, "channel = ?"), append(args, q.Channel)
 	}
-	cols := slices.Clone(keys)
-	for _, s := range sums {
-		cols = append(cols, "coalesce(sum("+s+"), 0)")
+	if len(conds) == 0 {
+		return "", nil
 	}
-	query := "SELECT " + strings.Join(cols, ", ") + " FROM " + table
-	if len(conds) > 0 {
-		query += " WHERE " + strings.Join(conds, " AND ")
-	}
-	if len(keys) > 0 {
-		// A group whose cases all moved to another (a case claimed by someone
-		// else) keeps a row of zeros: it has no case.
-		query += " GROUP BY " + strings.Join(keys, ", ") + " HAVING sum(cases) > 0"
-	}
-	return query, args
+	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
 // rollupRows answers q from a roll-up: it sums cols per group and calls fn
@@ -598,7 +605,7 @@ func (db *DB) recompute(ctx context.Context, all bool) error {
 	stmts := refreshSQL(bounds)
 	if all {
 		stmts = append([]string{
-			`DELETE FROM dashboard_daily`, `DELETE FROM dashboard_staff`,
+			`DELETE FROM dashboard_daily`, `DELETE FROM dashboard_staff`, `DELETE FROM dashboard_experiments`,
 			`INSERT OR IGNORE INTO dashboard_dirty (day) SELECT DISTINCT opened_at / 86400000 FROM cases`,
 		}, stmts...)
 	}
@@ -673,5 +680,6 @@ func refreshSQL(bounds []time.Duration) []string {
 				" JOIN ratings r ON r.case_id = c.id GROUP BY "+strings.Join(group, ", ")+
 				" ON CONFLICT DO UPDATE SET "+strings.Join(sets, ", "))
 	}
+	stmts = append(stmts, experimentRefreshSQL()...)
 	return append(stmts, "DELETE FROM dashboard_dirty")
 }

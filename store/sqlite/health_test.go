@@ -1,15 +1,21 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
+	"database/sql/driver"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/advocate-bot/advocate/bot"
 )
@@ -83,17 +89,63 @@ func TestOpenRefusesADamagedFile(t *testing.T) {
 	}
 }
 
-func TestOpenSkipsACheckThatTakesTooLong(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "advocate.db")
-	db := openPath(t, path, Options{})
-	for range 50 {
+// slowFunction is an SQL function that takes a millisecond a call. A CHECK
+// constraint that calls it makes PRAGMA quick_check, which verifies CHECK
+// constraints, take a millisecond a row: a check as long as a test needs,
+// without a file of gigabytes.
+const slowFunction = "advocate_test_slow"
+
+var registerSlowFunction = sync.OnceValue(func() error {
+	return sqlite.RegisterScalarFunction(slowFunction, 1, func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error) {
+		time.Sleep(time.Millisecond)
+		return int64(1), nil
+	})
+})
+
+// TestOpenCutsOffACheckThatTakesTooLong: an integrity check that is still
+// running at CheckTimeout is interrupted there, and Open goes on with a
+// warning. The test runs in a synctest bubble, so its clock is the bubble's:
+// the check's millisecond a row and the bound are exact, however loaded the
+// machine is.
+func TestOpenCutsOffACheckThatTakesTooLong(t *testing.T) {
+	if err := registerSlowFunction(); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Test(t, func(t *testing.T) {
+		const rows, bound = 1000, 50 * time.Millisecond
+		path := filepath.Join(t.TempDir(), "advocate.db")
+		db := openPath(t, path, Options{})
 		newCase(t, db, bot.Slack, time.Now())
-	}
-	// A deadline that has passed before the check starts: the check cannot
-	// finish, and Open goes on with a warning instead of refusing the file.
-	if err := db.quickCheck(t.Context(), path, time.Nanosecond); err != nil {
-		t.Errorf("a check that ran out of time: got %v, want it skipped", err)
-	}
+		if _, err := db.write.ExecContext(t.Context(), `CREATE TABLE slow (x INTEGER CHECK (`+slowFunction+`(x)))`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.write.ExecContext(t.Context(),
+			`WITH RECURSIVE n(x) AS (VALUES(1) UNION ALL SELECT x+1 FROM n WHERE x < ?) INSERT INTO slow SELECT x FROM n`, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		var logs bytes.Buffer
+		start := time.Now()
+		db, err := Open(t.Context(), path, Options{CheckTimeout: bound, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("Open with a check longer than its bound: %v, want it to go on", err)
+		}
+		defer db.Close()
+		if full := rows * time.Millisecond; took < bound || took >= full {
+			t.Errorf("Open took %v on the bubble's clock; want the check cut off at its bound, %v (the whole check takes %v)", took, bound, full)
+		}
+		if !strings.Contains(logs.String(), "integrity check skipped") {
+			t.Errorf("no warning that the check was skipped; log:\n%s", logs.String())
+		}
+		var cases int
+		if err := db.read.QueryRowContext(t.Context(), `SELECT count(*) FROM cases`).Scan(&cases); err != nil || cases != 1 {
+			t.Errorf("the store after the cut-off check: %d cases, %v; want 1", cases, err)
+		}
+	})
 }
 
 func TestProbe(t *testing.T) {

@@ -9,7 +9,8 @@ import (
 )
 
 // offerCols are the columns scanOffer reads, in its order.
-const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at`
+const offerCols = `id, case_id, round, target, kind, policy, text, url, state, post_ref, at, shared_at,
+	wall, wall_name, wall_at, experiment, variant`
 
 func scanOffer(s scanner) (*bot.Offer, error) {
 	var (
@@ -17,22 +18,23 @@ func scanOffer(s scanner) (*bot.Offer, error) {
 		post   string
 		at     int64
 		shared sql.NullInt64
+		wallAt sql.NullInt64
 	)
 	err := s.Scan(&o.ID, &o.CaseID, &o.Round, &o.Target, &o.Kind, &o.Policy, &o.Text, &o.URL,
-		&o.State, &post, &at, &shared)
+		&o.State, &post, &at, &shared, &o.Wall, &o.WallName, &wallAt, &o.Experiment, &o.Variant)
 	if err != nil {
 		return nil, err
 	}
 	if err := fromJSON(post, &o.Post); err != nil {
 		return nil, err
 	}
-	o.At, o.SharedAt = msTime(at), fromMs(shared)
+	o.At, o.SharedAt, o.WallAt = msTime(at), fromMs(shared), fromMs(wallAt)
 	return &o, nil
 }
 
 const createOfferSQL = `INSERT INTO offers (case_id, round, target, kind, policy,
-	text, url, state, post_ref, at, shared_at, clicked, shared)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	text, url, state, post_ref, at, shared_at, clicked, shared, wall, wall_name, wall_at, experiment, variant)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateOffer stores o (At defaults to now; State to offered) and sets o.ID.
 func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
@@ -46,7 +48,8 @@ func (t *tx) CreateOffer(ctx context.Context, o *bot.Offer) error {
 	}
 	res, err := t.exec(ctx, createOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)))
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)),
+		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.Experiment, o.Variant)
 	if err != nil {
 		return writeErr(err, "create offer for case", o.CaseID)
 	}
@@ -68,7 +71,8 @@ func offerClicked(o *bot.Offer) bool {
 
 const updateOfferSQL = `UPDATE offers SET case_id = ?, round = ?, target = ?, kind = ?,
 	policy = ?, text = ?, url = ?, state = ?, post_ref = ?, at = ?, shared_at = ?,
-	clicked = max(clicked, ?), shared = max(shared, ?) WHERE id = ?`
+	clicked = max(clicked, ?), shared = max(shared, ?), wall = ?, wall_name = ?, wall_at = ?,
+	experiment = ?, variant = ? WHERE id = ?`
 
 // UpdateOffer replaces the offer o.ID. Once clicked or shared, an offer keeps
 // counting as such in the funnel by target, whatever state follows.
@@ -79,7 +83,8 @@ func (t *tx) UpdateOffer(ctx context.Context, o *bot.Offer) error {
 	}
 	res, err := t.exec(ctx, updateOfferSQL,
 		o.CaseID, o.Round, o.Target, o.Kind, o.Policy, o.Text, o.URL, o.State, post, ms(o.At),
-		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)), o.ID)
+		nullMs(o.SharedAt), boolInt(offerClicked(o)), boolInt(offerShared(o)),
+		boolInt(o.Wall), o.WallName, nullMs(o.WallAt), o.Experiment, o.Variant, o.ID)
 	if err != nil {
 		return writeErr(err, "update offer", o.ID)
 	}

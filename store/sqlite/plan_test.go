@@ -74,3 +74,13 @@ func TestPendingActionsWalksTheDueIndex(t *testing.T) {
 		t.Errorf("pending actions plan %q groups or sorts the backlog", plan)
 	}
 }
+
+// The public wall is read from its partial index alone: a page far back
+// skips index entries of the offers on the wall, never table rows.
+func TestWallReadsItsCoveringIndex(t *testing.T) {
+	db := openTest(t, Options{})
+	plan := queryPlan(t, db, wallSQL, 20, 9980)
+	if len(plan) != 1 || plan[0] != "SEARCH offers USING COVERING INDEX offers_wall (wall_at>?)" {
+		t.Errorf("wall plan: got %q, want a search of the covering index offers_wall alone", plan)
+	}
+}

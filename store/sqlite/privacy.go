@@ -18,7 +18,8 @@ const stripDetail = `CASE WHEN json_valid(detail)
 // Forget erases one identity and its message texts: on each case of theirs
 // the customer becomes a stable anonymous token ("forgotten:<n>", the same on
 // all their cases) and the question, rating comments, offer texts and outgoing
-// messages are blanked. Where they acted as staff (assignee, event actor), the
+// messages are blanked; their testimonials leave the wall, with the names
+// chosen for it. Where they acted as staff (assignee, event actor), the
 // token replaces their ID too. Funnel rows and stage marks stay, so reports
 // keep their counts. Their people record, links and link codes are deleted;
 // an opt-out is kept as the identity's bot.OptOutMarker, so that they are
@@ -87,8 +88,8 @@ func (t *tx) forgetPerson(ctx context.Context, id bot.Identity) error {
 }
 
 // Purge blanks the message texts of cases closed before cutoff: questions,
-// rating comments, offer texts, event detail texts and undelivered messages.
-// Each case is purged once; it returns how many were purged now.
+// rating comments, offer texts (whose testimonials leave the wall), event
+// detail texts and undelivered messages. Each case is purged once; it returns how many were purged now.
 func (t *tx) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	due := `(SELECT id FROM cases WHERE closed_at < ? AND purged_at IS NULL)`
 	if err := t.blankTexts(ctx, due, ms(cutoff)); err != nil {
@@ -111,7 +112,7 @@ func (t *tx) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 func (t *tx) blankTexts(ctx context.Context, ids string, args ...any) error {
 	for _, q := range []string{
 		`UPDATE ratings SET comment = '' WHERE comment != '' AND case_id IN ` + ids,
-		`UPDATE offers SET text = '', url = '' WHERE case_id IN ` + ids,
+		`UPDATE offers SET text = '', url = '', wall_name = '', wall_at = NULL WHERE case_id IN ` + ids,
 		`UPDATE case_events SET detail = ` + stripDetail + ` WHERE detail IS NOT NULL AND case_id IN ` + ids,
 		`UPDATE outbox SET msg = NULL WHERE msg IS NOT NULL AND case_id IN ` + ids,
 	} {

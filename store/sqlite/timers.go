@@ -8,13 +8,14 @@ import (
 	"github.com/advocate-bot/advocate/bot"
 )
 
-const setTimerSQL = `INSERT INTO timers (case_id, kind, round, due_at)
-	VALUES (?, ?, ?, ?) ON CONFLICT (case_id, kind) DO UPDATE
-	SET round = excluded.round, due_at = excluded.due_at`
+const setTimerSQL = `INSERT INTO timers (case_id, kind, round, due_at, experiment, variant)
+	VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, kind) DO UPDATE
+	SET round = excluded.round, due_at = excluded.due_at,
+	experiment = excluded.experiment, variant = excluded.variant`
 
 // SetTimer creates or replaces the timer (CaseID, Kind).
 func (t *tx) SetTimer(ctx context.Context, tm bot.Timer) error {
-	_, err := t.exec(ctx, setTimerSQL, tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt))
+	_, err := t.exec(ctx, setTimerSQL, tm.CaseID, tm.Kind, tm.Round, ms(tm.DueAt), tm.Experiment, tm.Variant)
 	if err != nil {
 		return writeErr(err, "set timer "+tm.Kind+" of case", tm.CaseID)
 	}
@@ -48,7 +49,7 @@ func (t *tx) TakeTimer(ctx context.Context, tm bot.Timer) (bool, error) {
 	return n == 1, nil
 }
 
-const dueTimersSQL = `SELECT case_id, kind, round, due_at FROM timers
+const dueTimersSQL = `SELECT case_id, kind, round, due_at, experiment, variant FROM timers
 	WHERE due_at <= ? ORDER BY due_at, case_id, kind LIMIT ?`
 
 // DueTimers lists timers due at or before now, earliest first; limit <= 0 means all.
@@ -64,7 +65,7 @@ func (t *tx) DueTimers(ctx context.Context, now time.Time, limit int) ([]bot.Tim
 			tm  bot.Timer
 			due int64
 		)
-		if err := rows.Scan(&tm.CaseID, &tm.Kind, &tm.Round, &due); err != nil {
+		if err := rows.Scan(&tm.CaseID, &tm.Kind, &tm.Round, &due, &tm.Experiment, &tm.Variant); err != nil {
 			return nil, fmt.Errorf("store: due timers: %w", err)
 		}
 		tm.DueAt = msTime(due)

@@ -27,6 +27,9 @@ type Reads interface {
 	Testimonials(ctx context.Context, q bot.FunnelQuery, offset, limit int, fn func(e bot.CaseEvent, o bot.Offer) error) (int, error)
 	ExportCases(ctx context.Context, q bot.FunnelQuery, fn func(bot.Case) error) error
 	ExportEvents(ctx context.Context, q bot.FunnelQuery, fn func(bot.CaseEvent) error) error
+	Wall(ctx context.Context, offset, limit int) ([]bot.WallEntry, error)
+	ExperimentCounts(ctx context.Context, q bot.FunnelQuery) ([]bot.VariantCounts, error)
+	SurveySkips(ctx context.Context, q bot.FunnelQuery) (map[string]int, error)
 }
 
 // RunReads runs the suite of the dashboard's and the export's reads. open
@@ -43,6 +46,9 @@ func RunReads(t *testing.T, open func(t *testing.T) Reads) {
 		{"Channels", testChannels},
 		{"Testimonials", testTestimonials},
 		{"Export", testExport},
+		{"Wall", testWall},
+		{"ExperimentCounts", testExperimentCounts},
+		{"SurveySkips", testSurveySkips},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
@@ -481,4 +487,143 @@ func testExport(t *testing.T, s Reads) {
 		}
 	}
 	update(t, s, func(ctx context.Context, tx bot.Tx) error { return nil })
+}
+
+// testExperimentCounts counts prompts (a case's offers of one round) per
+// experiment and variant: a click or share on any offer of a prompt counts
+// once, a later round of the same case is another prompt, and offers outside
+// experiments are left out.
+func testExperimentCounts(t *testing.T, s Reads) {
+	type offer struct {
+		round        int
+		exp, variant string
+		state        string
+		target       string
+	}
+	cases := []struct {
+		day     int
+		channel string
+		offers  []offer
+	}{
+		{0, "help", []offer{
+			{1, "wording", "plain", bot.OfferClicked, "x"}, {1, "wording", "plain", bot.OfferOffered, "showcase"},
+			{2, "wording", "plain", bot.OfferShared, "showcase"}, {2, "wording", "plain", bot.OfferClicked, "x"},
+		}},
+		{0, "help", []offer{{1, "wording", "warm", bot.OfferDeclined, "showcase"}}},
+		{1, "help", []offer{{1, "", "", bot.OfferShared, "showcase"}}},
+		{1, "billing", []offer{{1, "wording", "warm", bot.OfferWithdrawn, "showcase"}}},
+		{2, "help", []offer{{1, "delay", "next day", bot.OfferOffered, "x"}}},
+	}
+	var ids []int64
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		ids = ids[:0]
+		for _, c := range cases {
+			cs := &bot.Case{Platform: bot.Slack, Public: bot.Ref{Channel: c.channel}, OpenedAt: dashDay().Add(time.Duration(c.day) * oneDay)}
+			if err := tx.CreateCase(ctx, cs); err != nil {
+				return err
+			}
+			ids = append(ids, cs.ID)
+			for _, o := range c.offers {
+				bo := &bot.Offer{CaseID: cs.ID, Round: o.round, Target: o.target, Kind: bot.TargetCommunityPost,
+					Policy: bot.PolicySatisfied, State: o.state, At: cs.OpenedAt, Experiment: o.exp, Variant: o.variant}
+				if o.state == bot.OfferWithdrawn {
+					bo.SharedAt = cs.OpenedAt // shared, then withdrawn: still a share
+				}
+				if err := tx.CreateOffer(ctx, bo); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	tests := []struct {
+		name string
+		q    bot.FunnelQuery
+		want []bot.VariantCounts
+	}{
+		{"all", bot.FunnelQuery{}, []bot.VariantCounts{
+			{Experiment: "delay", Variant: "next day", Offered: 1},
+			{Experiment: "wording", Variant: "plain", Offered: 2, Clicked: 2, Shared: 1},
+			{Experiment: "wording", Variant: "warm", Offered: 2, Clicked: 1, Shared: 1},
+		}},
+		{"first day", bot.FunnelQuery{Since: dashDay(), Until: dashDay().Add(oneDay)}, []bot.VariantCounts{
+			{Experiment: "wording", Variant: "plain", Offered: 2, Clicked: 2, Shared: 1},
+			{Experiment: "wording", Variant: "warm", Offered: 1},
+		}},
+		{"billing", bot.FunnelQuery{Channel: "billing"}, []bot.VariantCounts{
+			{Experiment: "wording", Variant: "warm", Offered: 1, Clicked: 1, Shared: 1},
+		}},
+		{"another platform", bot.FunnelQuery{Platform: bot.Discord}, nil},
+		{"not whole days", bot.FunnelQuery{Since: dashDay().Add(time.Hour), Until: dashDay().Add(36 * time.Hour)}, []bot.VariantCounts{
+			{Experiment: "wording", Variant: "warm", Offered: 1, Clicked: 1, Shared: 1},
+		}},
+	}
+	check := func(tests []struct {
+		name string
+		q    bot.FunnelQuery
+		want []bot.VariantCounts
+	}) {
+		t.Helper()
+		for _, tt := range tests {
+			got, err := s.ExperimentCounts(t.Context(), tt.q)
+			if err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+			}
+		}
+	}
+	check(tests)
+	// The second case's warm offer is clicked after the first reads: the
+	// next read counts it.
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		offers, err := tx.Offers(ctx, ids[1])
+		if err != nil || len(offers) != 1 {
+			return fmt.Errorf("offers of the second case: %v, %v", offers, err)
+		}
+		offers[0].State = bot.OfferClicked
+		return tx.UpdateOffer(ctx, offers[0])
+	})
+	tests[1].want[1].Clicked = 1
+	check(tests[1:2])
+}
+
+// testSurveySkips counts survey_skipped events by reason, on the cases a
+// query selects.
+func testSurveySkips(t *testing.T, s Reads) {
+	update(t, s, func(ctx context.Context, tx bot.Tx) error {
+		for i, reason := range []string{bot.SkipSampledOut, bot.SkipSampledOut, bot.SkipCooldown, bot.SkipSampledOut} {
+			cs := &bot.Case{Platform: bot.Slack, Public: bot.Ref{Channel: []string{"help", "billing"}[i%2]},
+				OpenedAt: dashDay().Add(time.Duration(i) * oneDay)}
+			if err := tx.CreateCase(ctx, cs); err != nil {
+				return err
+			}
+			detail, _ := json.Marshal(map[string]any{"reason": reason, "round": 1})
+			for _, kind := range []string{bot.KindResolved, bot.KindSurveySkipped} {
+				if err := tx.Record(ctx, bot.CaseEvent{CaseID: cs.ID, Kind: kind, Detail: detail}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	for _, tt := range []struct {
+		name string
+		q    bot.FunnelQuery
+		want map[string]int
+	}{
+		{"all", bot.FunnelQuery{}, map[string]int{bot.SkipSampledOut: 3, bot.SkipCooldown: 1}},
+		{"help", bot.FunnelQuery{Channel: "help"}, map[string]int{bot.SkipSampledOut: 1, bot.SkipCooldown: 1}},
+		{"days 1-2", bot.FunnelQuery{Since: dashDay().Add(oneDay), Until: dashDay().Add(3 * oneDay)}, map[string]int{bot.SkipSampledOut: 1, bot.SkipCooldown: 1}},
+		{"none", bot.FunnelQuery{Platform: bot.Discord}, map[string]int{}},
+	} {
+		got, err := s.SurveySkips(t.Context(), tt.q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }

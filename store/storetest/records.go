@@ -119,7 +119,8 @@ func testRatings(t *testing.T, s bot.Store) {
 func testOffers(t *testing.T, s bot.Store) {
 	c := createCase(t, s, sampleCase("ann", day(0)))
 	post := bot.Offer{CaseID: c.ID, Round: 1, Target: "showcase", Kind: bot.TargetCommunityPost,
-		Policy: bot.PolicySatisfied, Text: "They fixed it in minutes", State: bot.OfferOffered, At: day(1)}
+		Policy: bot.PolicySatisfied, Text: "They fixed it in minutes", State: bot.OfferOffered, At: day(1),
+		Experiment: "prompt wording", Variant: "warm"}
 	review := bot.Offer{CaseID: c.ID, Round: 1, Target: "trustpilot", Kind: bot.TargetReviewLink,
 		Policy: bot.PolicyEveryone, URL: "https://example.com/review", State: bot.OfferOffered, At: day(1)}
 	update(t, s, func(ctx context.Context, tx bot.Tx) error {
@@ -134,6 +135,7 @@ func testOffers(t *testing.T, s bot.Store) {
 	post.State, post.Text = bot.OfferShared, "They fixed it in minutes!"
 	post.Post = bot.Ref{Platform: bot.Slack, Channel: bot.ShowcaseChannel, Message: "900.1"}
 	post.SharedAt = day(2)
+	post.Wall, post.WallName, post.WallAt = true, "Ann from Leeds", day(2).Add(time.Second)
 	update(t, s, func(ctx context.Context, tx bot.Tx) error { return tx.UpdateOffer(ctx, &post) })
 	view(t, s, func(ctx context.Context, tx bot.Tx) error {
 		got, err := tx.Offer(ctx, post.ID)
@@ -166,7 +168,7 @@ func testPeople(t *testing.T, s bot.Store) {
 	records := []bot.PersonRecord{
 		{Platform: bot.Slack, ID: "ann", OptedOut: true},
 		{Platform: bot.Slack, ID: "ann", LastPromptAt: day(3)}, // replaces the first
-		{Platform: bot.Discord, ID: "bob", OptedOut: true, LastPromptAt: day(1)},
+		{Platform: bot.Discord, ID: "bob", OptedOut: true, LastPromptAt: day(1), LastSurveyAt: day(2)},
 	}
 	view(t, s, func(ctx context.Context, tx bot.Tx) error {
 		got, err := tx.Person(ctx, bot.Slack, "ann")
@@ -189,7 +191,7 @@ func testPeople(t *testing.T, s bot.Store) {
 			}
 		}
 		got, err := tx.Person(ctx, bot.Discord, "ann")
-		if got.OptedOut || !got.LastPromptAt.IsZero() {
+		if got.OptedOut || !got.LastPromptAt.IsZero() || !got.LastSurveyAt.IsZero() {
 			t.Errorf("same ID on another platform: got %+v, want a zero record", got)
 		}
 		return err
@@ -207,6 +209,8 @@ func testTimers(t *testing.T, s bot.Store) {
 			{CaseID: c1, Kind: bot.TimerRemind, Round: 1, DueAt: at(2 * time.Hour)},
 			{CaseID: c2, Kind: bot.TimerExpire, Round: 1, DueAt: at(90 * time.Minute)},
 			{CaseID: c1, Kind: bot.TimerSLA, Round: 2, DueAt: at(10 * time.Minute)}, // replaces
+			{CaseID: c2, Kind: bot.TimerPromptDelayed, Round: 1, DueAt: at(5 * time.Hour), Experiment: "e", Variant: "v1"},
+			{CaseID: c2, Kind: bot.TimerPromptDelayed, Round: 1, DueAt: at(4 * time.Hour), Experiment: "e", Variant: "v2"}, // replaces
 		} {
 			if err := tx.SetTimer(ctx, tm); err != nil {
 				return err
@@ -220,6 +224,7 @@ func testTimers(t *testing.T, s bot.Store) {
 	sla := bot.Timer{CaseID: c1, Kind: bot.TimerSLA, Round: 2, DueAt: at(10 * time.Minute)}
 	remind := bot.Timer{CaseID: c1, Kind: bot.TimerRemind, Round: 1, DueAt: at(2 * time.Hour)}
 	expire := bot.Timer{CaseID: c2, Kind: bot.TimerExpire, Round: 1, DueAt: at(90 * time.Minute)}
+	delayed := bot.Timer{CaseID: c2, Kind: bot.TimerPromptDelayed, Round: 1, DueAt: at(4 * time.Hour), Experiment: "e", Variant: "v2"}
 	tests := []struct {
 		name  string
 		now   time.Time
@@ -230,6 +235,7 @@ func testTimers(t *testing.T, s bot.Store) {
 		{"due exactly", at(10 * time.Minute), 0, []bot.Timer{sla}},
 		{"earliest first", at(3 * time.Hour), 0, []bot.Timer{sla, expire, remind}},
 		{"limit", at(3 * time.Hour), 2, []bot.Timer{sla, expire}},
+		{"with its experiment variant", at(4 * time.Hour), 0, []bot.Timer{sla, expire, remind, delayed}},
 	}
 	defer testTakeTimer(t, s, sla, remind)
 	view(t, s, func(ctx context.Context, tx bot.Tx) error {

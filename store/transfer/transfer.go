@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -41,16 +42,33 @@ var tables = []table{
 	{name: "ratings", cols: []string{"id", "case_id", "round", "scale", "score", "satisfied", "unhappy", "recovery",
 		"comment", "at"}, bools: []string{"satisfied", "unhappy", "recovery"}},
 	{name: "offers", cols: []string{"id", "case_id", "round", "target", "kind", "policy", "text", "url", "state",
-		"post_ref", "at", "shared_at", "clicked", "shared"}},
-	{name: "people", cols: []string{"platform", "id", "opted_out", "last_prompt_at"}, bools: []string{"opted_out"}},
+		"post_ref", "at", "shared_at", "clicked", "shared", "wall", "wall_name", "wall_at", "experiment", "variant"}},
+	{name: "people", cols: []string{"platform", "id", "opted_out", "last_prompt_at", "last_survey_at"}, bools: []string{"opted_out"}},
 	{name: "processed_events", cols: []string{"id", "at"}},
-	{name: "timers", cols: []string{"case_id", "kind", "round", "due_at"}},
+	{name: "timers", cols: []string{"case_id", "kind", "round", "due_at", "experiment", "variant"}},
 	{name: "outbox", cols: []string{"id", "case_id", "platform", "lane", "kind", "place", "to_ref", "fallback", "msg",
 		"msg_key", "purpose", "subject", "attempts", "next_at", "last_err", "state", "created_at", "done_at", "result_ref"}},
 	{name: "deliveries", cols: []string{"case_id", "msg_key", "ref", "at"}},
 	{name: "person_links", cols: []string{"platform", "id", "person", "linked_at", "via"}},
 	{name: "link_codes", cols: []string{"hash", "platform", "id", "expires_at"}},
 	{name: "forgotten_opt_outs", cols: []string{"marker", "at"}},
+	// The dashboard's signing key and sign-ins: signed-in staff stay signed
+	// in, and their cookies and form tokens stay valid, after the move.
+	{name: "dashboard_keys", cols: []string{"name", "key", "created_at"}},
+	{name: "dashboard_sessions", cols: []string{"id", "user_name", "created_at", "expires_at"}},
+}
+
+// notCopied are the SQLite tables left behind, and why: PostgreSQL keeps the
+// same facts its own way, or they are no one's history.
+var notCopied = map[string]string{
+	"forgotten":             "a counter of forgotten people (its times are never read): forgotten_seq continues it",
+	"dashboard_time_bounds": "the same rows are made by the PostgreSQL migrations",
+	"dashboard_daily":       "roll-ups: rebuilt from the copied cases",
+	"dashboard_staff":       "roll-ups: rebuilt from the copied cases",
+	"dashboard_dirty":       "roll-ups: rebuilt from the copied cases",
+	"dashboard_experiments": "roll-ups: rebuilt from the copied cases",
+	"store_probe":           "the readiness probe's scratch row",
+	"goose_db_version":      "each store's own migration record",
 }
 
 // identities are the tables whose id PostgreSQL generates: after the copy,
@@ -93,6 +111,9 @@ func Copy(ctx context.Context, path, url string, opts Options) ([]Count, error) 
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	defer rtx.Rollback() //nolint:errcheck // read-only
+	if err := known(ctx, rtx); err != nil {
+		return nil, err
+	}
 	var counts []Count
 	err = dst.CopyIn(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		counts = counts[:0]
@@ -114,8 +135,38 @@ func Copy(ctx context.Context, path, url string, opts Options) ([]Count, error) 
 	return counts, nil
 }
 
+// known refuses a SQLite database with a table this code neither copies nor
+// knows to leave behind, rather than lose what it holds.
+func known(ctx context.Context, rtx *sql.Tx) error {
+	rows, err := rtx.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var unknown []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Errorf("list tables: %w", err)
+		}
+		copied := slices.ContainsFunc(tables, func(t table) bool { return t.name == name })
+		if _, left := notCopied[name]; !copied && !left {
+			unknown = append(unknown, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list tables: %w", err)
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("the SQLite database has tables this migrate-store cannot copy (%s): nothing copied", strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
 // empty refuses a target that holds cases or outbox actions already: copying
 // into it would mix two communities' histories, or collide on their IDs.
+// The signing key and sign-ins an instance may have made on the empty
+// database give way to the copied ones.
 func empty(ctx context.Context, tx pgx.Tx) error {
 	for _, t := range []string{"cases", "outbox", "people", "processed_events"} {
 		var any bool
@@ -124,6 +175,11 @@ func empty(ctx context.Context, tx pgx.Tx) error {
 		}
 		if any {
 			return fmt.Errorf("the PostgreSQL database already has rows in %s: migrate-store copies into an empty database only", t)
+		}
+	}
+	for _, t := range []string{"dashboard_sessions", "dashboard_keys"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+t); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,12 +1,17 @@
 package transfer
 
 import (
+	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/advocate-bot/advocate/bot"
 	"github.com/advocate-bot/advocate/store/postgres"
@@ -43,11 +48,15 @@ func fill(t *testing.T, db bot.Store) {
 				return err
 			}
 			o := &bot.Offer{CaseID: c.ID, Round: 1, Target: "showcase", Kind: bot.TargetCommunityPost,
-				Policy: bot.PolicySatisfied, Text: "great", State: bot.OfferClicked}
+				Policy: bot.PolicySatisfied, Text: "great", State: bot.OfferClicked, Experiment: "wording", Variant: fmt.Sprint("v", i%2)}
 			if err := tx.CreateOffer(ctx, o); err != nil {
 				return err
 			}
 			if err := tx.SetTimer(ctx, bot.Timer{CaseID: c.ID, Kind: bot.TimerRemind, Round: 1, DueAt: t0.Add(48 * time.Hour)}); err != nil {
+				return err
+			}
+			delayed := bot.Timer{CaseID: c.ID, Kind: bot.TimerPromptDelayed, Round: 1, DueAt: t0.Add(72 * time.Hour), Experiment: "wording", Variant: "later"}
+			if err := tx.SetTimer(ctx, delayed); err != nil {
 				return err
 			}
 			for j, st := range []string{"pending", "dead", "delivered"} {
@@ -71,7 +80,7 @@ func fill(t *testing.T, db bot.Store) {
 			if _, err := tx.Seen(ctx, fmt.Sprint("event-", i)); err != nil {
 				return err
 			}
-			if err := tx.PutPerson(ctx, bot.PersonRecord{Platform: p, ID: who, OptedOut: i%3 == 0, LastPromptAt: t0}); err != nil {
+			if err := tx.PutPerson(ctx, bot.PersonRecord{Platform: p, ID: who, OptedOut: i%3 == 0, LastPromptAt: t0, LastSurveyAt: t0.Add(time.Hour)}); err != nil {
 				return err
 			}
 		}
@@ -176,6 +185,88 @@ func snapshot(t *testing.T, db bot.Store) string {
 	return b.String()
 }
 
+// dashboardStore is what both stores answer the dashboard with.
+type dashboardStore interface {
+	DashboardFunnel(ctx context.Context, q bot.FunnelQuery) ([]bot.FunnelRow, error)
+	Channels(ctx context.Context) ([]bot.Ref, error)
+	RatingCounts(ctx context.Context, q bot.FunnelQuery, fn func(keys []string, scale bot.Scale, score, n int) error) error
+	ResponseTimes(ctx context.Context, q bot.FunnelQuery,
+		fn func(keys []string, bounds []time.Duration, firstResponse, resolution []int) error) error
+	SessionKey(ctx context.Context) ([]byte, error)
+	Session(ctx context.Context, id string) (user string, expires time.Time, err error)
+}
+
+// dashboard is what the dashboard shows, and its sign-in, as one string.
+func dashboard(t *testing.T, db dashboardStore) string {
+	t.Helper()
+	ctx := t.Context()
+	var b strings.Builder
+	day := t0.Truncate(24 * time.Hour)
+	for _, g := range [][]string{nil, {"platform"}, {"channel"}, {"staff"}, {"week"}, {"week", "platform"}} {
+		for _, q := range []bot.FunnelQuery{{GroupBy: g}, {Since: day.AddDate(0, 0, 1), Until: day.AddDate(0, 0, 2), GroupBy: g}} {
+			rows, err := db.DashboardFunnel(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%v %v\n", g, rows)
+			err = db.RatingCounts(ctx, q, func(keys []string, scale bot.Scale, score, n int) error {
+				fmt.Fprintf(&b, "%q %s %d: %d\n", keys, scale, score, n)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = db.ResponseTimes(ctx, q, func(keys []string, _ []time.Duration, first, res []int) error {
+				fmt.Fprintf(&b, "%q %v %v\n", keys, first, res)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	refs, err := db.Channels(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := db.SessionKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, expires, err := db.Session(ctx, "session-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&b, "%v\nkey %x\nsession %s %v\n", refs, key, user, expires)
+	return b.String()
+}
+
+// signIn starts a dashboard session, as a staff member signing in does.
+func signIn(t *testing.T, db *sqlite.DB) {
+	t.Helper()
+	if _, err := db.SessionKey(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.StartSession(t.Context(), "session-1", "lead", t0, t0.Add(30*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tableRows counts a PostgreSQL table's rows.
+func tableRows(t *testing.T, url, table string) int {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestCopy(t *testing.T) {
 	url := pgtest.URL(t)
 	path := filepath.Join(t.TempDir(), "advocate.db")
@@ -185,7 +276,8 @@ func TestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, src)
-	want := snapshot(t, src)
+	signIn(t, src)
+	want, wantDashboard := snapshot(t, src), dashboard(t, src)
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -199,8 +291,16 @@ func TestCopy(t *testing.T) {
 		got[c.Table] = c.Rows
 	}
 	if got["cases"] != 30 || got["outbox"] != 90 || got["case_events"] != 90 || got["people"] != 13 || got["processed_events"] != 30 ||
-		got["person_links"] != 5 || got["link_codes"] != 1 || got["forgotten_opt_outs"] != 1 {
+		got["person_links"] != 5 || got["link_codes"] != 1 || got["forgotten_opt_outs"] != 1 ||
+		got["dashboard_keys"] != 1 || got["dashboard_sessions"] != 1 {
 		t.Errorf("counts: %v", counts)
+	}
+	// The copy built the roll-ups: nothing is left to compute on the first view.
+	if n := tableRows(t, url, "dashboard_dirty"); n != 0 {
+		t.Errorf("%d days marked after the copy, want none", n)
+	}
+	if n := tableRows(t, url, "dashboard_daily"); n == 0 {
+		t.Error("no dashboard_daily rows after the copy")
 	}
 	dst, err := postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
@@ -209,6 +309,9 @@ func TestCopy(t *testing.T) {
 	defer dst.Close()
 	if have := snapshot(t, dst); have != want {
 		t.Errorf("PostgreSQL reads differently from SQLite:\n got %s\nwant %s", have, want)
+	}
+	if have := dashboard(t, dst); have != wantDashboard {
+		t.Errorf("the dashboard on PostgreSQL differs from SQLite's:\n got %s\nwant %s", have, wantDashboard)
 	}
 
 	// The copy goes on where SQLite left off: new IDs after the copied ones,
@@ -275,5 +378,73 @@ func TestCopyRefusesRunningBot(t *testing.T) {
 	defer bot.Close()
 	if _, err := Copy(t.Context(), path, url, Options{}); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Errorf("Copy beside a running bot: got %v, want a refusal", err)
+	}
+}
+
+// TestCopyKeepsSignIns: a signing key made by an instance started on the
+// empty PostgreSQL database gives way to the copied one, so staff signed in
+// before the move stay signed in.
+func TestCopyKeepsSignIns(t *testing.T) {
+	url := pgtest.URL(t)
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	ctx := t.Context()
+	src, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signIn(t, src)
+	want, err := src.SessionKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Close()
+	early, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := early.SessionKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	early.Close()
+	if _, err := Copy(ctx, path, url, Options{}); err != nil {
+		t.Fatalf("Copy: %v", err)
+	}
+	dst, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	if got, err := dst.SessionKey(ctx); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("session key after the copy: %x, %v; want SQLite's %x", got, err, want)
+	}
+	if user, _, err := dst.Session(ctx, "session-1"); err != nil || user != "lead" {
+		t.Errorf("session after the copy: %q, %v; want lead's", user, err)
+	}
+}
+
+// TestCopyRefusesUnknownTable: a table the copy does not know is not left
+// behind unnoticed; nothing is copied.
+func TestCopyRefusesUnknownTable(t *testing.T) {
+	url := pgtest.URL(t)
+	path := filepath.Join(t.TempDir(), "advocate.db")
+	src, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, src)
+	src.Close()
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`CREATE TABLE badges (person TEXT, badge TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	if _, err := Copy(t.Context(), path, url, Options{}); err == nil || !strings.Contains(err.Error(), "badges") {
+		t.Fatalf("Copy with an unknown table: got %v, want a refusal naming it", err)
+	}
+	if n := tableRows(t, url, "cases"); n != 0 {
+		t.Errorf("%d cases copied after the refusal, want none", n)
 	}
 }

@@ -464,8 +464,12 @@
     ui.modalError.hidden = true;
     ui.modalFields.replaceChildren();
     (m.fields || []).forEach((f, i) => {
-      const wrap = el('div', 'field');
       const id = 'modal-field-' + i;
+      if (f.check) {
+        ui.modalFields.append(checkField(f, id));
+        return;
+      }
+      const wrap = el('div', 'field');
       const label = el('label', null, f.label);
       label.htmlFor = id;
       const input = f.multiline ? el('textarea') : el('input');
@@ -490,6 +494,22 @@
     if (first) first.focus();
   }
 
+  // checkField is a modal's check box: unticked unless the bot ticked it,
+  // submitted as "yes" when ticked and "" when not.
+  function checkField(f, id) {
+    const wrap = el('div', 'field check');
+    const input = el('input');
+    input.type = 'checkbox';
+    input.id = id;
+    input.name = f.id;
+    input.value = 'yes';
+    input.checked = f.value === 'yes';
+    const label = el('label', null, f.label);
+    label.htmlFor = id;
+    wrap.append(input, label);
+    return wrap;
+  }
+
   function closeModal() {
     app.view = null;
     if (ui.modal.open) ui.modal.close();
@@ -500,7 +520,9 @@
     const view = app.view;
     if (!view) return;
     const fields = {};
-    for (const input of ui.modalFields.querySelectorAll('input, textarea')) fields[input.name] = input.value;
+    for (const input of ui.modalFields.querySelectorAll('input, textarea')) {
+      fields[input.name] = input.type === 'checkbox' ? (input.checked ? input.value : '') : input.value;
+    }
     ui.modalSubmit.disabled = true;
     try {
       const r = await api('api/submit', { as: app.me.id, view: view.id, fields });

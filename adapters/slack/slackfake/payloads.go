@@ -503,7 +503,7 @@ func stateValue(in inputElement, val string, has bool) (map[string]any, error) {
 		st["selected_option"] = opt
 	case "checkboxes", "multi_static_select":
 		opts := []any{}
-		if has {
+		if has && val != "" { // "": nothing selected
 			for _, v := range strings.Split(val, ",") {
 				opt, ok := findOption(in.el, v)
 				if !ok {
