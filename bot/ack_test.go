@@ -40,3 +40,27 @@ func TestHandleMarksItsTransaction(t *testing.T) {
 		t.Error("a plain context is marked")
 	}
 }
+
+// What no platform acknowledges (a Discord gateway message, a name looked
+// up after the event) is not marked: the store commits it after the events a
+// platform waits on.
+func TestHandleLeavesUnacknowledgedUnmarked(t *testing.T) {
+	st := &ackStore{}
+	core, err := bot.New(bot.Options{Store: st, Config: bottest.Config()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bot.Event{ID: "e1", Kind: bot.EventMessage, Support: true, Text: "help",
+		Where:  bot.Ref{Platform: bot.Discord, Channel: "C1", Message: "1"},
+		Author: bot.Person{Platform: bot.Discord, ID: "U1", Name: "Ada"}}
+	if _, err := core.Handle(bot.Unacknowledged(context.Background()), msg); err != nil {
+		t.Fatal(err)
+	}
+	named := bot.Event{Kind: bot.EventNamed, Author: bot.Person{Platform: bot.Slack, ID: "U2", Name: "Bea"}}
+	if _, err := core.Handle(context.Background(), named); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.acks) != 2 || st.acks[0] || st.acks[1] {
+		t.Errorf("Update contexts marked as awaited: got %v, want [false false]", st.acks)
+	}
+}

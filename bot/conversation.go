@@ -74,7 +74,7 @@ func (t *txn) staffSays(cs *Case, ev Event, staffSide bool, r *Reply) error {
 	if err := t.transcript(cs, "staff", ev, ""); err != nil {
 		return err
 	}
-	text := t.say("StaffSays", cs, TextData{Staff: displayName(ev.Author), Text: ev.Text})
+	text := t.say("StaffSays", cs, TextData{Staff: NameOf(ev.Author), Text: ev.Text})
 	if staffSide {
 		return t.send(cs, PlacePrivate, Message{Text: text}, "")
 	}
@@ -117,7 +117,7 @@ func (t *txn) staffResponded(cs *Case, staff Person) error {
 		return fmt.Errorf("update case: %w", err)
 	}
 	if assigned {
-		return t.updateControls(cs, displayName(staff))
+		return t.updateControls(cs, NameOf(staff))
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (t *txn) note(cs *Case, staff Person, text string, copyToStaff bool) error 
 	if !copyToStaff {
 		return nil
 	}
-	m := Message{Text: t.say("NoteRecorded", cs, TextData{Staff: displayName(staff), Text: text})}
+	m := Message{Text: t.say("NoteRecorded", cs, TextData{Staff: NameOf(staff), Text: text})}
 	return t.toStaffSide(cs, m)
 }
 

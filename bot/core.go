@@ -135,9 +135,12 @@ func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
 	if ev.Kind == EventCommand && ev.Command == CmdStats {
 		return c.stats(ctx, ev)
 	}
+	ev = unmarked(ev)
 	var reply Reply
 	var recorded []CaseEvent
-	ctx = AckContext(ctx)
+	if ev.Kind != EventNamed && !unacknowledged(ctx) {
+		ctx = AckContext(ctx)
+	}
 	err := c.store.Update(ctx, func(tx Tx) error {
 		reply, recorded = Reply{}, nil
 		if ev.ID != "" {
@@ -168,6 +171,23 @@ type ackKey struct{}
 // commit; Handle marks its transaction's context so.
 func AckContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, ackKey{}, true)
+}
+
+// noAckKey marks the context of an event no platform waits on.
+type noAckKey struct{}
+
+// Unacknowledged marks ctx as that of an event no platform acknowledges (a
+// Discord gateway message: Discord acknowledges interactions only). Its
+// commit does not go before the relay's and the timers' work, so that under a
+// flood of messages the interactions, which must be answered within 3 s, go
+// first.
+func Unacknowledged(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noAckKey{}, true)
+}
+
+func unacknowledged(ctx context.Context) bool {
+	v, _ := ctx.Value(noAckKey{}).(bool)
+	return v
 }
 
 // AwaitsAck reports whether ctx is that of an event's transaction, whose
@@ -299,7 +319,7 @@ func (t *txn) say(name string, cs *Case, d TextData) string {
 	if cs != nil {
 		d.Case = cs.ID
 		if d.Customer == "" {
-			d.Customer = displayName(cs.Customer)
+			d.Customer = NameOf(cs.Customer)
 		}
 	}
 	return t.texts.say(name, d)
@@ -309,13 +329,6 @@ func (t *txn) say(name string, cs *Case, d TextData) string {
 func (t *txn) button(cs *Case, verb, arg, label string) Button {
 	id := actionID{Case: cs.ID, Round: cs.Round, Verb: verb, Arg: arg}
 	return Button{ActionID: id.sign(t.secret), Label: label, Staff: staffVerbs[verb]}
-}
-
-func displayName(p Person) string {
-	if p.Name != "" {
-		return p.Name
-	}
-	return p.ID
 }
 
 // Logger is the core's logger, for helpers that log on its behalf.

@@ -268,7 +268,7 @@ func (t *txn) promptText(cs *Case, rating *Rating, a assignment) (string, error)
 		return "", fmt.Errorf("variant %s prompt: %w", a.Variant.Name, err)
 	}
 	var b strings.Builder
-	d := TextData{Brand: t.cfg.Brand, Customer: displayName(cs.Customer), Case: cs.ID}
+	d := TextData{Brand: t.cfg.Brand, Customer: NameOf(cs.Customer), Case: cs.ID}
 	if err := tpl.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("variant %s prompt: %w", a.Variant.Name, err)
 	}

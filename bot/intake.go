@@ -15,6 +15,8 @@ func (t *txn) dispatch(ev Event, r *Reply) error {
 		return t.onCommand(ev, r)
 	case EventMessage, EventMention:
 		return t.onMessage(ev, r)
+	case EventNamed:
+		return t.onNamed(ev.Author)
 	}
 	t.log.Warn("event of unknown kind ignored", "kind", ev.Kind, "event", ev.ID)
 	return nil
@@ -111,7 +113,7 @@ func (t *txn) askedAgain(cs *Case, ev Event, question string, public Ref) error 
 	if public.IsZero() {
 		return nil
 	}
-	msg := Message{Text: t.say("AlreadyOpen", cs, TextData{Customer: displayName(ev.Author)})}
+	msg := Message{Text: t.say("AlreadyOpen", cs, TextData{Customer: NameOf(ev.Author)})}
 	return t.sendTo(cs, threadOf(public), msg)
 }
 

@@ -79,7 +79,8 @@ func (t *txn) offerTarget(cs *Case, target ShareTarget, policy string, a assignm
 		Text: text, State: OfferOffered, At: t.tx.Now(), Experiment: a.Experiment, Variant: a.name()}
 	switch target.Kind {
 	case TargetXPost:
-		o.URL = "https://x.com/intent/post?text=" + url.QueryEscape(text)
+		// a link leaves the platform: no adapter fills a placeholder there
+		o.URL = "https://x.com/intent/post?text=" + url.QueryEscape(FillNames(text, noName))
 	case TargetReviewLink:
 		o.URL = target.URL
 	}
@@ -146,7 +147,7 @@ func (t *txn) targetText(cs *Case, target ShareTarget) (string, error) {
 		return "", fmt.Errorf("share target %s text: %w", target.Name, err)
 	}
 	var b strings.Builder
-	d := TextData{Brand: t.cfg.Brand, Customer: displayName(cs.Customer), Case: cs.ID}
+	d := TextData{Brand: t.cfg.Brand, Customer: NameOf(cs.Customer), Case: cs.ID}
 	if err := tpl.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("share target %s text: %w", target.Name, err)
 	}

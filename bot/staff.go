@@ -52,7 +52,7 @@ func (t *txn) commandIntake(ev Event, question string, r *Reply) error {
 	if err != nil {
 		return fmt.Errorf("find active case: %w", err)
 	}
-	r.Ephemeral = t.say("AlreadyOpen", active, TextData{Customer: displayName(ev.Author)})
+	r.Ephemeral = t.say("AlreadyOpen", active, TextData{Customer: NameOf(ev.Author)})
 	return nil
 }
 
@@ -124,10 +124,10 @@ func (t *txn) claim(cs *Case, staff Person, r *Reply) error {
 		return err
 	}
 	r.Ephemeral = t.say("Done", cs, TextData{})
-	if err := t.toStaffSide(cs, Message{Text: t.say("Claimed", cs, TextData{Staff: displayName(staff)})}); err != nil {
+	if err := t.toStaffSide(cs, Message{Text: t.say("Claimed", cs, TextData{Staff: NameOf(staff)})}); err != nil {
 		return err
 	}
-	return t.updateControls(cs, displayName(staff))
+	return t.updateControls(cs, NameOf(staff))
 }
 
 // assigneeName is the display name of the case's assignee, as recorded when
@@ -149,7 +149,7 @@ func (t *txn) assigneeName(cs *Case) (string, error) {
 			return d.Name, nil
 		}
 	}
-	return cs.Assignee, nil
+	return NameOf(Person{ID: cs.Assignee}), nil
 }
 
 // resolve marks the case resolved, closes the public loop on the first
@@ -181,7 +181,7 @@ func (t *txn) resolve(cs *Case, who Person, role string, r *Reply) error {
 	if err := t.publicStatus(cs, "ResolvedPublic"); err != nil {
 		return err
 	}
-	if err := t.toStaffSide(cs, Message{Text: t.say("ResolvedStaff", cs, TextData{Staff: displayName(who)})}); err != nil {
+	if err := t.toStaffSide(cs, Message{Text: t.say("ResolvedStaff", cs, TextData{Staff: NameOf(who)})}); err != nil {
 		return err
 	}
 	if err := t.updateControls(cs, ""); err != nil {

@@ -40,6 +40,10 @@ type Tx interface {
 	Case(ctx context.Context, id int64) (*Case, error)
 	// ActiveCaseFor returns the customer's case that is neither resolved nor closed.
 	ActiveCaseFor(ctx context.Context, platform, customerID string) (*Case, error)
+	// NameCustomer records name on the customer's cases that were opened
+	// without one (the platform handed the person over by ID alone); cases
+	// that have a name keep it.
+	NameCustomer(ctx context.Context, platform, customerID, name string) error
 	// CaseByConversation finds the case whose private or staff conversation is ref
 	// (matched on platform, channel and thread).
 	CaseByConversation(ctx context.Context, ref Ref) (*Case, error)

@@ -54,6 +54,10 @@ const (
 	EventCommand EventKind = "command" // slash command or context-menu command
 	EventAction  EventKind = "action"  // a button click (or a tracked link click)
 	EventSubmit  EventKind = "submit"  // a modal submitted
+	// EventNamed tells the name (Author.Name) of a person the platform first
+	// handed over by ID alone (Author.ID), once the adapter has looked it up.
+	// It needs no ID and nobody waits on it.
+	EventNamed EventKind = "named"
 )
 
 // Commands the core understands in Event.Command.

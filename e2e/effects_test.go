@@ -205,34 +205,34 @@ func checkSlackEffects(t *testing.T, e *env, custs []*customer) (effects, replay
 	for _, ef := range all {
 		byKind[ef.Kind]++
 	}
-	if n := idsForNames(all, custs); n > 0 {
-		t.Logf("finding: %d posts show a person's user ID where their name goes (a name looked up before a crash is not known after it)", n)
+	if posts := idsForNames(all, custs); len(posts) > 0 {
+		t.Errorf("%d posts show a person's user ID where their name goes, the first: %q", len(posts), posts[0])
 	}
 	t.Logf("Slack effects by kind: %v; %d response_url posts refused; %d of %d posts refused with 429", byKind,
 		refusedResponsePosts(e.slack.Fake), e.slack.Fake.RateLimitedCalls("chat.postMessage"), e.slack.Fake.Calls("chat.postMessage"))
 	return len(all), replays
 }
 
-// idsForNames counts the posts that name a customer or the staff member by
+// idsForNames lists the posts that name a customer or the staff member by
 // user ID, outside a mention.
-func idsForNames(all []slackfake.Effect, custs []*customer) int {
+func idsForNames(all []slackfake.Effect, custs []*customer) []string {
 	ids := []string{sim.StaffUser}
 	for _, c := range custs {
 		ids = append(ids, c.user())
 	}
-	n := 0
+	var posts []string
 	for _, ef := range all {
 		if ef.Kind != "chat.postMessage" {
 			continue
 		}
 		for _, id := range ids {
 			if strings.Count(ef.Text, id) > strings.Count(ef.Text, "<@"+id) {
-				n++
+				posts = append(posts, ef.Text)
 				break
 			}
 		}
 	}
-	return n
+	return posts
 }
 
 func refusedResponsePosts(f *slackfake.Server) int {

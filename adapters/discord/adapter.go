@@ -113,6 +113,10 @@ type Adapter struct {
 	// opening remembers how far a case's OpenPrivate got before it failed,
 	// so that the relay's retry goes on from there.
 	opening map[int64]*opening
+	// messages and interactions hand gateway traffic to the core in order
+	// per conversation (intake.go); apart, so that a flood of messages,
+	// which nobody acknowledges, never keeps a click from its 3 s answer.
+	messages, interactions *bot.Lanes
 }
 
 var (
@@ -187,7 +191,9 @@ func New(opts Options) (*Adapter, error) {
 	// The adapter supervises reconnection itself (see gateway.go).
 	s.ShouldReconnectOnError = false
 	s.ShouldReconnectVoiceOnSessionError = false
-	s.SyncEvents = false
+	// Handlers run in order on the read loop; they only queue the work
+	// (intake.go).
+	s.SyncEvents = true
 	s.State.TrackEmojis = false
 	s.State.TrackStickers = false
 	s.State.TrackMembers = false
@@ -207,6 +213,8 @@ func New(opts Options) (*Adapter, error) {
 		disconnected: make(chan struct{}, 1),
 		appID:        opts.ApplicationID,
 		opening:      map[int64]*opening{},
+		messages:     bot.NewLanes(intakeWorkers),
+		interactions: bot.NewLanes(intakeWorkers),
 	}
 	a.budget = rate.NewLimiter(rate.Every(a.policy.identifyEvery), a.policy.identifyBurst)
 	for _, id := range opts.SupportChannels {
@@ -253,6 +261,8 @@ func (a *Adapter) Run(ctx context.Context, h bot.Handler) error {
 		for _, remove := range removers {
 			remove()
 		}
+		a.messages.Wait()
+		a.interactions.Wait()
 	}()
 	return a.runGateway(ctx)
 }

@@ -53,12 +53,9 @@ type env struct {
 
 // envConfig changes an env before it starts.
 type envConfig struct {
-	// syncEvents makes discordgo run handlers in order on its read loop, so
-	// that a later event's effect proves an earlier one was handled.
-	syncEvents bool
-	adapter    func(*Options)
-	policy     func(*gatewayPolicy)
-	core       func(*bot.Config)
+	adapter func(*Options)
+	policy  func(*gatewayPolicy)
+	core    func(*bot.Config)
 	// handler wraps the core as the adapter's handler.
 	handler func(bot.Handler) bot.Handler
 	// fake changes the community before the bot connects.
@@ -137,7 +134,6 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 		t.Fatalf("new adapter: %v", err)
 	}
 	a.session.LogLevel = -1
-	a.session.SyncEvents = cfg.syncEvents
 	a.policy.minBackoff = 5 * time.Millisecond
 	a.policy.maxBackoff = 50 * time.Millisecond
 	if cfg.policy != nil {

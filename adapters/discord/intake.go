@@ -23,13 +23,29 @@ func (a *Adapter) onMessageCreate(_ *discordgo.Session, m *discordgo.MessageCrea
 	if h == nil {
 		return
 	}
-	a.handleMessage(base, h, ev)
+	a.messages.Run(messageKey(ev), func() { a.handleMessage(base, h, ev) })
+}
+
+// intakeWorkers bounds the messages, and apart the interactions, handed to
+// the core at once. What arrives beyond it waits in its lane, where no
+// timeout runs: a flood of questions queued in the store under
+// handleTimeout lost those that waited longest.
+const intakeWorkers = 64
+
+// messageKey is the conversation a message belongs to, for ordering: one
+// person's questions in a support channel, a thread or a DM as a whole.
+func messageKey(ev bot.Event) string {
+	if ev.Support {
+		return ev.Where.Channel + "@" + ev.Author.ID
+	}
+	return ev.Where.Channel
 }
 
 // handleMessage passes ev to the core, retrying a failed commit a few times: a
 // gateway message is not redelivered, and the core drops duplicates by ID.
 func (a *Adapter) handleMessage(base context.Context, h bot.Handler, ev bot.Event) {
 	wait := 100 * time.Millisecond
+	base = bot.Unacknowledged(base) // Discord acknowledges no message
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(base, a.policy.handleTimeout)
 		_, err := h.Handle(ctx, ev)

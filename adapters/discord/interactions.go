@@ -41,15 +41,27 @@ func (a *Adapter) onInteractionCreate(s *discordgo.Session, ic *discordgo.Intera
 		return
 	}
 	i := ic.Interaction
-	ctx, cancel := context.WithTimeout(base, a.policy.handleTimeout)
-	defer cancel()
-	resp := a.interact(ctx, h, i)
-	if resp == nil {
-		return
+	a.interactions.Run(interactionKey(i), func() {
+		ctx, cancel := context.WithTimeout(base, a.policy.handleTimeout)
+		defer cancel()
+		resp := a.interact(ctx, h, i)
+		if resp == nil {
+			return
+		}
+		if err := s.InteractionRespond(i, resp, discordgo.WithContext(ctx)); err != nil {
+			a.log.Error("interaction response failed", "interaction", i.ID, "type", int(resp.Type), "err", redact(err, i.Token))
+		}
+	})
+}
+
+// interactionKey is the conversation an interaction belongs to, for
+// ordering: a click's or a form's channel (a case's thread, a DM), or for a
+// command the person in their channel.
+func interactionKey(i *discordgo.Interaction) string {
+	if i.Message != nil {
+		return i.ChannelID
 	}
-	if err := s.InteractionRespond(i, resp, discordgo.WithContext(ctx)); err != nil {
-		a.log.Error("interaction response failed", "interaction", i.ID, "type", int(resp.Type), "err", redact(err, i.Token))
-	}
+	return i.ChannelID + "@" + person(i.User, i.Member).ID
 }
 
 // interact runs an interaction through the core and returns the initial

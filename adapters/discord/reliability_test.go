@@ -15,16 +15,17 @@ import (
 // interaction twice; the second delivery changes nothing.
 func TestDuplicateDispatchHasOneEffect(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{syncEvents: true})
+	e := newEnv(t, envConfig{})
 	asked, thread, cs := e.openCase("I was charged twice")
 
 	if err := e.fake.MessageCreate(discordfake.Message{ID: asked.ID}); err != nil {
 		t.Fatalf("redeliver the question: %v", err)
 	}
-	// Handlers run in order: once this later message is in the transcript, the
-	// duplicate was handled.
+	// The gateway is read in order: once this later message is in the
+	// transcript, the duplicate was queued too; then it was handled.
 	e.post(thread.ID, customerID, "any news?")
 	e.eventually("the later message handled", func() bool { return bottest.Count(e.kinds(cs.ID), bot.KindMessage) == 1 })
+	e.adapter.messages.Wait()
 
 	controls, _ := e.withButton(cs.Staff.Channel, "Resolve")
 	click, _ := e.click(staffID, controls, "Resolve")

@@ -213,7 +213,23 @@ func New(opts Options) (*Adapter, error) {
 		dms:     map[string]string{},
 	}
 	a.people = newDirectory(a.api, opts.UserGroups, log, a.spawn)
+	a.people.tell = a.tellName
 	return a, nil
+}
+
+// tellName hands the core a name looked up after the person's first events
+// (bot.EventNamed), so their case records it.
+func (a *Adapter) tellName(ctx context.Context, p bot.Person) {
+	a.mu.Lock()
+	h := a.handler
+	a.mu.Unlock()
+	if h == nil {
+		return
+	}
+	ev := bot.Event{Kind: bot.EventNamed, Where: bot.Ref{Platform: bot.Slack, Space: a.teamID}, Author: p, At: time.Now().UTC()}
+	if _, err := h.Handle(ctx, ev); err != nil {
+		a.log.Warn("a name looked up was not recorded", "user", p.ID, "err", err)
+	}
 }
 
 // Platform names Slack.

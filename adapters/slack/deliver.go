@@ -67,8 +67,8 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 		save()
 	}
 	if done.staffTS == "" {
-		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, displayName(c.Customer)), PostedSince: intro.PostedSince}
-		// displayName is the ID when the name was not known: post names it
+		// a placeholder when the case has no name yet: post fills it in
+		root := bot.Message{Text: fmt.Sprintf("Case #%d: %s", c.ID, bot.NameOf(c.Customer)), PostedSince: intro.PostedSince}
 		if intro.Nonce != "" {
 			root.Nonce = intro.Nonce + ".root"
 		}
@@ -84,13 +84,6 @@ func (a *Adapter) OpenPrivate(ctx context.Context, c *bot.Case, intro bot.Messag
 	a.log.Info("private conversation opened", "case", c.ID)
 	return bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: done.dm, Message: done.introTS},
 		bot.Ref{Platform: bot.Slack, Space: a.teamID, Channel: a.staff, Thread: done.staffTS}, nil
-}
-
-func displayName(p bot.Person) string {
-	if p.Name != "" {
-		return p.Name
-	}
-	return p.ID
 }
 
 // openDM returns the DM channel with a user, opening it (conversations.open).

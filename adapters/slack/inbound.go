@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -306,7 +307,7 @@ func (a *Adapter) respond(d delivery, ev bot.Event, r bot.Reply) result {
 	switch {
 	case d.command != nil:
 		if r.Ephemeral != "" {
-			res.ack = map[string]string{"response_type": "ephemeral", "text": escape(r.Ephemeral)}
+			res.ack = map[string]string{"response_type": "ephemeral", "text": escape(a.people.namedNow(r.Ephemeral))}
 		}
 		if r.Modal != nil {
 			res.after = a.openModal(d.command.TriggerID, ev, r.Modal)
@@ -338,10 +339,29 @@ func (a *Adapter) openModal(trigger string, ev bot.Event, m *bot.Modal) func(con
 			a.log.Warn("modal not opened: no trigger", "event", ev.ID)
 			return
 		}
-		if _, err := a.api.OpenViewContext(ctx, trigger, modalView(m)); err != nil {
+		if _, err := a.api.OpenViewContext(ctx, trigger, modalView(a.namedModal(ctx, m))); err != nil {
 			a.log.Warn("views.open failed", "event", ev.ID, "err", err)
 		}
 	}
+}
+
+// modalNameWait bounds the wait for a name the modal shows: the trigger
+// expires 3 s after the click.
+const modalNameWait = time.Second
+
+// namedModal fills in the names in the modal's texts, waiting at most
+// modalNameWait for look-ups.
+func (a *Adapter) namedModal(ctx context.Context, m *bot.Modal) *bot.Modal {
+	ctx, cancel := context.WithTimeout(ctx, modalNameWait)
+	defer cancel()
+	out := *m
+	out.Title = a.people.named(ctx, m.Title)
+	out.Fields = slices.Clone(m.Fields)
+	for i := range out.Fields {
+		out.Fields[i].Value = a.people.named(ctx, out.Fields[i].Value)
+		out.Fields[i].Label = a.people.named(ctx, out.Fields[i].Label)
+	}
+	return &out
 }
 
 // ephemeralFor shows text to the person who clicked: in the channel of the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,10 +20,6 @@ const (
 	// maxUsers bounds the name cache; it starts again empty beyond it (a
 	// name needed again is looked up again).
 	maxUsers = 10000
-	// maxUnnamed bounds the IDs remembered as handed to the core without a
-	// name: their messages may wait in the outbox for hours behind a
-	// channel's pace, so the set holds ten times as many (about 5 MB).
-	maxUnnamed = 100000
 	// lookupWorkers bounds the users.info calls made at once.
 	lookupWorkers = 4
 )
@@ -37,10 +32,12 @@ const (
 // up before, the memberships loaded at start (and reloaded in the background
 // once older than groupTTL). A person not known yet is handed to the core by
 // ID alone, and their name is looked up in the background, after the event
-// was committed; the core then writes the ID where the name goes, and the
-// adapter puts the name in its place when it posts the message (named), by
-// which time the look-up is done (or is waited for: posting is the relay's
-// work, not the acknowledgement's). A failed look-up leaves the ID.
+// was committed; the core then writes a placeholder where the name goes
+// (bot.NameOf), which is stored with the message, and whatever process posts
+// it fills the name in (named), by which time the look-up is done (or is
+// made then, or waited for: posting is the relay's work, not the
+// acknowledgement's). Every name looked up is told to the core (tell), which
+// records it on the person's case. A failed look-up leaves the ID.
 type directory struct {
 	api    webAPI
 	groups []string
@@ -50,11 +47,12 @@ type directory struct {
 	// the adapter is stopping and fn will not run
 	spawn func(fn func(context.Context)) bool
 	slots chan struct{} // one per users.info call in flight
+	// tell hands a name looked up to the core; nil in tests
+	tell func(ctx context.Context, p bot.Person)
 
 	mu        sync.Mutex
 	users     map[string]cachedUser
 	pending   map[string]chan struct{} // look-ups in flight, closed when done
-	unnamed   map[string]bool          // IDs the core got without a name
 	backoff   time.Time                // no look-up before (after a 429)
 	members   map[string][]string      // group ID → member IDs
 	groupsAt  time.Time
@@ -77,7 +75,6 @@ func newDirectory(api webAPI, groups []string, log *slog.Logger, spawn func(func
 		slots:   make(chan struct{}, lookupWorkers),
 		users:   map[string]cachedUser{},
 		pending: map[string]chan struct{}{},
-		unnamed: map[string]bool{},
 		members: map[string][]string{},
 	}
 }
@@ -91,12 +88,6 @@ func (d *directory) person(userID string) bot.Person {
 	}
 	d.mu.Lock()
 	u, ok := d.users[userID]
-	if !ok {
-		if len(d.unnamed) >= maxUnnamed {
-			clear(d.unnamed)
-		}
-		d.unnamed[userID] = true
-	}
 	if !ok || d.now().Sub(u.at) >= userTTL {
 		d.lookUpLocked(userID)
 	}
@@ -115,19 +106,14 @@ func (d *directory) lookUpLocked(userID string) {
 	done := make(chan struct{})
 	d.pending[userID] = done
 	ran := d.spawn(func(ctx context.Context) {
-		defer func() {
-			d.mu.Lock()
-			delete(d.pending, userID)
-			d.mu.Unlock()
-			close(done)
-		}()
-		select {
-		case d.slots <- struct{}{}:
-		case <-ctx.Done():
-			return
+		u, ok := d.fetch(ctx, userID)
+		d.mu.Lock()
+		delete(d.pending, userID)
+		d.mu.Unlock()
+		close(done) // a post waiting for the name need not wait for the core
+		if ok {
+			d.told(ctx, userID, u)
 		}
-		defer func() { <-d.slots }()
-		d.fetch(ctx, userID)
 	})
 	if !ran {
 		delete(d.pending, userID)
@@ -135,9 +121,16 @@ func (d *directory) lookUpLocked(userID string) {
 	}
 }
 
-// fetch calls users.info and caches the name.
-func (d *directory) fetch(ctx context.Context, userID string) {
+// fetch calls users.info, at most lookupWorkers at once, and caches the name.
+// It is false when the look-up failed or ctx ended first.
+func (d *directory) fetch(ctx context.Context, userID string) (cachedUser, bool) {
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return cachedUser{}, false
+	}
 	info, err := d.api.GetUserInfoContext(ctx, userID)
+	<-d.slots
 	if err != nil {
 		var rl *slackgo.RateLimitedError
 		if errors.As(err, &rl) {
@@ -146,7 +139,7 @@ func (d *directory) fetch(ctx context.Context, userID string) {
 			d.mu.Unlock()
 		}
 		d.log.Warn("users.info failed; the user ID stands for the name", "user", userID, "err", err)
-		return
+		return cachedUser{}, false
 	}
 	u := cachedUser{name: nonEmpty(info.Profile.DisplayName, info.Profile.RealName, info.RealName, info.Name), bot: info.IsBot, at: d.now()}
 	d.mu.Lock()
@@ -155,117 +148,89 @@ func (d *directory) fetch(ctx context.Context, userID string) {
 	}
 	d.users[userID] = u
 	d.mu.Unlock()
+	return u, true
 }
 
-// named replaces, in text about to be posted, the IDs of people the core got
-// without a name by their names, waiting for look-ups in flight (until ctx
-// ends). Only those IDs are replaced, and by plain text: what someone wrote
-// is left as it was.
+// told hands a name looked up to the core, which records it on the person's
+// cases opened without one.
+func (d *directory) told(ctx context.Context, userID string, u cachedUser) {
+	if d.tell != nil && u.name != "" && !u.bot {
+		d.tell(ctx, bot.Person{Platform: bot.Slack, ID: userID, Name: u.name})
+	}
+}
+
+// named fills in, in text about to be posted, the names of the people the
+// core named by placeholder, looking them up or waiting for the look-ups in
+// flight (until ctx ends). The core writes a placeholder only where a name
+// goes, so what someone wrote is left as it was.
 func (d *directory) named(ctx context.Context, text string) string {
-	ids := d.unnamedIn(text)
+	ids := bot.Unnamed(text)
 	if len(ids) == 0 {
 		return text
 	}
-	var pairs []string
+	names := make(map[string]string, len(ids))
 	for _, id := range ids {
-		if name := d.await(ctx, id); name != "" {
-			pairs = append(pairs, id, name)
-		}
+		names[id] = d.await(ctx, id)
 	}
-	if len(pairs) == 0 {
-		return text
-	}
-	return replaceWords(text, pairs)
+	return bot.FillNames(text, func(id string) string { return names[id] })
 }
 
-// unnamedIn lists the words of text that are IDs handed out without a name.
-func (d *directory) unnamedIn(text string) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.unnamed) == 0 {
-		return nil
-	}
-	var ids []string
-	for _, w := range userIDWords(text) {
-		if d.unnamed[w] && !slices.Contains(ids, w) {
-			ids = append(ids, w)
-		}
-	}
-	return ids
+// namedNow fills in the names already known, without waiting: for text that
+// goes back with an acknowledgement.
+func (d *directory) namedNow(text string) string {
+	return bot.FillNames(text, func(id string) string {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.users[id].name
+	})
 }
 
-// await returns userID's name, waiting for its look-up if one is in flight
-// and starting one if it is neither known nor looked up.
+// await returns userID's name, waiting for its look-up if one is in flight.
+// When none can start in the background (Slack asked to wait after a 429, or
+// the adapter is stopping), it waits as asked and looks the name up itself:
+// the message waiting for it is the relay's work, which may wait, not an
+// acknowledgement's. "" when the name cannot be found before ctx ends.
 func (d *directory) await(ctx context.Context, userID string) string {
 	d.mu.Lock()
 	u, ok := d.users[userID]
 	if !ok {
 		d.lookUpLocked(userID)
 	}
-	wait := d.pending[userID]
+	wait, backoff := d.pending[userID], d.backoff
 	d.mu.Unlock()
-	if ok || wait == nil {
+	if ok {
 		return u.name
 	}
-	select {
-	case <-wait:
-	case <-ctx.Done():
-		return ""
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ""
+		}
+	} else if d.sleepUntil(ctx, backoff) {
+		if u, ok := d.fetch(ctx, userID); ok {
+			d.spawn(func(ctx context.Context) { d.told(ctx, userID, u) })
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.users[userID].name
 }
 
-// userIDWords are the words of s shaped like a Slack user ID: U or W, then
-// capital letters and digits, between characters that are neither.
-func userIDWords(s string) []string {
-	var out []string
-	isIDRune := func(r byte) bool { return r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' }
-	for i := 0; i < len(s); {
-		if !isIDRune(s[i]) || (i > 0 && isWordByte(s[i-1])) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isIDRune(s[j]) {
-			j++
-		}
-		if (s[i] == 'U' || s[i] == 'W') && j-i >= 9 && (j == len(s) || !isWordByte(s[j])) {
-			out = append(out, s[i:j])
-		}
-		i = j
+// sleepUntil waits until t by d's clock; false if ctx ended first.
+func (d *directory) sleepUntil(ctx context.Context, t time.Time) bool {
+	wait := t.Sub(d.now())
+	if wait <= 0 {
+		return ctx.Err() == nil
 	}
-	return out
-}
-
-func isWordByte(b byte) bool {
-	return b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_' || b >= 0x80
-}
-
-// replaceWords replaces whole words of s: pairs are old, new, old, new…
-func replaceWords(s string, pairs []string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		replaced := false
-		if i == 0 || !isWordByte(s[i-1]) {
-			for k := 0; k < len(pairs); k += 2 {
-				old := pairs[k]
-				end := i + len(old)
-				if strings.HasPrefix(s[i:], old) && (end == len(s) || !isWordByte(s[end])) {
-					b.WriteString(pairs[k+1])
-					i = end
-					replaced = true
-					break
-				}
-			}
-		}
-		if !replaced {
-			b.WriteByte(s[i])
-			i++
-		}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
-	return b.String()
 }
 
 // roles lists the configured user groups userID belongs to, from the

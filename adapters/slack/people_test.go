@@ -41,9 +41,10 @@ func TestEventDoesNotWaitForUserLookup(t *testing.T) {
 	}
 	close(api.userInfoGate)
 
-	// the core wrote the ID where the name goes; the post waits for the
-	// look-up and names her
-	if _, err := a.Send(context.Background(), bot.Ref{Channel: bot.StaffChannel}, bot.Message{Text: "Case #1 from U0ADA000001 in #support"}); err != nil {
+	// the core wrote a placeholder where the name goes; the post waits for
+	// the look-up and names her
+	text := "Case #1 from " + bot.NameOf(ev.Author) + " in #support"
+	if _, err := a.Send(context.Background(), bot.Ref{Channel: bot.StaffChannel}, bot.Message{Text: text}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := api.posts[0].Values.Get("text"), "Case #1 from Ada in #support"; got != want {
@@ -54,20 +55,19 @@ func TestEventDoesNotWaitForUserLookup(t *testing.T) {
 	}
 }
 
-func TestNamedReplacesOnlyUnnamedIDs(t *testing.T) {
+// Only the placeholders the core wrote are filled: an ID someone wrote is
+// left as it was.
+func TestNamedFillsOnlyPlaceholders(t *testing.T) {
 	a, api := newStubAdapter(t)
 	api.names["U0ADA000001"] = "Ada"
 	api.names["U0BOB000001"] = "Bob"
-	a.people.person("U0ADA000001")
+	ada := bot.NameOf(bot.Person{ID: "U0ADA000001"})
 	ctx := context.Background()
 	for text, want := range map[string]string{
-		"Thanks U0ADA000001!":                  "Thanks Ada!",
-		"U0ADA000001: U0ADA000001 again":       "Ada: Ada again",
-		"not XU0ADA000001 nor U0ADA0000012":    "not XU0ADA000001 nor U0ADA0000012",
-		"U0BOB000001 was never handed out":     "U0BOB000001 was never handed out",
-		"a DM D0ADA000001 is not a user":       "a DM D0ADA000001 is not a user",
-		"accents éU0ADA000001 stay one word":   "accents éU0ADA000001 stay one word",
-		"— U0ADA000001\n> quoted U0ADA000001.": "— Ada\n> quoted Ada.",
+		"Thanks " + ada + "!":                  "Thanks Ada!",
+		ada + ": my ID is U0ADA000001":         "Ada: my ID is U0ADA000001",
+		"U0BOB000001 as written by someone":    "U0BOB000001 as written by someone",
+		"— " + ada + "\n> quoted " + ada + ".": "— Ada\n> quoted Ada.",
 	} {
 		if got := a.people.named(ctx, text); got != want {
 			t.Errorf("named(%q): got %q, want %q", text, got, want)
@@ -75,11 +75,28 @@ func TestNamedReplacesOnlyUnnamedIDs(t *testing.T) {
 	}
 }
 
-func TestUserIDWords(t *testing.T) {
-	got := userIDWords("U0ADA000001, W0ENT000001 and <@U0BOB000001> but not U0SHORT nor u0ada000001 nor xU0ADA000001")
-	want := []string{"U0ADA000001", "W0ENT000001", "U0BOB000001"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q, want %q", got, want)
+// A process that never saw the person (restarted since, or another
+// instance) still names them: the placeholder says whom to look up. The name
+// it looks up is handed to the core.
+func TestNamedAfterRestart(t *testing.T) {
+	a, api := newStubAdapter(t)
+	api.names["U0ADA000001"] = "Ada"
+	told := make(chan bot.Person, 1)
+	a.people.tell = func(_ context.Context, p bot.Person) { told <- p }
+	text := "Hi " + bot.NameOf(bot.Person{ID: "U0ADA000001"}) + ", thanks for reaching out"
+	if _, err := a.Send(context.Background(), bot.Ref{Channel: "D0ADA000001"}, bot.Message{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := api.posts[0].Values.Get("text"), "Hi Ada, thanks for reaching out"; got != want {
+		t.Errorf("posted: got %q, want %q", got, want)
+	}
+	select {
+	case p := <-told:
+		if want := (bot.Person{Platform: bot.Slack, ID: "U0ADA000001", Name: "Ada"}); !reflect.DeepEqual(p, want) {
+			t.Errorf("told the core: got %+v, want %+v", p, want)
+		}
+	case <-time.After(hangDeadline):
+		t.Fatal("the name looked up was not told to the core")
 	}
 }
 
@@ -91,7 +108,7 @@ func TestUserLookupsBackOffAfterRateLimit(t *testing.T) {
 	a.people.now = func() time.Time { return now }
 	api.failNext("users.info", &slackgo.RateLimitedError{RetryAfter: 30 * time.Second})
 	a.people.person("U0AAA000001")
-	a.people.await(context.Background(), "U0AAA000001") // the refused look-up is over
+	awaitLookups(a.people) // the refused look-up is over
 	for _, id := range []string{"U0BBB000001", "U0CCC000001", "U0DDD000001"} {
 		if p := a.people.person(id); p.Name != "" {
 			t.Errorf("%s: got %+v", id, p)
@@ -108,6 +125,39 @@ func TestUserLookupsBackOffAfterRateLimit(t *testing.T) {
 	a.people.person("U0EEE000001")
 	if got := a.people.await(context.Background(), "U0EEE000001"); got != "Eve" {
 		t.Errorf("after Retry-After: got %q, want Eve", got)
+	}
+}
+
+// A message to be posted while Slack asks to wait before the next look-up
+// waits as asked and names the person: it is not posted with their ID.
+func TestPostWaitsOutRateLimitForName(t *testing.T) {
+	a, api := newStubAdapter(t)
+	now := time.Unix(1700000000, 0)
+	a.people.now = func() time.Time { return now }
+	api.failNext("users.info", &slackgo.RateLimitedError{RetryAfter: time.Millisecond})
+	a.people.person("U0AAA000001")
+	awaitLookups(a.people)
+	api.names["U0BBB000001"] = "Bea"
+	text := "Hi " + bot.NameOf(bot.Person{ID: "U0BBB000001"})
+	if got := a.people.named(context.Background(), text); got != "Hi Bea" {
+		t.Errorf("named during the back-off: got %q, want Hi Bea", got)
+	}
+}
+
+// awaitLookups waits until no look-up is in flight.
+func awaitLookups(d *directory) {
+	for {
+		d.mu.Lock()
+		var wait chan struct{}
+		for _, ch := range d.pending {
+			wait = ch
+			break
+		}
+		d.mu.Unlock()
+		if wait == nil {
+			return
+		}
+		<-wait
 	}
 }
 
@@ -134,5 +184,22 @@ func TestUserGroupsLoadedAtStart(t *testing.T) {
 	a.people.loadGroups(context.Background())
 	if p := a.people.person("U0SAM000001"); !slices.Equal(p.Roles, []string{"S0STAFF0001"}) {
 		t.Errorf("roles after a failed reload: got %v, want [S0STAFF0001]", p.Roles)
+	}
+}
+
+// The staff root of a case opened for someone known by ID alone names them,
+// on a process that never saw them (the intro too: the core's placeholder).
+func TestOpenPrivateNamesAnUnnamedCustomer(t *testing.T) {
+	a, api := newStubAdapter(t)
+	api.names["U0CUSTOMER1"] = "Ada"
+	cs := &bot.Case{ID: 7, Platform: bot.Slack, Customer: bot.Person{Platform: bot.Slack, ID: "U0CUSTOMER1"}}
+	intro := bot.Message{Text: "Hi " + bot.NameOf(cs.Customer) + ", this is a private conversation"}
+	if _, _, err := a.OpenPrivate(context.Background(), cs, intro); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"Hi Ada, this is a private conversation", "Case #7: Ada"} {
+		if got := api.post(i).Values.Get("text"); got != want {
+			t.Errorf("post %d: got %q, want %q", i, got, want)
+		}
 	}
 }

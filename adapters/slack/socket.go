@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -27,16 +26,16 @@ func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
 	// workers stop with ctx, or when the client gave up and nobody sends acks
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	ln := newLanes(socketWorkers)
+	ln := bot.NewLanes(socketWorkers)
 	for {
 		select {
 		case <-ctx.Done():
-			ln.wait()
+			ln.Wait()
 			<-runErr
 			return nil
 		case err := <-runErr:
 			stop()
-			ln.wait()
+			ln.Wait()
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -48,7 +47,7 @@ func (a *Adapter) runSocket(ctx context.Context, h bot.Handler) error {
 }
 
 // onSocketEvent logs connection changes and queues envelopes for processing.
-func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, h bot.Handler, ln *lanes, evt socketmode.Event) {
+func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, h bot.Handler, ln *bot.Lanes, evt socketmode.Event) {
 	var d delivery
 	var key string
 	switch evt.Type {
@@ -106,7 +105,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, 
 	}
 	req := *evt.Request
 	d.retry, d.reason = req.RetryAttempt, req.RetryReason
-	ln.run(key, func() { a.handleEnvelope(ctx, client, h, req, d) })
+	ln.Run(key, func() { a.handleEnvelope(ctx, client, h, req, d) })
 }
 
 // handleEnvelope processes one envelope and acknowledges it once committed; an
@@ -202,44 +201,3 @@ func conversationKey(channel, thread, user string) string {
 	}
 	return channel + "@" + user
 }
-
-// lanes runs work in arrival order per key and in parallel across keys, at
-// most limit at a time.
-type lanes struct {
-	mu    sync.Mutex
-	tails map[string]chan struct{}
-	sem   chan struct{}
-	wg    sync.WaitGroup
-}
-
-func newLanes(limit int) *lanes {
-	return &lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit)}
-}
-
-// run queues fn behind the work already queued under key.
-func (l *lanes) run(key string, fn func()) {
-	done := make(chan struct{})
-	l.mu.Lock()
-	prev := l.tails[key]
-	l.tails[key] = done
-	l.mu.Unlock()
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		if prev != nil {
-			<-prev
-		}
-		l.sem <- struct{}{}
-		fn()
-		<-l.sem
-		close(done)
-		l.mu.Lock()
-		if l.tails[key] == done {
-			delete(l.tails, key)
-		}
-		l.mu.Unlock()
-	}()
-}
-
-// wait blocks until every queued fn has run.
-func (l *lanes) wait() { l.wg.Wait() }

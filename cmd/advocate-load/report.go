@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +63,8 @@ type platformSummary struct {
 	Redelivered     int     `json:"redelivered,omitempty"`
 	Resent          int     `json:"resent,omitempty"`
 	Ack             dist    `json:"ack"`
+	// Acks is Ack per kind of step.
+	Acks []kindDist `json:"acks,omitempty"`
 	// Intake is Discord's question → case opened (open mode): a Discord
 	// message has no acknowledgement.
 	Intake      *dist      `json:"intake,omitempty"`
@@ -144,6 +147,10 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 		s.Intake = &d
 	}
 	s.Ack, s.Lag = toDist(r.rec.Acks()), toDist(r.rec.AllLags())
+	for k, d := range r.rec.AcksByKind() {
+		s.Acks = append(s.Acks, kindDist{Kind: k, dist: toDist(d)})
+	}
+	slices.SortFunc(s.Acks, func(a, b kindDist) int { return strings.Compare(a.Kind, b.Kind) })
 	lags := r.rec.Lags()
 	for _, k := range r.rec.LagKinds() {
 		s.Lags = append(s.Lags, kindDist{Kind: k, dist: toDist(lags[k])})
@@ -225,6 +232,11 @@ func (r *report) print(w io.Writer) {
 			p("  envelopes:      %d acknowledged (%.2f/s), bot's own echoes included; %d redelivered; %d clicks repeated", s.Envelopes, s.EnvelopesPerSec, s.Redelivered, s.Resent)
 		}
 		p("  ack latency:    %s", s.Ack)
+		if len(s.Acks) > 1 {
+			for _, k := range s.Acks {
+				p("    %-28s %s", k.Kind, k.dist)
+			}
+		}
 		if s.Intake != nil {
 			p("  ask → case opened (no ack for a Discord message): %s", *s.Intake)
 		}

@@ -111,6 +111,17 @@ func (t *tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
 	return c, nil
 }
 
+// NameCustomer records name on the customer's cases opened without one.
+func (t *tx) NameCustomer(ctx context.Context, platform, customerID, name string) error {
+	_, err := t.exec(ctx, `UPDATE cases SET customer = jsonb_set(customer::jsonb, '{name}', to_jsonb($3::text))::text
+		WHERE platform = $1 AND customer_id = $2 AND coalesce(customer::jsonb ->> 'name', '') = ''`,
+		platform, customerID, name)
+	if err != nil {
+		return fmt.Errorf("store: name customer: %w", err)
+	}
+	return nil
+}
+
 // ActiveCaseFor returns the customer's most recent case that is neither
 // resolved nor closed.
 func (t *tx) ActiveCaseFor(ctx context.Context, platform, customerID string) (*bot.Case, error) {

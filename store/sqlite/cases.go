@@ -124,6 +124,17 @@ func (t *tx) Case(ctx context.Context, id int64) (*bot.Case, error) {
 	return c, nil
 }
 
+const nameCustomerSQL = `UPDATE cases SET customer = json_set(customer, '$.name', ?)
+	WHERE platform = ? AND customer_id = ? AND coalesce(json_extract(customer, '$.name'), '') = ''`
+
+// NameCustomer records name on the customer's cases opened without one.
+func (t *tx) NameCustomer(ctx context.Context, platform, customerID, name string) error {
+	if _, err := t.exec(ctx, nameCustomerSQL, name, platform, customerID); err != nil {
+		return fmt.Errorf("store: name customer: %w", err)
+	}
+	return nil
+}
+
 const activeCaseSQL = `SELECT ` + caseCols + ` FROM cases c
 	WHERE c.platform = ? AND c.customer_id = ? AND c.status NOT IN (?, ?)
 	ORDER BY c.id DESC LIMIT 1`

@@ -55,6 +55,7 @@ type DB struct {
 	now   func() time.Time
 	log   *slog.Logger
 	gc    *groupCommit // nil with Options.NoGroupCommit
+	ckpt  *checkpointer
 	lock  *flock.Flock // held with Options.Exclusive
 	// health remembers the latest storage failure of a write, for Probe.
 	health health
@@ -111,6 +112,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if db.readStmts, err = prepareStmts(ctx, db.read, readSQL()); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	if db.ckpt, err = startCheckpointer(path, db.log); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	if !opts.NoGroupCommit {
 		db.gc = startGroupCommit(db)
 	}
@@ -118,14 +122,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 }
 
 // writeDSN is the writer's DSN: WAL so readers never block it, NORMAL sync
-// (durable at checkpoints, safe against corruption), temporary files in
-// memory (group commit's savepoints keep their sub-journals there instead of
-// spilling them to a file), and BEGIN IMMEDIATE so a transaction takes the
-// write lock up front instead of failing on upgrade.
+// (durable at checkpoints, safe against corruption), no checkpoints of its
+// own (the checkpointer's, checkpoint.go), temporary files in memory (group
+// commit's savepoints keep their sub-journals there instead of spilling them
+// to a file), and BEGIN IMMEDIATE so a transaction takes the write lock up
+// front instead of failing on upgrade.
 func writeDSN(path string) string {
 	return "file:" + path +
 		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=temp_store(2)&_txlock=immediate"
+		"&_pragma=wal_autocheckpoint(0)&_pragma=foreign_keys(1)&_pragma=temp_store(2)&_txlock=immediate"
 }
 
 // readDSN is the read pool's DSN: deferred transactions (a snapshot, no lock)
@@ -152,6 +157,9 @@ func (db *DB) Close() error {
 		db.gc.close()
 	}
 	errs := []error{db.writeStmts.close(), db.readStmts.close()}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.close())
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

@@ -75,9 +75,13 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	return nil
 }
 
-const pendingActionsSQL = `SELECT ` + actionCols + ` FROM outbox
-	WHERE id IN (SELECT min(id) FROM outbox WHERE state = 'pending' GROUP BY lane)
-		AND next_at <= ?
+// pendingActionsSQL walks the pending actions oldest first (index
+// outbox_due) and keeps those with no older pending action in their lane
+// (index outbox_pending), so a look costs what it reads up to its limit, not
+// the whole backlog.
+const pendingActionsSQL = `SELECT ` + actionCols + ` FROM outbox AS o
+	WHERE state = 'pending' AND next_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.lane = o.lane AND p.id < o.id)
 	ORDER BY id LIMIT ?`
 
 // PendingActions returns each lane's oldest pending action if it is due,

@@ -60,6 +60,21 @@ func TestEventLookupsSearchAnIndex(t *testing.T) {
 	}
 }
 
+// The relay's look at the outbox walks the pending actions oldest first and
+// stops at its limit: grouping every pending action by lane made each look
+// cost the whole backlog (tens of milliseconds with 10,000 cases waiting on a
+// channel's pace), many times a second.
+func TestPendingActionsWalksTheDueIndex(t *testing.T) {
+	db := openTest(t, Options{})
+	plan := strings.Join(queryPlan(t, db, pendingActionsSQL, 0, 128), "; ")
+	if !strings.Contains(plan, "SCAN o USING INDEX outbox_due") || !strings.Contains(plan, "INDEX outbox_pending (lane=? AND id<?)") {
+		t.Errorf("pending actions plan %q: want a walk of outbox_due with a search of outbox_pending per action", plan)
+	}
+	if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "LIST SUBQUERY") {
+		t.Errorf("pending actions plan %q groups or sorts the backlog", plan)
+	}
+}
+
 // The public wall is read from its partial index alone: a page far back
 // skips index entries of the offers on the wall, never table rows.
 func TestWallReadsItsCoveringIndex(t *testing.T) {

@@ -37,7 +37,7 @@ import (
 func writeSQL() []string {
 	return append(readSQL(),
 		seenSQL, createCaseSQL, updateCaseSQL, recordSQL, markStagesSQL,
-		createOfferSQL, updateOfferSQL,
+		createOfferSQL, updateOfferSQL, nameCustomerSQL,
 		enqueueSQL, requeueSQL, markDeliveredSQL, forgetDeliverySQL, rememberDeliverySQL, markFailedSQL,
 		putPersonSQL, putRatingSQL, ratingCommentSQL, setTimerSQL, cancelTimerSQL, takeTimerSQL,
 		insertLinkSQL, mergeLinksSQL, nextPersonSQL, unlinkSQL, dropLoneSQL, dropCodesSQL, putCodeSQL, takeCodeSQL,

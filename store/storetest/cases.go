@@ -45,6 +45,31 @@ func testCaseRoundTrip(t *testing.T, s bot.Store) {
 	wantErr(t, "UpdateCase of a missing ID", err, bot.ErrNotFound)
 }
 
+// A case opened for someone the platform named later gets the name; a case
+// that has one, or another person's, keeps its own.
+func testNameCustomer(t *testing.T, s bot.Store) {
+	unnamed := func(c bot.Case) bot.Case { c.Customer.Name = ""; return c }
+	first := createCase(t, s, unnamed(sampleCase("ann", day(0))))
+	second := createCase(t, s, unnamed(sampleCase("ann", day(1))))
+	named := createCase(t, s, sampleCase("ann", day(2)))
+	bob := createCase(t, s, unnamed(sampleCase("bob", day(0))))
+	onDiscord := unnamed(sampleCase("ann", day(0)))
+	onDiscord.Platform, onDiscord.Customer.Platform = bot.Discord, bot.Discord
+	onDiscord = createCase(t, s, onDiscord)
+	update(t, s, func(ctx context.Context, tx bot.Tx) error { return tx.NameCustomer(ctx, bot.Slack, "ann", "Ann") })
+	for _, tt := range []struct {
+		c    bot.Case
+		want string
+	}{{first, "Ann"}, {second, "Ann"}, {named, "Name of ann"}, {bob, ""}, {onDiscord, ""}} {
+		got := getCase(t, s, tt.c.ID)
+		want := tt.c
+		want.Customer.Name = tt.want
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("case %d after NameCustomer:\n got %+v\nwant %+v", tt.c.ID, *got, want)
+		}
+	}
+}
+
 func testActiveCaseFor(t *testing.T, s bot.Store) {
 	withStatus := func(c bot.Case, st bot.Status) bot.Case { c.Status = st; return c }
 	createCase(t, s, withStatus(sampleCase("ann", day(0)), bot.StatusResolved))

@@ -27,6 +27,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"ConcurrentUpdates", testConcurrentUpdates},
 		{"CaseRoundTrip", testCaseRoundTrip},
 		{"ActiveCaseFor", testActiveCaseFor},
+		{"NameCustomer", testNameCustomer},
 		{"CaseByConversation", testCaseByConversation},
 		{"FindCases", testFindCases},
 		{"CaseEvents", testCaseEvents},

@@ -90,6 +90,23 @@ func (r *Recorder) Acks() Dist {
 	return Summarize(r.acks)
 }
 
+// AcksByKind summarises the acknowledgement latency per kind of step (ask,
+// resolve, rate…): a burst of asks and a trickle of clicks queue alike but
+// not equally long.
+func (r *Recorder) AcksByKind() map[string]Dist {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	byKind := map[string][]time.Duration{}
+	for _, s := range r.sent {
+		byKind[s.Kind] = append(byKind[s.Kind], s.Acked.Sub(s.Queued))
+	}
+	out := map[string]Dist{}
+	for k, v := range byKind {
+		out[k] = Summarize(v)
+	}
+	return out
+}
+
 // Lags summarises the outbox lag per kind of bot message.
 func (r *Recorder) Lags() map[string]Dist {
 	r.mu.Lock()

@@ -85,3 +85,15 @@ func TestIDsFromText(t *testing.T) {
 		t.Errorf("TSTime(nonsense): got %s, want zero", got)
 	}
 }
+
+func TestAcksByKind(t *testing.T) {
+	r := NewRecorder()
+	at := time.Unix(1700000000, 0)
+	for i, kind := range []string{"ask", "ask", "resolve"} {
+		r.sentStep(Sent{Kind: kind, Queued: at, Acked: at.Add(time.Duration(i+1) * time.Millisecond)})
+	}
+	got := r.AcksByKind()
+	if len(got) != 2 || got["ask"].N != 2 || got["ask"].Max != 2*time.Millisecond || got["resolve"].P50 != 3*time.Millisecond {
+		t.Errorf("AcksByKind: got %+v, want asks (1 and 2 ms) apart from the resolve (3 ms)", got)
+	}
+}
