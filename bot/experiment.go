@@ -308,6 +308,9 @@ func (t *txn) delayedPrompt(cs *Case, tm Timer) error {
 	if cs.Round != tm.Round || IsForgotten(cs.Customer.ID) {
 		return nil
 	}
+	if cs.Status.Active() { // reopened since the rating: the round is over
+		return t.record(cs, KindShareSuppressed, "", map[string]any{"reason": "reopened"})
+	}
 	ratings, err := t.tx.Ratings(t.ctx, cs.ID)
 	if err != nil {
 		return fmt.Errorf("ratings: %w", err)

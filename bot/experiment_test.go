@@ -347,3 +347,20 @@ func TestWallToggleKeepsTheVariantsWords(t *testing.T) {
 		t.Errorf("the redrawn prompt: got %q, want %q", prompt.Msg.Text, want)
 	}
 }
+
+// A delayed prompt that comes due while its case is reopened asks nothing:
+// the customer is talking to staff again, and the reopen withdrew the round's
+// offers.
+func TestDelayedPromptWaitsOutAReopen(t *testing.T) {
+	h := bottest.New(t, withExperiments(delayed()))
+	ada := h.Person("u-ada", "Ada")
+	id := satisfied(t, h, ada)
+	h.Click(h.Staff(), h.WithButton(h.Case(id).Staff.Channel, "Reopen"), "Reopen")
+	h.Advance(11 * time.Minute)
+	if n := len(h.Offers(id)); n != 0 {
+		t.Errorf("the delayed prompt made %d offers on a reopened case, want none", n)
+	}
+	if got := suppressed(h, id); !strings.Contains(got, "reopened") {
+		t.Errorf("share_suppressed: got %q, want reason reopened", got)
+	}
+}

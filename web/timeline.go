@@ -103,7 +103,8 @@ func describe(kind string, raw json.RawMessage) string {
 		}
 	case bot.KindShareSuppressed:
 		return map[string]string{"opted_out": "the customer asked never to be asked again",
-			"cooldown": "they were asked to share recently (share.cooldown)"}[d.str("reason")]
+			"cooldown": "they were asked to share recently (share.cooldown)",
+			"reopened": "the case was reopened before the delayed prompt was due"}[d.str("reason")]
 	case bot.KindShareDelayed:
 		return "experiment " + d.str("experiment") + ", variant " + d.str("variant") + ": the prompt is sent " + delayedUntil(d)
 	case bot.KindSurveySkipped:
