@@ -88,14 +88,9 @@ func rollupFor(q bot.FunnelQuery) (r rollup, keys []string, ok bool) {
 	return r, keys, true
 }
 
-// rollupSQL sums cols of r's rows that q selects, per group of keys, ordered
-// by keys: the stored rows of the days not in dirty, and rows computed from
-// the cases for the days in dirty.
-func rollupSQL(r rollup, keys, cols []string, q bot.FunnelQuery, dirty []int64) (string, []any) {
-	w := &where{}
-	cases, days := spanConds(w, spansOf(dirty))
-	stored := "SELECT " + strings.Join(append(slices.Clone(r.keys), cols...), ", ") +
-		" FROM " + r.table + " WHERE NOT " + days
+// rollupFilter adds q's period, platform and channel as conditions on a
+// roll-up's rows (x).
+func rollupFilter(w *where, q bot.FunnelQuery) {
 	if !q.Since.IsZero() {
 		w.add("x.day >= " + w.arg(dayOf(q.Since)))
 	}
@@ -108,6 +103,17 @@ func rollupSQL(r rollup, keys, cols []string, q bot.FunnelQuery, dirty []int64) 
 	if q.Channel != "" {
 		w.add("x.channel = " + w.arg(q.Channel))
 	}
+}
+
+// rollupSQL sums cols of r's rows that q selects, per group of keys, ordered
+// by keys: the stored rows of the days not in dirty, and rows computed from
+// the cases for the days in dirty.
+func rollupSQL(r rollup, keys, cols []string, q bot.FunnelQuery, dirty []int64) (string, []any) {
+	w := &where{}
+	cases, days := spanConds(w, spansOf(dirty))
+	stored := "SELECT " + strings.Join(append(slices.Clone(r.keys), cols...), ", ") +
+		" FROM " + r.table + " WHERE NOT " + days
+	rollupFilter(w, q)
 	sel := slices.Clone(keys)
 	for _, c := range cols {
 		sel = append(sel, "coalesce(sum(x."+c+"), 0)::bigint")

@@ -33,18 +33,7 @@ func experimentRollupSQL(q bot.FunnelQuery, dirty []int64) (string, []any) {
 	cases, days := spanConds(w, spansOf(dirty))
 	stored := `SELECT day, platform, channel, experiment, variant, offered, clicked, shared
 		FROM dashboard_experiments WHERE NOT ` + days
-	if !q.Since.IsZero() {
-		w.add("x.day >= " + w.arg(dayOf(q.Since)))
-	}
-	if !q.Until.IsZero() {
-		w.add("x.day < " + w.arg(dayOf(q.Until)))
-	}
-	if q.Platform != "" {
-		w.add("x.platform = " + w.arg(q.Platform))
-	}
-	if q.Channel != "" {
-		w.add("x.channel = " + w.arg(q.Channel))
-	}
+	rollupFilter(w, q)
 	return `SELECT x.experiment, x.variant, sum(x.offered)::int, sum(x.clicked)::int, sum(x.shared)::int FROM (` +
 		stored + ` UNION ALL ` + experimentsFromCases(cases) + `) x (day, platform, channel, experiment, variant, offered, clicked, shared)` +
 		w.sql() + ` GROUP BY x.experiment, x.variant HAVING sum(x.offered) > 0 ORDER BY x.experiment, x.variant`, w.args
