@@ -101,6 +101,20 @@ type Tx interface {
 	// whether this one took it: a timer read by several instances fires once.
 	TakeTimer(ctx context.Context, t Timer) (bool, error)
 
+	// PutInbound keeps an event that is acknowledged before it is decided
+	// (Core.Accept), claimed by in.Owner until in.Until; sets in.ID.
+	PutInbound(ctx context.Context, in *Inbound) error
+	// TakeInbound deletes inbound event id in the transaction that decides
+	// it, and reports whether this transaction took it: false when it is
+	// gone (another transaction decided it), so that it is decided once.
+	TakeInbound(ctx context.Context, id int64) (bool, error)
+	// ClaimInbound claims for owner until until the inbound events whose
+	// claim ends before before (an instance that stopped, a decision that
+	// failed), oldest first, at most limit; it adds one to their Attempts
+	// and returns them as claimed. Events other transactions are claiming
+	// are skipped, not waited for.
+	ClaimInbound(ctx context.Context, owner string, before, until time.Time, limit int) ([]Inbound, error)
+
 	// Enqueue adds an action to the outbox (sets a.ID; NextAt defaults to Now).
 	Enqueue(ctx context.Context, a *Action) error
 	// PendingActions returns, for each lane, its oldest pending action if that one
@@ -152,6 +166,20 @@ type Claimer interface {
 	// ReleaseDestinations gives up owner's claims, so that other instances
 	// take its destinations at once.
 	ReleaseDestinations(ctx context.Context, owner string) error
+}
+
+// Inbound is an event stored as it arrived, acknowledged, and not yet
+// decided: the transaction that decides it takes it (Tx.TakeInbound).
+type Inbound struct {
+	ID int64
+	// Event is the bot.Event, as JSON.
+	Event []byte
+	// Owner is the instance deciding it, and Until when its claim ends: then
+	// any instance may claim it (Tx.ClaimInbound).
+	Owner string
+	Until time.Time
+	// Attempts counts its claims: 1 when it was stored.
+	Attempts int
 }
 
 // ForgottenPrefix starts the anonymous ID that Tx.Forget gives a person.

@@ -40,6 +40,7 @@ func writeSQL() []string {
 		createOfferSQL, updateOfferSQL, nameCustomerSQL,
 		enqueueSQL, requeueSQL, markDeliveredSQL, forgetDeliverySQL, rememberDeliverySQL, markFailedSQL,
 		putPersonSQL, putRatingSQL, ratingCommentSQL, setTimerSQL, cancelTimerSQL, takeTimerSQL,
+		putInboundSQL, takeInboundSQL, claimInboundSQL,
 		insertLinkSQL, mergeLinksSQL, nextPersonSQL, unlinkSQL, dropLoneSQL, dropCodesSQL, putCodeSQL, takeCodeSQL,
 		savepointSQL, releaseSQL, rollbackToSQL,
 	)

@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"Links", testLinks},
 		{"LinkCodes", testLinkCodes},
 		{"Timers", testTimers},
+		{"Inbound", testInbound},
+		{"InboundTakenOnce", testInboundTakenOnce},
 		{"OutboxLanes", testOutboxLanes},
 		{"Deliveries", testDeliveries},
 		{"Forget", testForget},

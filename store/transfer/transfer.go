@@ -48,6 +48,7 @@ var tables = []table{
 	{name: "timers", cols: []string{"case_id", "kind", "round", "due_at", "experiment", "variant"}},
 	{name: "outbox", cols: []string{"id", "case_id", "platform", "lane", "kind", "place", "to_ref", "fallback", "msg",
 		"msg_key", "purpose", "subject", "attempts", "next_at", "last_err", "state", "created_at", "done_at", "result_ref"}},
+	{name: "inbound", cols: []string{"id", "event", "owner", "until_at", "attempts"}},
 	{name: "deliveries", cols: []string{"case_id", "msg_key", "ref", "at"}},
 	{name: "person_links", cols: []string{"platform", "id", "person", "linked_at", "via"}},
 	{name: "link_codes", cols: []string{"hash", "platform", "id", "expires_at"}},
@@ -73,7 +74,7 @@ var notCopied = map[string]string{
 
 // identities are the tables whose id PostgreSQL generates: after the copy,
 // their sequences continue after the highest id copied.
-var identities = []string{"cases", "case_events", "ratings", "offers", "outbox"}
+var identities = []string{"cases", "case_events", "ratings", "offers", "outbox", "inbound"}
 
 // Count is how many rows of a table were copied.
 type Count struct {

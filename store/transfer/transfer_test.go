@@ -55,6 +55,12 @@ func fill(t *testing.T, db bot.Store) {
 			if err := tx.SetTimer(ctx, bot.Timer{CaseID: c.ID, Kind: bot.TimerRemind, Round: 1, DueAt: t0.Add(48 * time.Hour)}); err != nil {
 				return err
 			}
+			if i < 2 {
+				in := &bot.Inbound{Event: []byte(fmt.Sprintf(`{"ID":"e%d"}`, i)), Owner: "one", Until: t0}
+				if err := tx.PutInbound(ctx, in); err != nil {
+					return err
+				}
+			}
 			delayed := bot.Timer{CaseID: c.ID, Kind: bot.TimerPromptDelayed, Round: 1, DueAt: t0.Add(72 * time.Hour), Experiment: "wording", Variant: "later"}
 			if err := tx.SetTimer(ctx, delayed); err != nil {
 				return err
@@ -295,6 +301,7 @@ func TestCopy(t *testing.T) {
 		got["dashboard_keys"] != 1 || got["dashboard_sessions"] != 1 {
 		t.Errorf("counts: %v", counts)
 	}
+	checkInbound(t, url)
 	// The copy built the roll-ups: nothing is left to compute on the first view.
 	if n := tableRows(t, url, "dashboard_dirty"); n != 0 {
 		t.Errorf("%d days marked after the copy, want none", n)
@@ -446,5 +453,35 @@ func TestCopyRefusesUnknownTable(t *testing.T) {
 	}
 	if n := tableRows(t, url, "cases"); n != 0 {
 		t.Errorf("%d cases copied after the refusal, want none", n)
+	}
+}
+
+// checkInbound claims the events fill kept undecided, on the copy, and keeps
+// one more: they came across with their IDs, and the IDs go on after them.
+func checkInbound(t *testing.T, url string) {
+	t.Helper()
+	ctx := t.Context()
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got []bot.Inbound
+	next := &bot.Inbound{Event: []byte(`{}`), Owner: "two", Until: t0}
+	err = db.Update(ctx, func(tx bot.Tx) error {
+		var err error
+		if got, err = tx.ClaimInbound(ctx, "two", t0.Add(time.Hour), t0.Add(time.Hour), 0); err != nil {
+			return err
+		}
+		return tx.PutInbound(ctx, next)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || string(got[0].Event) != `{"ID":"e0"}` || string(got[1].Event) != `{"ID":"e1"}` || got[0].Attempts != 2 {
+		t.Fatalf("inbound events on the copy: got %+v, want e0 and e1, claimed a second time", got)
+	}
+	if next.ID <= got[1].ID {
+		t.Errorf("an event kept after the copy got ID %d, not after the copied %d", next.ID, got[1].ID)
 	}
 }
