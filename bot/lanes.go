@@ -12,16 +12,27 @@ type Lanes struct {
 	mu    sync.Mutex
 	tails map[string]chan struct{}
 	sem   chan struct{}
+	then  chan struct{} // RunThen's second steps
 	wg    sync.WaitGroup
 }
 
-// NewLanes returns Lanes running at most limit fns at once.
+// NewLanes returns Lanes running at most limit fns at once, and at most
+// limit second steps of RunThen.
 func NewLanes(limit int) *Lanes {
-	return &Lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit)}
+	return &Lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit), then: make(chan struct{}, limit)}
 }
 
 // Run queues fn behind the work already queued under key and returns.
 func (l *Lanes) Run(key string, fn func()) {
+	l.RunThen(key, func() func() { fn(); return nil })
+}
+
+// RunThen is Run for work in two steps, such as accepting an event and then
+// deciding it (Accepter): what fn returns, when not nil, runs next in the
+// lane, after fn's place among the limit is given back, under a limit of its
+// own. The key's later work waits for it; other keys' work does not, so
+// acknowledgements are not held up by decisions.
+func (l *Lanes) RunThen(key string, fn func() func()) {
 	done := make(chan struct{})
 	l.mu.Lock()
 	prev := l.tails[key]
@@ -34,8 +45,13 @@ func (l *Lanes) Run(key string, fn func()) {
 			<-prev
 		}
 		l.sem <- struct{}{}
-		fn()
+		then := fn()
 		<-l.sem
+		if then != nil {
+			l.then <- struct{}{}
+			then()
+			<-l.then
+		}
 		close(done)
 		l.mu.Lock()
 		if l.tails[key] == done {
