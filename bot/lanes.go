@@ -16,10 +16,12 @@ type Lanes struct {
 	wg    sync.WaitGroup
 }
 
-// NewLanes returns Lanes running at most limit fns at once, and at most
-// limit second steps of RunThen.
+// NewLanes returns Lanes running at most limit fns at once, and a quarter
+// as many second steps of RunThen: under a flood, what a platform waits on
+// goes first and the decisions follow as the store has room; with room to
+// spare, both run at once.
 func NewLanes(limit int) *Lanes {
-	return &Lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit), then: make(chan struct{}, limit)}
+	return &Lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit), then: make(chan struct{}, max(1, limit/4))}
 }
 
 // Run queues fn behind the work already queued under key and returns.
