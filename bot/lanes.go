@@ -12,16 +12,23 @@ type Lanes struct {
 	mu    sync.Mutex
 	tails map[string]chan struct{}
 	sem   chan struct{}
-	then  chan struct{} // RunThen's second steps
 	wg    sync.WaitGroup
+	// later holds RunThen's second steps in the order their first steps
+	// ended, for at most maxWorkers goroutines to run.
+	later      []step
+	workers    int
+	maxWorkers int
 }
+
+// step is a second step and what ends its work in the lane.
+type step struct{ run, finish func() }
 
 // NewLanes returns Lanes running at most limit fns at once, and a quarter
 // as many second steps of RunThen: under a flood, what a platform waits on
 // goes first and the decisions follow as the store has room; with room to
 // spare, both run at once.
 func NewLanes(limit int) *Lanes {
-	return &Lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit), then: make(chan struct{}, max(1, limit/4))}
+	return &Lanes{tails: map[string]chan struct{}{}, sem: make(chan struct{}, limit), maxWorkers: max(1, limit/4)}
 }
 
 // Run queues fn behind the work already queued under key and returns.
@@ -33,7 +40,8 @@ func (l *Lanes) Run(key string, fn func()) {
 // deciding it (Accepter): what fn returns, when not nil, runs next in the
 // lane, after fn's place among the limit is given back, under a limit of its
 // own. The key's later work waits for it; other keys' work does not, so
-// acknowledgements are not held up by decisions.
+// acknowledgements are not held up by decisions. A second step waiting for
+// its turn holds no goroutine.
 func (l *Lanes) RunThen(key string, fn func() func()) {
 	done := make(chan struct{})
 	l.mu.Lock()
@@ -41,26 +49,60 @@ func (l *Lanes) RunThen(key string, fn func() func()) {
 	l.tails[key] = done
 	l.mu.Unlock()
 	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		if prev != nil {
-			<-prev
-		}
-		l.sem <- struct{}{}
-		then := fn()
-		<-l.sem
-		if then != nil {
-			l.then <- struct{}{}
-			then()
-			<-l.then
-		}
+	finish := func() {
 		close(done)
 		l.mu.Lock()
 		if l.tails[key] == done {
 			delete(l.tails, key)
 		}
 		l.mu.Unlock()
+		l.wg.Done()
+	}
+	go func() {
+		if prev != nil {
+			<-prev
+		}
+		l.sem <- struct{}{}
+		then := fn()
+		<-l.sem
+		if then == nil {
+			finish()
+			return
+		}
+		l.queue(step{run: then, finish: finish})
 	}()
+}
+
+// queue adds a second step, starting a worker if fewer than maxWorkers run.
+func (l *Lanes) queue(s step) {
+	l.mu.Lock()
+	l.later = append(l.later, s)
+	start := l.workers < l.maxWorkers
+	if start {
+		l.workers++
+	}
+	l.mu.Unlock()
+	if start {
+		go l.work()
+	}
+}
+
+// work runs queued second steps until there are none.
+func (l *Lanes) work() {
+	for {
+		l.mu.Lock()
+		if len(l.later) == 0 {
+			l.workers--
+			l.mu.Unlock()
+			return
+		}
+		s := l.later[0]
+		l.later[0] = step{}
+		l.later = l.later[1:]
+		l.mu.Unlock()
+		s.run()
+		s.finish()
+	}
 }
 
 // Wait blocks until every fn queued has run.
