@@ -37,9 +37,9 @@ const (
 	// relayRecheck is how often a busy relay looks for actions that became due
 	// (a retry time passed) while none of its deliveries finished. On a store
 	// of its own (no Claimer), where it reads only what changed (see
-	// lookChanges), its deep look is spaced twice as far each time it starts
-	// nothing, up to relayDeepMax, and comes back to relayRecheck when it
-	// starts something.
+	// lookChanges), its deep look is spaced twice as far each time it finds
+	// nothing new it could start, up to relayDeepMax, and comes back to
+	// relayRecheck when it does.
 	relayRecheck = time.Second
 	relayDeepMax = 8 * time.Second
 	// relayLookRatio spaces the relay's looks at the outbox by this many times
@@ -234,6 +234,18 @@ func (h *heads) drop(lane string) {
 
 func (h *heads) len() int { return len(h.lanes) }
 
+// forgetUpTo drops the heads with IDs up to edge, which a deep look has just
+// read again as they are, and marks their lanes in seen; the heads an earlier
+// look saw beyond it stay.
+func (h *heads) forgetUpTo(edge int64, seen map[string]bool) {
+	for lane, dest := range h.lanes {
+		if h.dests[dest][lane].ID <= edge {
+			seen[lane] = true
+			h.drop(lane)
+		}
+	}
+}
+
 func (h *heads) clear() {
 	clear(h.lanes)
 	clear(h.dests)
@@ -413,18 +425,11 @@ func (c *Core) lookChanges(ctx context.Context, d *dispatch, deep bool) (bool, e
 	}
 	full := len(due) == limit
 	if deep {
-		// The oldest lanes up to the last one read are as read now; what an
-		// earlier look saw beyond it stays known.
 		edge := int64(math.MaxInt64)
 		if full {
 			edge = due[len(due)-1].ID
 		}
-		for lane, dest := range d.known.lanes {
-			if d.known.dests[dest][lane].ID <= edge {
-				seen[lane] = true
-				d.known.drop(lane)
-			}
-		}
+		d.known.forgetUpTo(edge, seen)
 	}
 	found := false // a lane the relay did not know of that can start
 	for _, a := range due {
