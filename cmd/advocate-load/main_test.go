@@ -73,7 +73,7 @@ func TestBurstMinimum(t *testing.T) {
 
 func TestCallsByRoute(t *testing.T) {
 	got := callsByRoute(map[string]int{"GET /a": 4, "POST /b": 10, "POST /c": 4}, 2)
-	want := []routeCalls{{"POST /b", 10, 5}, {"GET /a", 4, 2}, {"POST /c", 4, 2}}
+	want := []routeCalls{{Route: "POST /b", Calls: 10, PerConversation: 5}, {Route: "GET /a", Calls: 4, PerConversation: 2}, {Route: "POST /c", Calls: 4, PerConversation: 2}}
 	if !slices.Equal(got, want) {
 		t.Errorf("callsByRoute: got %v, want %v (most first, ties by route, per conversation)", got, want)
 	}

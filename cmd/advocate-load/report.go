@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
 )
 
@@ -80,11 +81,13 @@ type platformSummary struct {
 }
 
 // routeCalls is the REST requests a run made on one route, in all and per
-// completed conversation.
+// completed conversation, and how many of them were answered 429 (the
+// route's own bucket, or for RouteGlobal the global limit).
 type routeCalls struct {
 	Route           string  `json:"route"`
 	Calls           int     `json:"calls"`
 	PerConversation float64 `json:"per_conversation"`
+	RateLimited     int     `json:"rate_limited,omitempty"`
 }
 
 // callsByRoute orders calls by route, most first, each also divided by the
@@ -210,6 +213,12 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 		s.RateLimited = r.discord.Fake.RateLimited()
 		s.AskedAgain = r.discord.AskedAgain()
 		s.Calls = callsByRoute(r.discord.Fake.CallsByRoute(), s.Completed)
+		for i := range s.Calls {
+			s.Calls[i].RateLimited = r.discord.Fake.RateLimitedCalls(s.Calls[i].Route)
+		}
+		if n := r.discord.Fake.RateLimitedCalls(discordfake.RouteGlobal); n > 0 {
+			s.Calls = append(s.Calls, routeCalls{Route: "global limit", RateLimited: n})
+		}
 		if o.mode == "burst" {
 			b := discordBurst(n, o.pacing)
 			if b.MinSeconds > 0 {
@@ -288,9 +297,9 @@ func (r *report) print(w io.Writer) {
 			for _, c := range s.Calls {
 				total += c.Calls
 			}
-			p("  REST calls:     %d (%.1f per completed conversation)", total, float64(total)/float64(max(s.Completed, 1)))
+			p("  REST calls:     %d (%.1f per completed conversation); route, calls, per conversation, 429s", total, float64(total)/float64(max(s.Completed, 1)))
 			for _, c := range s.Calls {
-				p("    %-62s %6d  %5.2f", c.Route, c.Calls, c.PerConversation)
+				p("    %-62s %6d  %5.2f  %d", c.Route, c.Calls, c.PerConversation, c.RateLimited)
 			}
 		}
 		if b := s.Burst; b != nil {
