@@ -13,6 +13,18 @@ type Handler interface {
 	Handle(ctx context.Context, ev Event) (Reply, error)
 }
 
+// Accepter is a Handler that takes an event in two steps, for events whose
+// acknowledgement carries nothing back (messages and mentions): Accept
+// commits the event as it arrived, with its ID, and returns; the adapter
+// acknowledges it, then calls decide, which decides it and commits the
+// decision. The event is durable from Accept on: when decide cannot commit
+// (or never runs, the process stopped), the core decides it later. decide is
+// nil when there is nothing left to decide (an event already seen).
+// Adapters call decide in the event's conversation order.
+type Accepter interface {
+	Accept(ctx context.Context, ev Event) (decide func(context.Context), err error)
+}
+
 // Adapter connects the core to one platform. It translates and delivers; it
 // decides nothing.
 type Adapter interface {

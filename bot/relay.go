@@ -65,6 +65,7 @@ const (
 func (c *Core) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { c.relay(ctx) })
+	wg.Go(func() { c.reclaimLoop(ctx) })
 	defer wg.Wait()
 	for {
 		if _, err := c.Tick(ctx); err != nil && ctx.Err() == nil {

@@ -114,6 +114,8 @@ type Tx interface {
 	// and returns them as claimed. Events other transactions are claiming
 	// are skipped, not waited for.
 	ClaimInbound(ctx context.Context, owner string, before, until time.Time, limit int) ([]Inbound, error)
+	// InboundStats counts the inbound events not decided yet.
+	InboundStats(ctx context.Context) (undecided int, err error)
 
 	// Enqueue adds an action to the outbox (sets a.ID; NextAt defaults to Now).
 	Enqueue(ctx context.Context, a *Action) error

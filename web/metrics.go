@@ -173,7 +173,9 @@ type outboxCollector struct {
 	store Store
 	log   *slog.Logger
 	desc  *prometheus.Desc
-	up    *prometheus.Desc
+	// inbound is the events acknowledged and not decided yet
+	inbound *prometheus.Desc
+	up      *prometheus.Desc
 }
 
 func newOutboxCollector(s Store, log *slog.Logger) *outboxCollector {
@@ -182,6 +184,8 @@ func newOutboxCollector(s Store, log *slog.Logger) *outboxCollector {
 		log:   log,
 		desc: prometheus.NewDesc("advocate_outbox_depth",
 			"Outbox actions waiting to be delivered (pending) or given up on (dead).", []string{"state"}, nil),
+		inbound: prometheus.NewDesc("advocate_inbound_undecided",
+			"Events acknowledged and stored as they arrived, not decided yet (a backlog after a flood).", nil, nil),
 		up: prometheus.NewDesc("advocate_store_up",
 			"1 when the last scrape could read the store, 0 when it could not.", nil, nil),
 	}
@@ -190,6 +194,7 @@ func newOutboxCollector(s Store, log *slog.Logger) *outboxCollector {
 // Describe implements prometheus.Collector.
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.desc
+	ch <- c.inbound
 	ch <- c.up
 }
 
@@ -197,7 +202,7 @@ func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	pending, dead, err := outboxStats(ctx, c.store)
+	pending, dead, inbound, err := storeStats(ctx, c.store)
 	if err != nil {
 		c.log.Error("metrics: outbox depth not read", "err", err)
 		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
@@ -206,16 +211,20 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(pending), "pending")
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(dead), "dead")
+	ch <- prometheus.MustNewConstMetric(c.inbound, prometheus.GaugeValue, float64(inbound))
 }
 
-func outboxStats(ctx context.Context, s Store) (pending, dead int, err error) {
+func storeStats(ctx context.Context, s Store) (pending, dead, inbound int, err error) {
 	err = s.View(ctx, func(tx bot.Tx) error {
 		var err error
-		pending, dead, err = tx.OutboxStats(ctx)
+		if pending, dead, err = tx.OutboxStats(ctx); err != nil {
+			return err
+		}
+		inbound, err = tx.InboundStats(ctx)
 		return err
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("outbox stats: %w", err)
+		return 0, 0, 0, fmt.Errorf("store stats: %w", err)
 	}
-	return pending, dead, nil
+	return pending, dead, inbound, nil
 }

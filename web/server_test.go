@@ -439,8 +439,13 @@ func TestMetrics(t *testing.T) {
 	m.Delivered(bot.Discord, false, false)
 	m.Delivered(bot.Discord, true, false)
 	m.Delivered(bot.Discord, true, true)
-	// One action left pending: the outbox gauge reads it from the store.
+	// One action left pending and one event undecided: the gauges read
+	// them from the store.
 	err := f.h.Store.Update(t.Context(), func(tx bot.Tx) error {
+		in := &bot.Inbound{Event: []byte(`{}`), Owner: "other", Until: f.h.Clock.Now().Add(time.Hour)}
+		if err := tx.PutInbound(t.Context(), in); err != nil {
+			return err
+		}
 		return tx.Enqueue(t.Context(), &bot.Action{Platform: bot.Slack, Lane: "l", Kind: bot.ActSend, Place: bot.PlaceRef,
 			To: bot.Ref{Channel: "C1"}, NextAt: f.h.Clock.Now().Add(time.Hour)})
 	})
@@ -469,6 +474,7 @@ func TestMetrics(t *testing.T) {
 		`advocate_outbox_dead_total{platform="discord"} 1`,
 		`advocate_outbox_depth{state="pending"} 1`,
 		`advocate_outbox_depth{state="dead"} 0`,
+		`advocate_inbound_undecided 1`,
 		`advocate_store_up 1`,
 	} {
 		if !strings.Contains(body, want+"\n") {

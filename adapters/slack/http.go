@@ -188,13 +188,25 @@ func (a *Adapter) serve(w http.ResponseWriter, r *http.Request, d delivery) {
 		http.Error(w, "not committed", http.StatusInternalServerError)
 		return
 	}
+	var body []byte
 	if b, err := json.Marshal(res.ack); res.ack != nil && err == nil {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(b)
-	} else {
-		w.WriteHeader(http.StatusOK)
+		body = b
 	}
+	// with its length the response is complete once flushed, before the
+	// decision below
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
 	if res.after != nil {
 		a.background(runCtx, res.after)
+	}
+	if res.decide != nil {
+		// net/http takes requests in parallel and unordered, as Slack sends
+		// them; the response goes out before the decision
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		res.decide(runCtx)
 	}
 }

@@ -54,6 +54,9 @@ type result struct {
 	// after runs once the acknowledgement is sent: opening a modal, showing an
 	// ephemeral answer. Its failures are logged; the event is committed.
 	after func(ctx context.Context)
+	// decide runs once the acknowledgement is sent, in the conversation's
+	// order: the decision on an event the core accepted (bot.Accepter).
+	decide func(ctx context.Context)
 }
 
 // process translates d, hands it to the core and says how to acknowledge it. An
@@ -68,6 +71,13 @@ func (a *Adapter) process(ctx context.Context, h bot.Handler, d delivery) (resul
 	}
 	if d.retry > 0 {
 		a.log.Info("slack redelivery", "kind", d.kind, "event", ev.ID, "retry_attempt", d.retry, "retry_reason", d.reason)
+	}
+	if acc, ok := h.(bot.Accepter); ok && d.events != nil {
+		decide, err := acc.Accept(ctx, ev)
+		if err != nil {
+			return result{}, fmt.Errorf("slack %s event %s not committed: %w", ev.Kind, ev.ID, err)
+		}
+		return result{decide: decide}, nil
 	}
 	reply, err := h.Handle(ctx, ev)
 	if err != nil {

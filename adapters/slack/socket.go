@@ -105,31 +105,39 @@ func (a *Adapter) onSocketEvent(ctx context.Context, client *socketmode.Client, 
 	}
 	req := *evt.Request
 	d.retry, d.reason = req.RetryAttempt, req.RetryReason
-	ln.Run(key, func() { a.handleEnvelope(ctx, client, h, req, d) })
+	ln.RunThen(key, func() func() { return a.handleEnvelope(ctx, client, h, req, d) })
 }
 
 // handleEnvelope processes one envelope and acknowledges it once committed; an
 // envelope the core could not commit stays unacknowledged, so Slack sends it
-// again.
-func (a *Adapter) handleEnvelope(ctx context.Context, client *socketmode.Client, h bot.Handler, req socketmode.Request, d delivery) {
+// again. It returns the decision on an accepted event, to run in the lane
+// after the acknowledgement (nil when there is none).
+func (a *Adapter) handleEnvelope(ctx context.Context, client *socketmode.Client, h bot.Handler, req socketmode.Request, d delivery) func() {
 	res, err := a.process(ctx, h, d)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.log.Error("envelope not acknowledged; Slack will deliver it again", "kind", d.kind, "envelope", req.EnvelopeID, "err", err)
 		}
-		return
+		return nil
+	}
+	var decide func()
+	if res.decide != nil {
+		// decided even if the ack fails: the event is committed, and Slack's
+		// redelivery is a duplicate
+		decide = func() { res.decide(ctx) }
 	}
 	if err := client.AckCtx(ctx, req.EnvelopeID, res.ack); err != nil {
 		if ctx.Err() == nil {
 			a.log.Warn("ack failed; Slack will deliver the envelope again", "kind", d.kind, "envelope", req.EnvelopeID, "err", err)
 		}
-		return
+		return decide
 	}
 	if res.after != nil {
 		// not in the lane: the next envelope of this conversation does not
 		// wait for a modal to open or an ephemeral answer to be shown
 		a.background(ctx, res.after)
 	}
+	return decide
 }
 
 // ackUnreadable acknowledges an envelope slack-go could not parse (an event

@@ -53,6 +53,9 @@ const slackBotPacing = time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		os.Exit(ackOnly(ctx, os.Args[2:], os.Stderr))
+	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -75,6 +78,7 @@ type options struct {
 	jsonOut     bool
 	storeURL    string
 	instances   int
+	floor       bool   // against a bot that only acknowledges (floor.go)
 	selfProfile string // the load tool's own CPU profile
 	// profiles are run's profiling flags and the files to give them
 	profiles map[string]*string
@@ -115,6 +119,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
 	fs.StringVar(&o.storeURL, "store-url", "", "run the bot on this PostgreSQL database (store.driver postgres; it must be empty) instead of a SQLite file")
 	fs.IntVar(&o.instances, "instances", 1, "advocate processes sharing the database (more than 1: Slack only, with -store-url)")
+	fs.BoolVar(&o.floor, "floor", false, "measure the floor: run the load against a bot that only acknowledges (this tool itself, over the same slack-go client), for -platform slack -mode open")
 	fs.StringVar(&o.selfProfile, "selfprofile", "", "write the load tool's own CPU profile (the fakes and the simulated people) to this file")
 	o.profiles = map[string]*string{}
 	for _, name := range profileFlags {
@@ -139,6 +144,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-pacing, -post-interval and -patience must not be negative and -duration must be positive")
 	case o.instances < 1 || (o.instances > 1 && (o.storeURL == "" || o.platform != "slack")):
 		return o, errors.New("-instances: at least 1; more than 1 needs -store-url and -platform slack")
+	case o.floor && (o.platform != "slack" || o.mode != "open" || o.bin != "" || o.storeURL != "" || o.instances > 1):
+		return o, errors.New("-floor: with -platform slack -mode open only, and without -bin, -store-url or -instances")
 	case o.storeURL != "" && o.mode == "open" && o.platform != "slack":
 		return o, errors.New("-store-url: open mode with Discord waits on the SQLite file; use -platform slack")
 	}
@@ -201,8 +208,8 @@ type platformRun struct {
 	discord *sim.Discord
 	done    []time.Time // when each customer's scenario ended (zero: it did not)
 	errs    []error
-	asked   []asked  // Discord: each customer's question
-	intake  sim.Dist // Discord, open mode: question → case opened
+	asked   []asked  // each customer's question
+	intake  sim.Dist // open mode: question → case opened
 }
 
 // load runs the scenario and measures it.
@@ -219,7 +226,13 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		return nil, err
 	}
 	bin := o.bin
-	if bin == "" {
+	if o.floor {
+		self, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("-floor: %w", err)
+		}
+		bin = self
+	} else if bin == "" {
 		root, err := sim.ModuleRoot(".")
 		if err != nil {
 			return nil, fmt.Errorf("%w (or give -bin)", err)
@@ -345,17 +358,19 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 		}
 	}
 	wg.Wait()
-	if o.mode == "open" && findRun(runs, "discord") != nil && ctx.Err() == nil {
-		// Discord acknowledges no message: wait for the cases themselves
+	if o.mode == "open" && o.storeURL == "" && !o.floor && ctx.Err() == nil {
+		// Discord acknowledges no message, and Slack's acknowledgement may
+		// come before the decision: wait for the cases themselves
 		if err := waitCases(ctx, cfg.StorePath, len(runs)*o.customers); err != nil {
 			return rep, err
 		}
-		r := findRun(runs, "discord")
-		d, err := intakeLatency(ctx, cfg.StorePath, r.asked)
-		if err != nil {
-			return rep, err
+		for _, r := range runs {
+			d, err := intakeLatency(ctx, cfg.StorePath, r.name, r.asked)
+			if err != nil {
+				return rep, err
+			}
+			r.intake = d
 		}
-		r.intake = d
 	}
 	elapsed := time.Since(start)
 	if isDone(proc.Done()) {
@@ -491,16 +506,17 @@ type asked struct {
 	at   time.Time
 }
 
-// intakeLatency is, for Discord, where a message has no acknowledgement, the
-// time from each question to its case's opening in the bot's database
-// (opened_at, milliseconds; the commit follows in the same group commit).
-func intakeLatency(ctx context.Context, path string, qs []asked) (sim.Dist, error) {
+// intakeLatency is the time from each question to its case's opening in the
+// bot's database (opened_at, milliseconds; the commit follows in the same
+// group commit): for Discord, where a message has no acknowledgement, and for
+// Slack, where the acknowledgement may come before the decision.
+func intakeLatency(ctx context.Context, path, platform string, qs []asked) (sim.Dist, error) {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
 		return sim.Dist{}, err
 	}
 	defer db.Close()
-	rows, err := db.QueryContext(ctx, "SELECT customer_id, min(opened_at) FROM cases WHERE platform = 'discord' GROUP BY customer_id")
+	rows, err := db.QueryContext(ctx, "SELECT customer_id, min(opened_at) FROM cases WHERE platform = ? GROUP BY customer_id", platform)
 	if err != nil {
 		return sim.Dist{}, fmt.Errorf("read cases: %w", err)
 	}
@@ -538,7 +554,13 @@ type customer interface {
 func play(ctx context.Context, r *platformRun, i int, mode string) error {
 	var c customer
 	if r.slack != nil {
-		c = r.slack.Conversation(i)
+		sc := r.slack.Conversation(i)
+		defer func() {
+			if len(sc.Steps) > 0 {
+				r.asked[i] = asked{user: sc.User, at: sc.Steps[0].Queued}
+			}
+		}()
+		c = sc
 	} else {
 		dc := r.discord.Conversation(i)
 		defer func() { r.asked[i] = asked{user: dc.User, at: dc.Asked()} }()

@@ -66,8 +66,8 @@ type platformSummary struct {
 	Ack             dist    `json:"ack"`
 	// Acks is Ack per kind of step.
 	Acks []kindDist `json:"acks,omitempty"`
-	// Intake is Discord's question → case opened (open mode): a Discord
-	// message has no acknowledgement.
+	// Intake is question → case opened (open mode): a Discord message has
+	// no acknowledgement, and Slack's may come before the decision.
 	Intake      *dist      `json:"intake,omitempty"`
 	Lag         dist       `json:"lag"`
 	Lags        []kindDist `json:"lags"`
@@ -282,7 +282,7 @@ func (r *report) print(w io.Writer) {
 			}
 		}
 		if s.Intake != nil {
-			p("  ask → case opened (no ack for a Discord message): %s", *s.Intake)
+			p("  ask → case opened: %s", *s.Intake)
 		}
 		p("  outbox lag:     %s", s.Lag)
 		for _, k := range s.Lags {

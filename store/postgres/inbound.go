@@ -51,3 +51,12 @@ func (t *tx) ClaimInbound(ctx context.Context, owner string, before, until time.
 	slices.SortFunc(out, func(a, b bot.Inbound) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+// InboundStats counts the inbound events not decided yet.
+func (t *tx) InboundStats(ctx context.Context) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM inbound`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: inbound stats: %w", err)
+	}
+	return n, nil
+}

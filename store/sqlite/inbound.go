@@ -71,3 +71,14 @@ func (t *tx) ClaimInbound(ctx context.Context, owner string, before, until time.
 	slices.SortFunc(out, func(a, b bot.Inbound) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
+
+const inboundStatsSQL = `SELECT count(*) FROM inbound`
+
+// InboundStats counts the inbound events not decided yet.
+func (t *tx) InboundStats(ctx context.Context) (int, error) {
+	var n int
+	if err := t.queryRow(ctx, inboundStatsSQL).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: inbound stats: %w", err)
+	}
+	return n, nil
+}

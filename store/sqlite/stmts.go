@@ -55,7 +55,7 @@ func readSQL() []string {
 		pendingActionsSQL, deliveredSQL, outboxStatsSQL,
 		personSQL, ratingsSQL, dueTimersSQL,
 		personNoSQL, identitiesSQL, linkCountSQL, linkPageSQL, linkPersonSQL,
-		wallSQL,
+		wallSQL, inboundStatsSQL,
 	}
 }
 

@@ -44,6 +44,7 @@ func testInbound(t *testing.T, s bot.Store) {
 	for _, in := range []*bot.Inbound{a, b, c} {
 		putInbound(t, s, in)
 	}
+	wantUndecided(t, s, 3)
 	if got := claimInbound(t, s, "three", 1, 5, 0); len(got) != 0 {
 		t.Errorf("claim before day 1: got %v, want none (every claim lasts until day 1 or later)", inboundIDs(got))
 	}
@@ -77,6 +78,7 @@ func testInbound(t *testing.T, s bot.Store) {
 	if !take(a.ID) {
 		t.Errorf("take a: not taken")
 	}
+	wantUndecided(t, s, 2)
 	if take(a.ID) {
 		t.Errorf("take a again: taken twice")
 	}
@@ -126,4 +128,15 @@ func testInboundTakenOnce(t *testing.T, s bot.Store) {
 	if taken != 1 {
 		t.Errorf("%d racing takes: %d took the event, want 1", racers, taken)
 	}
+}
+
+func wantUndecided(t *testing.T, s bot.Store, want int) {
+	t.Helper()
+	view(t, s, func(ctx context.Context, tx bot.Tx) error {
+		n, err := tx.InboundStats(ctx)
+		if err == nil && n != want {
+			t.Errorf("InboundStats: %d undecided, want %d", n, want)
+		}
+		return err
+	})
 }
