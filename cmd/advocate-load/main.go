@@ -72,6 +72,7 @@ type options struct {
 	rate        float64
 	settle      time.Duration
 	pulse       time.Duration
+	patience    time.Duration
 	progress    time.Duration
 	dir         string
 	jsonOut     bool
@@ -112,6 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: customers start at this many per second, whether or not the bot keeps up (0: as fast as -concurrency lets them)")
 	fs.DurationVar(&o.settle, "settle", 10*time.Second, "open mode: how long the bot keeps running after the last case opened before its memory is read again")
 	fs.DurationVar(&o.pulse, "pulse", 0, "how often the simulated people look for the bot's answers (default: 20 ms, 100 ms above 200 customers)")
+	fs.DurationVar(&o.patience, "patience", 0, "Discord: how long a customer whose question has no answer waits, while the bot posts nothing in the support channel, before asking again (default 15s)")
 	fs.DurationVar(&o.progress, "progress", 30*time.Second, "print progress to stderr this often (0: never)")
 	fs.StringVar(&o.dir, "dir", "", "keep the configuration, database and log here (default: a temporary directory, removed)")
 	fs.BoolVar(&o.jsonOut, "json", false, "print the report as JSON")
@@ -138,8 +140,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-mode %q: want full, open or burst", o.mode)
 	case o.rate < 0:
 		return o, errors.New("-rate must not be negative")
-	case o.pacing < 0 || o.postEvery < 0 || o.duration <= 0:
-		return o, errors.New("-pacing and -post-interval must not be negative and -duration must be positive")
+	case o.pacing < 0 || o.postEvery < 0 || o.patience < 0 || o.duration <= 0:
+		return o, errors.New("-pacing, -post-interval and -patience must not be negative and -duration must be positive")
 	case o.instances < 1 || (o.instances > 1 && (o.storeURL == "" || o.platform != "slack")):
 		return o, errors.New("-instances: at least 1; more than 1 needs -store-url and -platform slack")
 	case o.floor && (o.platform != "slack" || o.mode != "open" || o.bin != "" || o.storeURL != "" || o.instances > 1):
@@ -262,7 +264,7 @@ func load(ctx context.Context, o options, stderr io.Writer) (*report, error) {
 			fopts.MessageLimit = discordfake.Limit{Requests: 5, Window: 5 * o.pacing}
 		}
 		r := &platformRun{name: "discord", rec: sim.NewRecorder()}
-		r.discord = sim.NewDiscord(sim.DiscordOptions{Fake: fopts, Pulse: o.pulse, Recorder: r.rec})
+		r.discord = sim.NewDiscord(sim.DiscordOptions{Fake: fopts, Pulse: o.pulse, Recorder: r.rec, Patience: o.patience})
 		defer r.discord.Close()
 		cfg.Discord = r.discord.BotConfig()
 		runs = append(runs, r)

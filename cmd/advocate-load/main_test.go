@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"slices"
 	"testing"
 	"time"
 )
@@ -37,6 +38,7 @@ func TestParseFlags(t *testing.T) {
 		{"-mode", "soak"},
 		{"-pacing", "-1s"},
 		{"-post-interval", "-1s"},
+		{"-patience", "-1s"},
 		{"-rate", "-5"},
 		{"extra"},
 	} {
@@ -66,5 +68,16 @@ func TestBurstMinimum(t *testing.T) {
 	}
 	if got := discordBurst(500, 0).MinSeconds; got != 0 {
 		t.Errorf("discord minimum without pacing: got %.0f s, want 0", got)
+	}
+}
+
+func TestCallsByRoute(t *testing.T) {
+	got := callsByRoute(map[string]int{"GET /a": 4, "POST /b": 10, "POST /c": 4}, 2)
+	want := []routeCalls{{Route: "POST /b", Calls: 10, PerConversation: 5}, {Route: "GET /a", Calls: 4, PerConversation: 2}, {Route: "POST /c", Calls: 4, PerConversation: 2}}
+	if !slices.Equal(got, want) {
+		t.Errorf("callsByRoute: got %v, want %v (most first, ties by route, per conversation)", got, want)
+	}
+	if got := callsByRoute(map[string]int{"GET /a": 4}, 0); got[0].PerConversation != 0 {
+		t.Errorf("no completed conversation: got %v per conversation, want 0", got[0].PerConversation)
 	}
 }

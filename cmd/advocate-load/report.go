@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
 	"github.com/advocate-bot/advocate/cmd/advocate-load/sim"
 )
 
@@ -72,6 +73,41 @@ type platformSummary struct {
 	Lags        []kindDist `json:"lags"`
 	RateLimited int        `json:"rate_limited"`
 	Burst       *burst     `json:"burst,omitempty"`
+	// AskedAgain counts Discord questions posted again by customers who saw
+	// no answer to the first.
+	AskedAgain int64 `json:"asked_again,omitempty"`
+	// Calls are Discord's REST requests by route, most first.
+	Calls []routeCalls `json:"calls,omitempty"`
+}
+
+// routeCalls is the REST requests a run made on one route, in all and per
+// completed conversation, and how many of them were answered 429 (the
+// route's own bucket, or for RouteGlobal the global limit).
+type routeCalls struct {
+	Route           string  `json:"route"`
+	Calls           int     `json:"calls"`
+	PerConversation float64 `json:"per_conversation"`
+	RateLimited     int     `json:"rate_limited,omitempty"`
+}
+
+// callsByRoute orders calls by route, most first, each also divided by the
+// completed conversations (when there are any).
+func callsByRoute(calls map[string]int, completed int) []routeCalls {
+	var out []routeCalls
+	for route, n := range calls {
+		rc := routeCalls{Route: route, Calls: n}
+		if completed > 0 {
+			rc.PerConversation = float64(n) / float64(completed)
+		}
+		out = append(out, rc)
+	}
+	slices.SortFunc(out, func(a, b routeCalls) int {
+		if a.Calls != b.Calls {
+			return b.Calls - a.Calls
+		}
+		return strings.Compare(a.Route, b.Route)
+	})
+	return out
 }
 
 // burst compares a burst's completion with what the posting limits allow.
@@ -175,6 +211,14 @@ func (r *platformRun) summary(o options, start time.Time, elapsed time.Duration)
 		}
 	case r.discord != nil:
 		s.RateLimited = r.discord.Fake.RateLimited()
+		s.AskedAgain = r.discord.AskedAgain()
+		s.Calls = callsByRoute(r.discord.Fake.CallsByRoute(), s.Completed)
+		for i := range s.Calls {
+			s.Calls[i].RateLimited = r.discord.Fake.RateLimitedCalls(s.Calls[i].Route)
+		}
+		if n := r.discord.Fake.RateLimitedCalls(discordfake.RouteGlobal); n > 0 {
+			s.Calls = append(s.Calls, routeCalls{Route: "global limit", RateLimited: n})
+		}
 		if o.mode == "burst" {
 			b := discordBurst(n, o.pacing)
 			if b.MinSeconds > 0 {
@@ -245,6 +289,19 @@ func (r *report) print(w io.Writer) {
 			p("    %-28s %s", k.Kind, k.dist)
 		}
 		p("  rate limited:   %d responses (429)", s.RateLimited)
+		if s.Name == "discord" {
+			p("  asked again:    %d questions (no answer seen to the first)", s.AskedAgain)
+		}
+		if len(s.Calls) > 0 {
+			var total int
+			for _, c := range s.Calls {
+				total += c.Calls
+			}
+			p("  REST calls:     %d (%.1f per completed conversation); route, calls, per conversation, 429s", total, float64(total)/float64(max(s.Completed, 1)))
+			for _, c := range s.Calls {
+				p("    %-62s %6d  %5.2f  %d", c.Route, c.Calls, c.PerConversation, c.RateLimited)
+			}
+		}
 		if b := s.Burst; b != nil {
 			p("  burst:          %d intake posts in the %s channel; minimum %.0f s at the platform's limit, %.0f s at the bot's own pace; completion %.1f s = %.2f× the minimum",
 				b.Posts, b.BusiestChannel, b.MinSeconds, b.BotMinSeconds, s.LastDoneSeconds, b.Ratio)

@@ -2,6 +2,7 @@ package discordfake
 
 import (
 	"hash/fnv"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -53,6 +54,14 @@ func (s *Server) Calls(route string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[route]
+}
+
+// CallsByRoute counts the requests received so far by route (Route*
+// constants), whatever their outcome: what a scenario cost in REST calls.
+func (s *Server) CallsByRoute() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.requests)
 }
 
 // seconds formats a duration as Discord's fractional seconds, rounded up to

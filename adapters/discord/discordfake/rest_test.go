@@ -546,3 +546,26 @@ func TestCloseEndsAHeldRequest(t *testing.T) {
 	<-arrived
 	f.Close() // must not wait for the release
 }
+
+func TestCallsByRouteCountsEachRequest(t *testing.T) {
+	t.Parallel()
+	f := newFake(t, Options{})
+	s := newSession(t, f, clientOpts{})
+	before := f.CallsByRoute()[RouteCreateMessage]
+	for _, text := range []string{"one", "two"} {
+		if _, err := s.ChannelMessageSend(testChannel, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Channel(testChannel); err != nil {
+		t.Fatal(err)
+	}
+	got := f.CallsByRoute()
+	if got[RouteCreateMessage]-before != 2 || got[RouteGetChannel] < 1 {
+		t.Errorf("calls by route = %v, want 2 more %s and a %s", got, RouteCreateMessage, RouteGetChannel)
+	}
+	got[RouteCreateMessage] = 1000
+	if f.CallsByRoute()[RouteCreateMessage] == 1000 {
+		t.Errorf("CallsByRoute returned the fake's own map")
+	}
+}

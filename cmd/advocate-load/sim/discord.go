@@ -31,6 +31,10 @@ type DiscordOptions struct {
 	Pulse time.Duration
 	// Recorder receives measurements; a new one when nil.
 	Recorder *Recorder
+	// Patience is how long a customer whose question has no answer waits,
+	// while the bot posts nothing in the support channel, before asking again
+	// (Discord delivers no message again to a bot that was down). Default 15 s.
+	Patience time.Duration
 }
 
 // Discord is a loopback Discord community (discordfake): a guild with a
@@ -47,15 +51,19 @@ type Discord struct {
 
 	pulseEvery time.Duration
 	deadline   time.Duration // the fake's interaction deadline
+	patience   time.Duration
+	now        func() time.Time // the fake's clock
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 	queued     atomic.Int64
+	askedAgain atomic.Int64
 
 	mu          sync.Mutex
 	pulse       chan struct{}
 	threads     map[string]discordfake.Channel // private case threads by customer name
 	staff       map[string]discordfake.Channel // staff case threads by customer name
 	supportSeen int
+	lastBotPost time.Time                        // the latest bot message in the support channel
 	replies     map[string][]discordfake.Message // bot replies by the ID of the message they answer
 	showSeen    int
 	showcase    []discordfake.Message
@@ -76,6 +84,8 @@ func NewDiscord(opts DiscordOptions) *Discord {
 		Rec:        opts.Recorder,
 		pulseEvery: opts.Pulse,
 		deadline:   opts.Fake.InteractionDeadline,
+		patience:   opts.Patience,
+		now:        opts.Fake.Now,
 		pulse:      make(chan struct{}),
 		threads:    map[string]discordfake.Channel{},
 		staff:      map[string]discordfake.Channel{},
@@ -89,6 +99,12 @@ func NewDiscord(opts DiscordOptions) *Discord {
 	}
 	if d.deadline <= 0 {
 		d.deadline = 3 * time.Second
+	}
+	if d.patience <= 0 {
+		d.patience = defaultPatience
+	}
+	if d.now == nil {
+		d.now = time.Now
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	d.stop = stop
@@ -123,6 +139,10 @@ func (d *Discord) WaitConnected(ctx context.Context) error {
 
 // Queued counts the messages and interactions the simulated people sent.
 func (d *Discord) Queued() int64 { return d.queued.Load() }
+
+// AskedAgain counts the questions customers posted again, having seen no
+// answer to the first.
+func (d *Discord) AskedAgain() int64 { return d.askedAgain.Load() }
 
 func (d *Discord) watch(ctx context.Context) {
 	defer d.wg.Done()
@@ -170,7 +190,13 @@ func (d *Discord) refresh() {
 		}
 	}
 	for _, m := range support[min(d.supportSeen, len(support)):] {
-		if m.Author.ID == bot && m.Reference != nil {
+		if m.Author.ID != bot {
+			continue
+		}
+		if m.Timestamp.After(d.lastBotPost) {
+			d.lastBotPost = m.Timestamp
+		}
+		if m.Reference != nil {
 			d.replies[m.Reference.MessageID] = append(d.replies[m.Reference.MessageID], m)
 		}
 	}
@@ -222,6 +248,7 @@ type DiscordConversation struct {
 	Steps     []Sent
 	Questions int
 	asked     time.Time
+	questions []string // the IDs of the questions posted
 }
 
 // Conversation adds member number i to the guild and returns their
@@ -363,33 +390,38 @@ func (c *DiscordConversation) click(ctx context.Context, kind, user string, m di
 	}, still)
 }
 
-// askWait is how long a person waits for their case's thread before asking
-// again: Discord does not deliver a message again to a bot that was down.
-const askWait = 15 * time.Second
+// defaultPatience is how long a customer with no answer waits while the
+// support channel is silent before asking again.
+const defaultPatience = 15 * time.Second
 
 // Ask posts the question in the support channel and waits for the case's
 // private thread and the intro in it. Discord has no acknowledgement for a
-// message: lags are measured from the post.
+// message: lags are measured from the post. A customer asks again, as a
+// person would, only when nothing says the bot is at work on it (askAgain);
+// after maxTries questions with no thread the conversation fails.
 func (c *DiscordConversation) Ask(ctx context.Context) error {
 	for {
 		if err := c.PostQuestion(ctx); err != nil {
 			return err
 		}
-		wctx, cancel := context.WithTimeout(ctx, askWait)
-		err := c.d.waitFor(wctx, fmt.Sprintf("%s's case thread", c.Name), func() bool {
+		var opened bool
+		err := c.d.waitFor(ctx, fmt.Sprintf("%s's case thread", c.Name), func() bool {
 			c.d.mu.Lock()
-			defer c.d.mu.Unlock()
 			th, ok := c.d.threads[c.Name]
-			c.Thread = th
-			return ok
+			c.d.mu.Unlock()
+			c.Thread, opened = th, ok
+			return ok || c.askAgain(c.d.now())
 		})
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil || c.Questions >= maxTries {
+		if err != nil {
 			return err
 		}
+		if opened {
+			break
+		}
+		if c.Questions >= maxTries {
+			return fmt.Errorf("sim: discord ask by %s: no case thread after %d questions", c.Name, c.Questions)
+		}
+		c.d.askedAgain.Add(1)
 	}
 	c.CaseID = caseOfText(c.Thread.Name)
 	intro, err := c.awaitThread(ctx, "the intro", withDiscordButton("My problem is solved"))
@@ -424,7 +456,29 @@ func (c *DiscordConversation) PostQuestion(context.Context) error {
 	c.d.queued.Add(1)
 	c.Questions++
 	c.Question = m
+	c.questions = append(c.questions, m.ID)
 	return nil
+}
+
+// askAgain reports whether, at now, the customer would post the question
+// again: the bot has answered none of their questions, and it has posted
+// nothing in the support channel for the patience since their last one. A
+// real customer sees the bot answer those who asked before them, at the pace
+// the platform's limits allow, and waits while it does; a bot that is down
+// (or lost the question and has gone quiet) is asked again.
+func (c *DiscordConversation) askAgain(now time.Time) bool {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	for _, id := range c.questions {
+		if len(c.d.replies[id]) > 0 {
+			return false
+		}
+	}
+	since := c.Question.Timestamp
+	if c.d.lastBotPost.After(since) {
+		since = c.d.lastBotPost
+	}
+	return now.Sub(since) >= c.d.patience
 }
 
 // AwaitStaff waits for the case's staff thread and the controls in it.
