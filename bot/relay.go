@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -35,8 +35,13 @@ const (
 	relayFetch     = 128
 	relayDeepFetch = 2048
 	// relayRecheck is how often a busy relay looks for actions that became due
-	// (a retry time passed) while none of its deliveries finished.
+	// (a retry time passed) while none of its deliveries finished. On a store
+	// of its own (no Claimer), where it reads only what changed (see
+	// lookChanges), its deep look is spaced twice as far each time it finds
+	// nothing new it could start, up to relayDeepMax, and comes back to
+	// relayRecheck when it does.
 	relayRecheck = time.Second
+	relayDeepMax = 8 * time.Second
 	// relayLookRatio spaces the relay's looks at the outbox by this many times
 	// what the last look took, at most relayMaxGap: with thousands of cases
 	// under way, deliveries end hundreds of times a second and a look after
@@ -177,10 +182,73 @@ type dispatch struct {
 	// yet: a lane's head changes only when this relay delivers it, so a lane
 	// seen by a deep look can start when its destination has room, before
 	// the next deep look.
-	known map[string]Action
+	known heads
 	// claims are the destinations held on a shared store (claims.go).
 	claims claims
 	done   chan laneDone
+
+	// On a store of its own the relay reads only what changed (lookChanges):
+	// last is the highest action ID it has read up to, poked says that
+	// actions may have been queued since, ended holds the lanes whose attempt
+	// ended since the last look and waiting the lanes whose head is to be
+	// retried at a time (by the Core's clock).
+	last    int64
+	poked   bool
+	ended   []string
+	waiting map[string]time.Time
+	// deepAt is when the last deep look was made, deepGap how long until the
+	// next.
+	deepAt  time.Time
+	deepGap time.Duration
+}
+
+// heads are lane heads by destination.
+type heads struct {
+	lanes map[string]string            // lane -> destination
+	dests map[string]map[string]Action // destination -> lane -> head
+}
+
+func newHeads() heads {
+	return heads{lanes: map[string]string{}, dests: map[string]map[string]Action{}}
+}
+
+func (h *heads) put(dest string, a Action) {
+	h.drop(a.Lane)
+	if h.dests[dest] == nil {
+		h.dests[dest] = map[string]Action{}
+	}
+	h.dests[dest][a.Lane] = a
+	h.lanes[a.Lane] = dest
+}
+
+func (h *heads) drop(lane string) {
+	dest, ok := h.lanes[lane]
+	if !ok {
+		return
+	}
+	delete(h.lanes, lane)
+	if delete(h.dests[dest], lane); len(h.dests[dest]) == 0 {
+		delete(h.dests, dest)
+	}
+}
+
+func (h *heads) len() int { return len(h.lanes) }
+
+// forgetUpTo drops the heads with IDs up to edge, which a deep look has just
+// read again as they are, and marks their lanes in seen; the heads an earlier
+// look saw beyond it stay.
+func (h *heads) forgetUpTo(edge int64, seen map[string]bool) {
+	for lane, dest := range h.lanes {
+		if h.dests[dest][lane].ID <= edge {
+			seen[lane] = true
+			h.drop(lane)
+		}
+	}
+}
+
+func (h *heads) clear() {
+	clear(h.lanes)
+	clear(h.dests)
 }
 
 // Deliver delivers the outbox until nothing is due and nothing is in flight.
@@ -194,9 +262,11 @@ func (c *Core) Deliver(ctx context.Context) (int, error) {
 		inflight: map[string]string{},
 		perDest:  map[string]int{},
 		held:     map[string]time.Time{},
-		known:    map[string]Action{},
+		known:    newHeads(),
 		claims:   claims{held: map[string]bool{}, renew: map[string]time.Time{}, taken: map[string]time.Time{}},
 		done:     make(chan laneDone, relayLanes),
+		waiting:  map[string]time.Time{},
+		deepGap:  relayRecheck,
 	}
 	recheck := time.NewTicker(relayRecheck)
 	defer recheck.Stop()
@@ -212,8 +282,8 @@ func (c *Core) Deliver(ctx context.Context) (int, error) {
 				gap.Reset(wait)
 			} else {
 				start := time.Now()
-				err := c.startDue(ctx, d, deep)
-				look, deep, next = false, false, time.Now().Add(min(relayLookRatio*time.Since(start), relayMaxGap))
+				again, err := c.startDue(ctx, d, deep)
+				look, deep, next = again, false, time.Now().Add(min(relayLookRatio*time.Since(start), relayMaxGap))
 				if err != nil {
 					if len(d.inflight) == 0 {
 						return total, err
@@ -242,74 +312,175 @@ func (c *Core) Deliver(ctx context.Context) (int, error) {
 			}
 			look = true
 		case <-c.poke:
-			look = true
+			look, d.poked = true, true
 		case <-recheck.C:
-			look, deep = true, true
+			look, deep = true, deep || time.Since(d.deepAt) >= d.deepGap
 		case <-gap.C:
 		case <-ctx.Done():
 		}
 	}
 }
 
-// startDue starts every due lane that is not in flight, within the limits.
-func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
+// startDue reads the outbox and starts every due lane that is not in
+// flight, within the limits. It reports whether it should look again at
+// once (it read less than there is).
+func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) (bool, error) {
 	if len(d.inflight) >= relayLanes {
-		return nil
+		return false, nil
 	}
+	cl, shared := c.store.(Claimer)
+	if !shared {
+		again, err := c.lookChanges(ctx, d, deep)
+		if err != nil {
+			return false, err
+		}
+		c.startKnown(ctx, d, false)
+		return again, nil
+	}
+	d.ended, d.poked = d.ended[:0], false // every look reads the oldest lanes again
 	limit := len(d.inflight) + relayFetch
 	if deep {
 		limit = len(d.inflight) + relayDeepFetch
 	}
 	due, err := c.pending(ctx, limit)
 	if err != nil {
-		return err
+		return false, err
 	}
-	cl, shared := c.store.(Claimer)
-	if shared {
-		fresh, err := c.claim(ctx, cl, d, due)
-		if err != nil {
-			return err
+	fresh, err := c.claim(ctx, cl, d, due)
+	if err != nil {
+		return false, err
+	}
+	if fresh { // what was read may predate the last holder's commits
+		if due, err = c.pending(ctx, limit); err != nil {
+			return false, err
 		}
-		if fresh { // what was read may predate the last holder's commits
-			if due, err = c.pending(ctx, limit); err != nil {
+	}
+	d.known.clear() // another instance may have delivered what an earlier look saw
+	for _, a := range due {
+		if _, busy := d.inflight[a.Lane]; !busy {
+			d.known.put(c.destination(a), a)
+		}
+	}
+	c.startKnown(ctx, d, true)
+	return false, nil
+}
+
+// lookChanges reads what may have changed in the outbox of a store the relay
+// has to itself: a lane's head changes only when the relay delivers it, new
+// lanes come with a poke, and a lane's retry with its time. So it reads the
+// heads of the lanes whose attempt ended (due or not: one not due waits in
+// d.waiting), and on a poke the lanes queued since the highest action ID
+// read so far. Lane heads that wait for a busy destination are not read
+// again at every look, which with thousands of cases queued behind a
+// channel's pace kept a core busy. A deep look (at the start, then every
+// d.deepGap) reads the oldest lanes again, which finds what nothing tells
+// the relay of: a dead action requeued, another process's actions. It
+// reports whether it read less than there is.
+func (c *Core) lookChanges(ctx context.Context, d *dispatch, deep bool) (bool, error) {
+	now := c.now().UTC()
+	for lane, at := range d.waiting {
+		if !at.After(now) {
+			delete(d.waiting, lane)
+			d.ended = append(d.ended, lane)
+		}
+	}
+	limit := relayFetch
+	if deep {
+		limit = len(d.inflight) + relayDeepFetch
+	}
+	var due, ended []Action
+	var last int64
+	err := c.store.View(ctx, func(tx Tx) (err error) {
+		if len(d.ended) > 0 {
+			if ended, err = tx.LaneHeads(ctx, d.ended); err != nil {
 				return err
 			}
 		}
-		clear(d.known) // another instance may have delivered what an earlier look saw
+		if deep || d.poked {
+			after := d.last
+			if deep {
+				after = 0
+			}
+			due, last, err = tx.PendingActionsAfter(ctx, now, after, limit)
+		}
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("pending actions: %w", err)
 	}
-	if len(d.known)+len(due) > 2*relayDeepFetch {
-		clear(d.known)
+	seen := make(map[string]bool, len(d.ended))
+	for _, lane := range d.ended {
+		seen[lane] = true
 	}
-	for _, a := range due {
-		if _, busy := d.inflight[a.Lane]; !busy {
-			d.known[a.Lane] = a
+	d.ended = d.ended[:0]
+	for _, a := range ended {
+		if a.NextAt.After(now) {
+			d.waiting[a.Lane] = a.NextAt
+		} else {
+			d.known.put(c.destination(a), a)
 		}
 	}
-	// Older cases first: a conversation under way is not held up behind every
-	// newer case's intake in a busy channel. Within a case, lanes keep their
-	// order; across cases of the same age, the oldest action first.
-	cands := slices.SortedFunc(maps.Values(d.known), func(x, y Action) int {
-		return cmp.Or(cmp.Compare(x.CaseID, y.CaseID), cmp.Compare(x.ID, y.ID))
-	})
+	if !deep && !d.poked {
+		return false, nil
+	}
+	full := len(due) == limit
+	if deep {
+		edge := int64(math.MaxInt64)
+		if full {
+			edge = due[len(due)-1].ID
+		}
+		d.known.forgetUpTo(edge, seen)
+	}
+	found := false // a lane the relay did not know of that can start
+	for _, a := range due {
+		if _, busy := d.inflight[a.Lane]; busy {
+			continue
+		}
+		dest := c.destination(a)
+		room := d.perDest[dest] < relayPerDestination
+		if deep || room || d.known.len() < 2*relayDeepFetch {
+			_, known := d.known.lanes[a.Lane]
+			found = found || room && !known && !seen[a.Lane]
+			d.known.put(dest, a)
+			delete(d.waiting, a.Lane)
+		}
+	}
+	if deep {
+		d.deepAt, d.deepGap = time.Now(), min(2*d.deepGap, relayDeepMax)
+		if found {
+			d.deepGap = relayRecheck
+		}
+		d.last, d.poked = last, false
+		return false, nil
+	}
+	if full { // more were queued than one look reads: read on from there
+		d.last = due[len(due)-1].ID
+		return true, nil
+	}
+	d.last, d.poked = last, false
+	return false, nil
+}
+
+// startKnown starts the known lanes whose destination has room (on a shared
+// store, one this instance holds).
+func (c *Core) startKnown(ctx context.Context, d *dispatch, shared bool) {
 	now := time.Now()
+	var cands []Action
+	for dest, lanes := range d.known.dests {
+		room := relayPerDestination - d.perDest[dest]
+		if room <= 0 || (shared && !d.claims.held[dest]) {
+			continue
+		}
+		cands = append(cands, firstToStart(d, lanes, room, now)...)
+	}
+	slices.SortFunc(cands, startOrder)
 	for _, a := range cands {
 		if len(d.inflight) >= relayLanes {
 			break
 		}
-		if _, busy := d.inflight[a.Lane]; busy {
-			continue
-		}
-		if t, ok := d.held[a.Lane]; ok {
-			if now.Before(t) {
-				continue
-			}
-			delete(d.held, a.Lane)
-		}
-		dest := c.destination(a)
-		if d.perDest[dest] >= relayPerDestination || (shared && !d.claims.held[dest]) {
-			continue
-		}
-		delete(d.known, a.Lane)
+		delete(d.held, a.Lane)
+		dest := d.known.lanes[a.Lane]
+		d.known.drop(a.Lane)
 		d.inflight[a.Lane] = dest
 		d.perDest[dest]++
 		maybePosted := a.Created.Before(d.claims.taken[dest])
@@ -318,7 +489,37 @@ func (c *Core) startDue(ctx context.Context, d *dispatch, deep bool) error {
 			d.done <- laneDone{a: a, err: err}
 		}()
 	}
-	return nil
+}
+
+// startOrder is the order lanes start in: older cases first, so that a
+// conversation under way is not held up behind every newer case's intake in
+// a busy channel. Within a case, lanes keep their order; across cases of the
+// same age, the oldest action first.
+func startOrder(x, y Action) int {
+	return cmp.Or(cmp.Compare(x.CaseID, y.CaseID), cmp.Compare(x.ID, y.ID))
+}
+
+// firstToStart returns the first n of one destination's lanes to start, in
+// startOrder: not in flight, not held.
+func firstToStart(d *dispatch, lanes map[string]Action, n int, now time.Time) []Action {
+	first := make([]Action, 0, n+1)
+	for lane, a := range lanes {
+		if _, busy := d.inflight[lane]; busy {
+			continue
+		}
+		if t, ok := d.held[lane]; ok && now.Before(t) {
+			continue
+		}
+		if len(first) == n && startOrder(a, first[n-1]) >= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(first, a, startOrder)
+		first = slices.Insert(first, i, a)
+		if len(first) > n {
+			first = first[:n]
+		}
+	}
+	return first
 }
 
 // pending reads the due lane heads, at most limit.
@@ -340,6 +541,7 @@ func (c *Core) pending(ctx context.Context, limit int) ([]Action, error) {
 func (c *Core) settle(d *dispatch, r laneDone) int {
 	dest := d.inflight[r.a.Lane]
 	delete(d.inflight, r.a.Lane)
+	d.ended = append(d.ended, r.a.Lane)
 	if d.perDest[dest]--; d.perDest[dest] <= 0 {
 		delete(d.perDest, dest)
 	}

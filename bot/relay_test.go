@@ -104,13 +104,19 @@ func runCore(t *testing.T, h *bottest.Harness) (stop context.CancelFunc, wait fu
 // askAll opens n cases at once, committing each question without delivering.
 func askAll(t *testing.T, h *bottest.Harness, n int) {
 	t.Helper()
+	askAllOn(t, h, h.Core, n)
+}
+
+// askAllOn is askAll through core.
+func askAllOn(t *testing.T, h *bottest.Harness, core *bot.Core, n int) {
+	t.Helper()
 	for i := range n {
 		who := h.Person(fmt.Sprintf("u-burst-%03d", i), fmt.Sprintf("Burst %d", i))
 		ev := bot.Event{
 			Kind: bot.EventMessage, ID: fmt.Sprintf("burst-%d", i), Author: who, Text: "The export is broken", Support: true,
 			Where: bot.Ref{Platform: who.Platform, Channel: "support", Message: fmt.Sprintf("q-%d", i)},
 		}
-		if _, err := h.Core.Handle(context.Background(), ev); err != nil {
+		if _, err := core.Handle(context.Background(), ev); err != nil {
 			t.Fatalf("ask %d: %v", i, err)
 		}
 	}
@@ -242,5 +248,168 @@ func TestShutdownLeavesWaitingDeliveriesPending(t *testing.T) {
 	h.Settle()
 	if pending, _ := outbox(t, h); pending != 0 {
 		t.Errorf("pending after the restart's delivery: %d", pending)
+	}
+}
+
+// readCounter is a store that counts how often the relay's looks read each
+// action.
+type readCounter struct {
+	bot.Store
+	mu    sync.Mutex
+	views int
+	reads map[int64]int
+}
+
+func (s *readCounter) View(ctx context.Context, fn func(bot.Tx) error) error {
+	s.mu.Lock()
+	s.views++
+	s.mu.Unlock()
+	return s.Store.View(ctx, func(tx bot.Tx) error { return fn(countingTx{Tx: tx, s: s}) })
+}
+
+func (s *readCounter) count(actions []bot.Action) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range actions {
+		s.reads[a.ID]++
+	}
+}
+
+// looks returns the views so far.
+func (s *readCounter) looks() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.views
+}
+
+// forget forgets the reads counted so far.
+func (s *readCounter) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.reads)
+}
+
+// most is the most times one action was read, and how many were read.
+func (s *readCounter) most() (most, actions int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.reads {
+		most = max(most, n)
+	}
+	return most, len(s.reads)
+}
+
+type countingTx struct {
+	bot.Tx
+	s *readCounter
+}
+
+func (t countingTx) PendingActions(ctx context.Context, now time.Time, limit int) ([]bot.Action, error) {
+	as, err := t.Tx.PendingActions(ctx, now, limit)
+	t.s.count(as)
+	return as, err
+}
+
+func (t countingTx) PendingActionsAfter(ctx context.Context, now time.Time, after int64, limit int) ([]bot.Action, int64, error) {
+	as, last, err := t.Tx.PendingActionsAfter(ctx, now, after, limit)
+	t.s.count(as)
+	return as, last, err
+}
+
+func (t countingTx) LaneHeads(ctx context.Context, lanes []string) ([]bot.Action, error) {
+	as, err := t.Tx.LaneHeads(ctx, lanes)
+	t.s.count(as)
+	return as, err
+}
+
+// TestPokesDoNotReadWaitingLanesAgain: while a burst of cases waits for a
+// busy channel's pace, every commit pokes the relay, and a poke reads what
+// was queued since, not the waiting lanes again: with 300 cases queued, the
+// relay read the oldest 136 lane heads at each of the pokes.
+func TestPokesDoNotReadWaitingLanesAgain(t *testing.T) {
+	const burst, pokes = 300, 40
+	h := bottest.New(t, bottest.DMs())
+	store := &readCounter{Store: h.Store, reads: map[int64]int{}}
+	core, err := bot.New(bot.Options{Store: store, Config: h.Config, Now: h.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPacedPlatform(h.Platform, "")
+	core.Register(p)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- core.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		close(p.open)
+		<-done
+	})
+	askAllOn(t, h, core, burst)
+	for p.waiting.Load() < 4 { // the support channel's lanes in flight, waiting for its pace
+		time.Sleep(time.Millisecond)
+	}
+	for views := store.looks(); ; {
+		time.Sleep(10 * time.Millisecond)
+		v := store.looks()
+		if v == views {
+			break // the looks after the burst's commits are over
+		}
+		views = v
+	}
+	store.forget()
+	views := store.looks()
+	for range pokes {
+		core.Poke()
+		for store.looks() == views { // wait for the relay's look
+			time.Sleep(time.Millisecond)
+		}
+		views = store.looks()
+	}
+	most, read := store.most()
+	t.Logf("%d pokes: %d actions read, one at most %d times", pokes, read, most)
+	if most >= pokes/2 {
+		t.Errorf("a waiting lane's head was read %d times in %d pokes; want fewer than %d (only at the deep looks)", most, pokes, pokes/2)
+	}
+	if got := p.waiting.Load(); got != 4 {
+		t.Errorf("lanes waiting for the pace: got %d, want 4 (relayPerDestination)", got)
+	}
+}
+
+// TestRetryComesDueWhileChannelsWait: a delivery that failed is tried again
+// once its retry time passes, while every other lane in flight still waits
+// for a busy channel's pace (no lane ends to make the relay look).
+func TestRetryComesDueWhileChannelsWait(t *testing.T) {
+	h := bottest.New(t, bottest.DMs())
+	ada := h.Person("u-ada", "Ada")
+	h.Ask(ada, "My invoice shows the wrong amount")
+	cs := activeCase(t, h, ada)
+
+	p := newPacedPlatform(h.Platform, cs.Private.Channel)
+	h.Core.Register(p)
+	runCore(t, h)
+	askAll(t, h, 20)
+	for p.waiting.Load() < 4 { // the support channel's lanes in flight, waiting for its pace
+		time.Sleep(time.Millisecond)
+	}
+	calls := h.Platform.Calls()
+	h.Platform.FailNext(&bot.RetryAfterError{After: time.Minute, Err: fmt.Errorf("HTTP 429")})
+	reply := bot.Event{Kind: bot.EventMessage, ID: "reply-ada", Author: h.Staff(), Text: "Fixed, please check again",
+		Where: bot.Ref{Platform: cs.Staff.Platform, Channel: cs.Staff.Channel, Thread: cs.Staff.Thread, Message: "r-1"}}
+	if _, err := h.Core.Handle(context.Background(), reply); err != nil { // not h.Say: it delivers, behind the burst
+		t.Fatal(err)
+	}
+	for h.Platform.Calls() == calls { // the relay to Ada's DM is tried, and fails
+		time.Sleep(time.Millisecond)
+	}
+	h.Clock.Advance(2 * time.Minute)
+	<-p.posted
+	if got := h.Last(cs.Private.Channel); got == nil || !strings.Contains(got.Msg.Text, "Fixed, please check again") {
+		t.Errorf("Ada's DM: got %+v, want the staff reply", got)
+	}
+	if got := h.Platform.Calls() - calls; got < 2 {
+		t.Errorf("delivery calls for the reply: got %d, want one refused and then the retry", got)
+	}
+	if got := p.paced.Load(); got != 0 {
+		t.Errorf("paced posts before the retry: got %d, want 0 (the retry waits for no lane to end)", got)
 	}
 }

@@ -122,6 +122,14 @@ type Tx interface {
 	// PendingActions returns, for each lane, its oldest pending action if that one
 	// is due (NextAt <= now), oldest first. Dead and delivered actions do not block.
 	PendingActions(ctx context.Context, now time.Time, limit int) ([]Action, error)
+	// PendingActionsAfter is PendingActions for the lanes whose due head has
+	// an ID above after, and returns the highest action ID queued so far (0
+	// when none is): called again with that ID, it returns only the lanes
+	// queued since, whatever the backlog before them.
+	PendingActionsAfter(ctx context.Context, now time.Time, after int64, limit int) ([]Action, int64, error)
+	// LaneHeads returns the oldest pending action of each of lanes that has
+	// one, due or not, by ID.
+	LaneHeads(ctx context.Context, lanes []string) ([]Action, error)
 	// MarkDelivered marks an action delivered, forgets its message text, and
 	// remembers d.Ref under (case, key) when the action has a Key.
 	MarkDelivered(ctx context.Context, id int64, d Delivery) error

@@ -69,12 +69,39 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 // oldest first; limit <= 0 means all. An action waiting to be retried holds
 // back the rest of its lane, so a lane is delivered in order.
 func (t *tx) PendingActions(ctx context.Context, now time.Time, n int) ([]bot.Action, error) {
+	return t.pendingAfter(ctx, now, 0, n)
+}
+
+// PendingActionsAfter is PendingActions for the lanes whose due head has an
+// ID above after, with the highest action ID queued so far, read first.
+func (t *tx) PendingActionsAfter(ctx context.Context, now time.Time, after int64, n int) ([]bot.Action, int64, error) {
+	var last int64
+	if err := t.queryRow(ctx, `SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last); err != nil {
+		return nil, 0, fmt.Errorf("store: last action: %w", err)
+	}
+	actions, err := t.pendingAfter(ctx, now, after, n)
+	return actions, last, err
+}
+
+func (t *tx) pendingAfter(ctx context.Context, now time.Time, after int64, n int) ([]bot.Action, error) {
 	actions, err := collect(ctx, t, `SELECT `+actionCols+` FROM outbox
 		WHERE id IN (SELECT min(id) FROM outbox WHERE state = 'pending' GROUP BY lane)
-			AND next_at <= $1
-		ORDER BY id LIMIT $2`, []any{ms(now), limit(n)}, scanAction)
+			AND id > $2 AND next_at <= $1
+		ORDER BY id LIMIT $3`, []any{ms(now), after, limit(n)}, scanAction)
 	if err != nil {
 		return nil, fmt.Errorf("store: pending actions: %w", err)
+	}
+	return actions, nil
+}
+
+// LaneHeads returns the oldest pending action of each of lanes that has
+// one, due or not, by ID.
+func (t *tx) LaneHeads(ctx context.Context, lanes []string) ([]bot.Action, error) {
+	actions, err := collect(ctx, t, `SELECT * FROM (SELECT DISTINCT ON (lane) `+actionCols+` FROM outbox
+		WHERE state = 'pending' AND lane = ANY($1) ORDER BY lane, id) AS heads ORDER BY id`,
+		[]any{lanes}, scanAction)
+	if err != nil {
+		return nil, fmt.Errorf("store: lane heads: %w", err)
 	}
 	return actions, nil
 }

@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/advocate-bot/advocate/bot"
@@ -75,12 +77,12 @@ func (t *tx) Enqueue(ctx context.Context, a *bot.Action) error {
 	return nil
 }
 
-// pendingActionsSQL walks the pending actions oldest first (index
-// outbox_due) and keeps those with no older pending action in their lane
-// (index outbox_pending), so a look costs what it reads up to its limit, not
-// the whole backlog.
+// pendingActionsSQL walks the pending actions above an ID oldest first
+// (index outbox_due) and keeps those with no older pending action in their
+// lane (index outbox_pending), so a look costs what it reads up to its limit,
+// not the whole backlog.
 const pendingActionsSQL = `SELECT ` + actionCols + ` FROM outbox AS o
-	WHERE state = 'pending' AND next_at <= ?
+	WHERE state = 'pending' AND id > ? AND next_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM outbox AS p WHERE p.state = 'pending' AND p.lane = o.lane AND p.id < o.id)
 	ORDER BY id LIMIT ?`
 
@@ -88,21 +90,58 @@ const pendingActionsSQL = `SELECT ` + actionCols + ` FROM outbox AS o
 // oldest first; limit <= 0 means all. An action waiting to be retried holds
 // back the rest of its lane, so a lane is delivered in order.
 func (t *tx) PendingActions(ctx context.Context, now time.Time, limit int) ([]bot.Action, error) {
-	rows, err := t.query(ctx, pendingActionsSQL, ms(now), sqlLimit(limit))
+	return t.actions(ctx, "pending actions", pendingActionsSQL, 0, ms(now), sqlLimit(limit))
+}
+
+const lastActionSQL = `SELECT coalesce(max(id), 0) FROM outbox`
+
+// PendingActionsAfter is PendingActions for the lanes whose due head has an
+// ID above after, with the highest action ID queued so far, read first (a
+// read transaction sees one snapshot).
+func (t *tx) PendingActionsAfter(ctx context.Context, now time.Time, after int64, limit int) ([]bot.Action, int64, error) {
+	var last int64
+	if err := t.queryRow(ctx, lastActionSQL).Scan(&last); err != nil {
+		return nil, 0, fmt.Errorf("store: last action: %w", err)
+	}
+	actions, err := t.actions(ctx, "pending actions", pendingActionsSQL, after, ms(now), sqlLimit(limit))
+	return actions, last, err
+}
+
+const laneHeadSQL = `SELECT ` + actionCols + ` FROM outbox
+	WHERE state = 'pending' AND lane = ? ORDER BY id LIMIT 1`
+
+// LaneHeads returns the oldest pending action of each of lanes that has
+// one, due or not, by ID (index outbox_pending, one search per lane).
+func (t *tx) LaneHeads(ctx context.Context, lanes []string) ([]bot.Action, error) {
+	var heads []bot.Action
+	for _, lane := range lanes {
+		a, err := t.actions(ctx, "lane heads", laneHeadSQL, lane)
+		if err != nil {
+			return nil, err
+		}
+		heads = append(heads, a...)
+	}
+	slices.SortFunc(heads, func(x, y bot.Action) int { return cmp.Compare(x.ID, y.ID) })
+	return heads, nil
+}
+
+// actions runs a query of actionCols; what names it in errors.
+func (t *tx) actions(ctx context.Context, what, query string, args ...any) ([]bot.Action, error) {
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: pending actions: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var actions []bot.Action
 	for rows.Next() {
 		a, err := scanAction(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: pending actions: %w", err)
+			return nil, fmt.Errorf("store: %s: %w", what, err)
 		}
 		actions = append(actions, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: pending actions: %w", err)
+		return nil, fmt.Errorf("store: %s: %w", what, err)
 	}
 	return actions, nil
 }

@@ -66,8 +66,8 @@ func TestEventLookupsSearchAnIndex(t *testing.T) {
 // channel's pace), many times a second.
 func TestPendingActionsWalksTheDueIndex(t *testing.T) {
 	db := openTest(t, Options{})
-	plan := strings.Join(queryPlan(t, db, pendingActionsSQL, 0, 128), "; ")
-	if !strings.Contains(plan, "SCAN o USING INDEX outbox_due") || !strings.Contains(plan, "INDEX outbox_pending (lane=? AND id<?)") {
+	plan := strings.Join(queryPlan(t, db, pendingActionsSQL, 0, 0, 128), "; ")
+	if !strings.Contains(plan, "SEARCH o USING INDEX outbox_due (id>?)") || !strings.Contains(plan, "INDEX outbox_pending (lane=? AND id<?)") {
 		t.Errorf("pending actions plan %q: want a walk of outbox_due with a search of outbox_pending per action", plan)
 	}
 	if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "LIST SUBQUERY") {

@@ -52,7 +52,7 @@ func readSQL() []string {
 	return []string{
 		caseSQL, activeCaseSQL, caseByConversationSQL, caseEventsSQL,
 		offerSQL, offersSQL,
-		pendingActionsSQL, deliveredSQL, outboxStatsSQL,
+		pendingActionsSQL, lastActionSQL, laneHeadSQL, deliveredSQL, outboxStatsSQL,
 		personSQL, ratingsSQL, dueTimersSQL,
 		personNoSQL, identitiesSQL, linkCountSQL, linkPageSQL, linkPersonSQL,
 		wallSQL, inboundStatsSQL,

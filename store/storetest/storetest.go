@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 		{"Inbound", testInbound},
 		{"InboundTakenOnce", testInboundTakenOnce},
 		{"OutboxLanes", testOutboxLanes},
+		{"PendingActionsAfter", testPendingActionsAfter},
+		{"LaneHeads", testLaneHeads},
 		{"Deliveries", testDeliveries},
 		{"Forget", testForget},
 		{"Purge", testPurge},
