@@ -22,6 +22,9 @@ type Clock struct {
 	t  time.Time
 }
 
+// NewClock returns a fake clock that reads t until moved.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
 // Now returns the current fake time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()

@@ -1,30 +1,12 @@
 package sim
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/advocate-bot/advocate/adapters/discord/discordfake"
+	"github.com/advocate-bot/advocate/bot/bottest"
 )
-
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // botReplies posts the bot's reply to a message in the support channel and
 // has the watcher index it.
@@ -39,7 +21,7 @@ func botReplies(t *testing.T, d *Discord, to, text string) {
 }
 
 func TestDiscordCustomerAsksAgainOnlyAfterSilence(t *testing.T) {
-	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
+	clock := bottest.NewClock(time.Unix(1_700_000_000, 0))
 	d := NewDiscord(DiscordOptions{Fake: discordfake.Options{Now: clock.Now}, Patience: 15 * time.Second})
 	t.Cleanup(d.Close)
 	ada, ben := d.Conversation(1), d.Conversation(2)
