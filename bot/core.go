@@ -136,30 +136,41 @@ func (c *Core) Handle(ctx context.Context, ev Event) (Reply, error) {
 		return c.stats(ctx, ev)
 	}
 	ev = unmarked(ev)
-	var reply Reply
-	var recorded []CaseEvent
 	if ev.Kind != EventNamed && !unacknowledged(ctx) {
 		ctx = AckContext(ctx)
 	}
-	err := c.store.Update(ctx, func(tx Tx) error {
-		reply, recorded = Reply{}, nil
-		if ev.ID != "" {
-			dup, err := tx.Seen(ctx, ev.ID)
-			if err != nil || dup {
-				return err
-			}
-		}
-		t := &txn{Core: c, tx: tx, ctx: ctx, recorded: &recorded}
-		return t.dispatch(ev, &reply)
+	reply, err := c.commitDecision(ctx, ev, func(tx Tx) (bool, error) {
+		dup, err := tx.Seen(ctx, ev.ID)
+		return !dup, err
 	})
 	if err != nil {
 		c.log.Error("event not committed", "platform", ev.Where.Platform, "kind", ev.Kind, "event", ev.ID, "err", err)
 		return Reply{}, fmt.Errorf("handle %s event: %w", ev.Kind, err)
 	}
-	c.committed(recorded)
 	if c.obs != nil {
 		c.obs.Acked(ev.Where.Platform, c.now().Sub(start))
 	}
+	return reply, nil
+}
+
+// commitDecision decides ev in one transaction, if first (the event's dedupe,
+// or taking it from the inbound table) says to go on, then reports what it
+// recorded and wakes the relay.
+func (c *Core) commitDecision(ctx context.Context, ev Event, first func(Tx) (bool, error)) (Reply, error) {
+	var reply Reply
+	var recorded []CaseEvent
+	err := c.store.Update(ctx, func(tx Tx) error {
+		reply, recorded = Reply{}, nil
+		if on, err := first(tx); err != nil || !on {
+			return err
+		}
+		t := &txn{Core: c, tx: tx, ctx: ctx, recorded: &recorded}
+		return t.dispatch(ev, &reply)
+	})
+	if err != nil {
+		return Reply{}, err
+	}
+	c.committed(recorded)
 	c.Poke()
 	return reply, nil
 }

@@ -62,24 +62,13 @@ func (c *Core) Accept(ctx context.Context, ev Event) (func(context.Context), err
 // store, so that it is decided once, by whichever instance gets there first.
 // When the transaction fails the event stays, to be claimed again.
 func (c *Core) decide(ctx context.Context, id int64, ev Event) error {
-	var recorded []CaseEvent
-	err := c.store.Update(ctx, func(tx Tx) error {
-		recorded = nil
-		took, err := tx.TakeInbound(ctx, id)
-		if err != nil || !took {
-			return err
-		}
-		t := &txn{Core: c, tx: tx, ctx: ctx, recorded: &recorded}
-		return t.dispatch(ev, &Reply{})
-	})
+	_, err := c.commitDecision(ctx, ev, func(tx Tx) (bool, error) { return tx.TakeInbound(ctx, id) })
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.Error("accepted event not decided yet; it will be tried again", "platform", ev.Where.Platform, "kind", ev.Kind, "event", ev.ID, "err", err)
 		}
 		return fmt.Errorf("decide %s event: %w", ev.Kind, err)
 	}
-	c.committed(recorded)
-	c.Poke()
 	return nil
 }
 

@@ -32,7 +32,8 @@ type Store interface {
 type Tx interface {
 	// Now is the transaction's clock (UTC), replaceable in tests.
 	Now() time.Time
-	// Seen records an inbound event ID and reports whether it was already recorded.
+	// Seen records an inbound event ID and reports whether it was already
+	// recorded. An empty ID is never seen.
 	Seen(ctx context.Context, eventID string) (bool, error)
 
 	CreateCase(ctx context.Context, c *Case) error // sets c.ID

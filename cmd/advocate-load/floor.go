@@ -8,7 +8,8 @@ import (
 
 	slackgo "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
-	"gopkg.in/yaml.v3"
+
+	"github.com/advocate-bot/advocate/config"
 )
 
 // The floor: with -floor, advocate-load runs the same load against itself
@@ -21,15 +22,6 @@ import (
 // (the load tool starts a bot as `BIN run --config FILE`).
 const floorCommand = "run"
 
-// floorConfig is the part of advocate's configuration the floor's bot reads.
-type floorConfig struct {
-	Slack struct {
-		BotToken string `yaml:"bot_token"`
-		AppToken string `yaml:"app_token"`
-		APIURL   string `yaml:"api_url"`
-	} `yaml:"slack"`
-}
-
 // ackOnly is the floor's bot: `run --config FILE [flags]`. It acknowledges
 // every Socket Mode envelope as soon as the client hands it over, until ctx
 // ends.
@@ -38,11 +30,7 @@ func ackOnly(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "advocate-load run: want --config FILE")
 		return 2
 	}
-	b, err := os.ReadFile(args[1])
-	var cfg floorConfig
-	if err == nil {
-		err = yaml.Unmarshal(b, &cfg)
-	}
+	cfg, err := config.Load(args[1], os.Getenv)
 	if err != nil || cfg.Slack.AppToken == "" {
 		fmt.Fprintf(stderr, "advocate-load run: no slack section in %s: %v\n", args[1], err)
 		return 2

@@ -15,7 +15,7 @@ func testSeen(t *testing.T, s bot.Store) {
 	steps := []struct {
 		id   string
 		want bool
-	}{{"e1", false}, {"e1", true}, {"e2", false}}
+	}{{"e1", false}, {"e1", true}, {"e2", false}, {"", false}, {"", false}} // an empty ID is never seen
 	update(t, s, func(ctx context.Context, tx bot.Tx) error {
 		for _, st := range steps {
 			got, err := tx.Seen(ctx, st.id)
